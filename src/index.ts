@@ -1,0 +1,24 @@
+/**
+ * winsock-spi: a Windows Sockets 2 service provider (the WSP* functions of ws2spi.h) in
+ * TypeScript, over an embedded deterministic virtual network.
+ *
+ * @packageDocumentation
+ */
+export * from './provider/constants.js';
+export { VirtualNetwork, VirtualHost } from './virtual/virtual-network.js';
+export type { VirtualNetworkOptions, HostOptions, PacketRecord } from './virtual/virtual-network.js';
+export { ServiceProvider, FROM_PROTOCOL_INFO, WSP_VERSION, PROC_NAMES, ProviderBug } from './spi/service-provider.js';
+export type { WSPPROC_TABLE } from './spi/service-provider.js';
+export type {
+  LPINT, WSABUF, ConditionProc, WSPDATA, WSAPROTOCOL_INFOW, WSAPROTOCOLCHAIN, WSPUPCALLTABLE,
+} from './spi/types.js';
+export { protocolCatalog, PROVIDER_ID } from './spi/catalog.js';
+export {
+  encodeSockAddr, decodeSockAddr, sockAddrSize, SOCKADDR_IN_SIZE, SOCKADDR_IN6_SIZE,
+} from './spi/sockaddr.js';
+export type { SockAddr, SockAddrArg } from './spi/sockaddr.js';
+export { normalizeBacklog, DEFAULT_LIMITS } from './provider/provider.js';
+export type { ProviderLimits, SocketInfo } from './provider/provider.js';
+export type { ListenStats } from './provider/listen-queue.js';
+export { flagNames } from './net/segment.js';
+export type { Segment } from './net/segment.js';

@@ -1,0 +1,123 @@
+/**
+ * The virtual network: hosts with addresses, routing between them (and each host's own
+ * loopback), and delivery of segments after a latency, all on the scheduler's clock.
+ */
+import { Random } from './random.js';
+import { Scheduler } from './scheduler.js';
+import type { IpVersion, Segment } from './segment.js';
+import { TcpStack, type TcpConfig, type TcpEnvironment } from './tcp.js';
+
+export interface NetworkConfig {
+  readonly seed: number;
+  /** One-way delay between two hosts. */
+  readonly latencyUs: number;
+  /** One-way delay on a host's loopback. */
+  readonly loopbackLatencyUs: number;
+  readonly tcp: TcpConfig;
+}
+
+/** Sees every segment a host transmits, before routing (for traces and, later, captures). */
+export type PacketTap = (seg: Segment, from: NetHost, timeUs: number) => void;
+
+/** True for canonical loopback text: 127.0.0.0/8 and ::1. */
+export function isLoopbackText(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
+}
+
+interface InFlight {
+  readonly to: NetHost;
+  readonly seg: Segment;
+}
+
+function deliver(p: InFlight): void {
+  if (!p.to.down) p.to.tcp.receive(p.seg);
+}
+
+export class Network {
+  readonly scheduler = new Scheduler();
+  readonly random: Random;
+  readonly hosts: NetHost[] = [];
+  readonly taps = new Set<PacketTap>();
+  private readonly byAddress = new Map<string, NetHost>();
+
+  constructor(readonly config: NetworkConfig) {
+    this.random = new Random(config.seed);
+  }
+
+  /** The host that owns an address (canonical text). */
+  hostByAddress(address: string): NetHost | undefined {
+    return this.byAddress.get(address);
+  }
+
+  /** Adds a host. Addresses are canonical text; the caller checks they are unused. */
+  addHost(name: string, addresses: readonly { version: IpVersion; text: string }[]): NetHost {
+    const host = new NetHost(this, name, addresses, this.random.fork());
+    for (const a of addresses) this.byAddress.set(a.text, host);
+    this.hosts.push(host);
+    return host;
+  }
+
+  /** @internal Routes a segment a host transmitted. Unroutable segments are lost. */
+  route(from: NetHost, seg: Segment): void {
+    if (this.taps.size > 0) {
+      for (const tap of this.taps) tap(seg, from, this.scheduler.nowMicros);
+    }
+    if (from.down) return;
+    const dst = seg.dstAddress;
+    if (isLoopbackText(dst) || from.owns(dst)) {
+      this.scheduler.schedule(this.config.loopbackLatencyUs, deliver, { to: from, seg });
+      return;
+    }
+    const to = this.byAddress.get(dst);
+    if (to === undefined) return;
+    this.scheduler.schedule(this.config.latencyUs, deliver, { to, seg });
+  }
+}
+
+export class NetHost implements TcpEnvironment {
+  /** While down, the host neither sends nor receives. */
+  down = false;
+  readonly tcp: TcpStack;
+  private readonly own = new Set<string>();
+
+  constructor(
+    readonly network: Network,
+    readonly name: string,
+    readonly addresses: readonly { version: IpVersion; text: string }[],
+    readonly random: Random,
+  ) {
+    for (const a of addresses) this.own.add(a.text);
+    this.tcp = new TcpStack(this);
+  }
+
+  get scheduler(): Scheduler {
+    return this.network.scheduler;
+  }
+
+  get config(): TcpConfig {
+    return this.network.config.tcp;
+  }
+
+  /** True if the address is one of this host's own (not loopback). */
+  owns(address: string): boolean {
+    return this.own.has(address);
+  }
+
+  /** True if a socket here may bind this address: its own or a loopback address. */
+  isLocal(version: IpVersion, address: string): boolean {
+    if (isLoopbackText(address)) return version === 4 ? address !== '::1' : address === '::1';
+    return this.own.has(address);
+  }
+
+  /** Source address for a destination: loopback stays on loopback, else the first address of that version. */
+  sourceAddress(version: IpVersion, remote: string): string | undefined {
+    if (isLoopbackText(remote)) return version === 4 ? '127.0.0.1' : '::1';
+    if (this.own.has(remote)) return remote;
+    for (const a of this.addresses) if (a.version === version) return a.text;
+    return undefined;
+  }
+
+  transmit(seg: Segment): void {
+    this.network.route(this, seg);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The scheduler owns virtual time. Nothing in the virtual network reads a clock:
+ * every delay is an event on this queue, ordered by (time, insertion order), so a run
+ * is a pure function of its inputs and seed.
+ *
+ * Time is kept in integer microseconds so that sums of latencies never drift.
+ */
+
+/** A scheduled callback; keep it to cancel the event. */
+export interface ScheduledEvent {
+  readonly time: number;
+  cancel(): void;
+}
+
+/** How a {@link Scheduler.runUntil} call ended. */
+export type RunOutcome = 'done' | 'idle' | 'deadline';
+
+class Entry<T> implements ScheduledEvent {
+  cancelled = false;
+  constructor(
+    readonly time: number,
+    readonly seq: number,
+    readonly fn: (arg: T) => void,
+    readonly arg: T,
+    readonly background: boolean,
+    private readonly owner: Scheduler,
+  ) {}
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.owner.forget(this);
+  }
+}
+
+/**
+ * A binary min-heap of events. Background events (timers such as TIME_WAIT expiry) run
+ * when time passes them, but do not by themselves keep {@link Scheduler.run} going:
+ * a simulation with only background work left is idle.
+ */
+export class Scheduler {
+  private nowUs = 0;
+  private seq = 0;
+  private heap: Entry<any>[] = [];
+  private foreground = 0;
+  private live = 0;
+
+  /** Current virtual time in microseconds. */
+  get nowMicros(): number {
+    return this.nowUs;
+  }
+
+  /** Events that keep the simulation busy (not cancelled, not background). */
+  get pendingForeground(): number {
+    return this.foreground;
+  }
+
+  /** Schedules `fn(arg)` after `delayUs` microseconds (rounded down to whole microseconds, at least 0). */
+  schedule<T>(delayUs: number, fn: (arg: T) => void, arg: T, background = false): ScheduledEvent {
+    const delay = delayUs > 0 ? Math.floor(delayUs) : 0;
+    const entry = new Entry(this.nowUs + delay, this.seq++, fn, arg, background, this);
+    if (!background) this.foreground++;
+    this.live++;
+    this.push(entry);
+    return entry;
+  }
+
+  /** @internal Called by a cancelled entry: it stays in the heap but no longer counts. */
+  forget(entry: Entry<any>): void {
+    if (!entry.background) this.foreground--;
+    this.live--;
+  }
+
+  /** Runs events until no foreground event remains. Returns the number of events run. */
+  run(maxEvents = Number.POSITIVE_INFINITY): number {
+    let ran = 0;
+    while (this.foreground > 0 && ran < maxEvents) {
+      if (this.step()) ran++;
+    }
+    return ran;
+  }
+
+  /**
+   * Runs events until `done()` holds, the simulation is idle (no foreground event left),
+   * or virtual time would pass `deadlineUs` (then time is set to the deadline).
+   */
+  runUntil(done: () => boolean, deadlineUs = Number.POSITIVE_INFINITY): RunOutcome {
+    for (;;) {
+      if (done()) return 'done';
+      const next = this.peek();
+      const bounded = deadlineUs !== Number.POSITIVE_INFINITY;
+      if (next === undefined || (!bounded && this.foreground === 0)) {
+        if (!bounded) return 'idle';
+        this.nowUs = Math.max(this.nowUs, Math.floor(deadlineUs));
+        return done() ? 'done' : 'deadline';
+      }
+      if (next.time > deadlineUs) {
+        this.nowUs = Math.max(this.nowUs, Math.floor(deadlineUs));
+        return done() ? 'done' : 'deadline';
+      }
+      this.step();
+    }
+  }
+
+  /** Runs every event due within the next `us` microseconds, then moves time to exactly now + us. */
+  advance(us: number): void {
+    const target = this.nowUs + Math.max(0, Math.floor(us));
+    for (;;) {
+      const next = this.peek();
+      if (next === undefined || next.time > target) break;
+      this.step();
+    }
+    this.nowUs = target;
+  }
+
+  /** Pops and runs one event; false if it was a cancelled one. */
+  private step(): boolean {
+    const entry = this.pop();
+    if (entry.cancelled) return false;
+    entry.cancelled = true; // a late cancel() of a run event must not count twice
+    if (!entry.background) this.foreground--;
+    this.live--;
+    if (entry.time > this.nowUs) this.nowUs = entry.time;
+    entry.fn(entry.arg);
+    return true;
+  }
+
+  /** Earliest live event, discarding cancelled ones at the top. */
+  private peek(): Entry<any> | undefined {
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    return this.heap[0];
+  }
+
+  private push(entry: Entry<any>): void {
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(entry);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(entry, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  private pop(): Entry<any> {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      const n = heap.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const child = r < n && before(heap[r]!, heap[l]!) ? r : l;
+        if (!before(heap[child]!, last)) break;
+        heap[i] = heap[child]!;
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
+}
+
+function before(a: Entry<any>, b: Entry<any>): boolean {
+  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+}

@@ -1,0 +1,570 @@
+/**
+ * TCP connection state machine (RFC 9293) for the virtual network, sans I/O: segments go
+ * out through {@link TcpEnvironment.transmit} and come in through {@link TcpStack.receive};
+ * time is the scheduler's.
+ *
+ * Scope today: set-up (with SYN retransmission ending in a time-out), tear-down (FIN in both
+ * directions, TIME_WAIT), resets, and in-order payload. The network is lossless and ordered
+ * for now; retransmission of data, reassembly and windows come with the wire issue.
+ */
+import type { Scheduler, ScheduledEvent } from './scheduler.js';
+import type { Random } from './random.js';
+import {
+  ACK, FIN, RST, SYN, type IpVersion, type Segment, segmentLength, seqAdd, seqLe, seqLt,
+} from './segment.js';
+
+/** Why a connection failed or was torn down abnormally. */
+export type FailReason = 'refused' | 'reset' | 'timed-out' | 'host-unreachable' | 'net-unreachable';
+
+/** What the owner of a connection (the provider) is told. */
+export interface ConnectionEvents {
+  /** The three-way handshake completed. */
+  established(conn: TcpConnection): void;
+  /** The connection attempt failed, or an open connection was aborted. The TCB is gone. */
+  failed(conn: TcpConnection, reason: FailReason): void;
+  /** The peer sent FIN: no more data will arrive. */
+  remoteClosed(conn: TcpConnection): void;
+  /** In-order payload arrived. */
+  data(conn: TcpConnection, bytes: Uint8Array): void;
+  /** Both directions are closed; the TCB is gone (or waits in TIME_WAIT without its owner). */
+  closed(conn: TcpConnection): void;
+}
+
+/** A listener's answer to an arriving SYN. */
+export type SynVerdict = 'accept' | 'refuse' | 'defer';
+
+/** What a listening endpoint is asked. */
+export interface ListenerHooks {
+  /**
+   * A SYN arrived. 'accept' answers SYN-ACK now; 'refuse' answers RST (Windows' full-queue
+   * behaviour); 'defer' holds the SYN until {@link TcpConnection.acceptSyn} or
+   * {@link TcpConnection.abort} (conditional accept). The hook must set `conn.events`
+   * unless it refuses.
+   */
+  onSyn(conn: TcpConnection): SynVerdict;
+}
+
+export type TcpStateName =
+  | 'SYN-SENT' | 'SYN-RECEIVED' | 'ESTABLISHED' | 'FIN-WAIT-1' | 'FIN-WAIT-2'
+  | 'CLOSE-WAIT' | 'CLOSING' | 'LAST-ACK' | 'TIME-WAIT' | 'CLOSED';
+
+/** Tunables of one host's TCP, in microseconds where they are times. */
+export interface TcpConfig {
+  /** First SYN retransmission time-out; doubles on each retry. */
+  synRtoUs: number;
+  /** SYN retransmissions before the attempt fails with 'timed-out'. */
+  synRetries: number;
+  /** How long a connection stays in TIME_WAIT (2·MSL). */
+  timeWaitUs: number;
+  /** Receive window advertised. */
+  window: number;
+}
+
+/** What the stack needs from its host. */
+export interface TcpEnvironment {
+  readonly scheduler: Scheduler;
+  readonly random: Random;
+  readonly config: TcpConfig;
+  transmit(seg: Segment): void;
+}
+
+/** A registered listening endpoint. */
+export class TcpListener {
+  constructor(
+    readonly stack: TcpStack,
+    readonly key: string,
+    readonly hooks: ListenerHooks,
+  ) {}
+  /** Stops matching SYNs to this listener. Connections already created are not touched. */
+  close(): void {
+    this.stack.unlisten(this);
+  }
+}
+
+export class TcpConnection {
+  state: TcpStateName;
+  /** The owner; null once the owner let go (an orphan finishing its close). */
+  events: ConnectionEvents | null = null;
+  /** Free for the owner to hang its own state on (avoids a side map per connection). */
+  owner: unknown = null;
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  irs = 0;
+  rcvNxt = 0;
+  sndWnd = 0;
+  /** A passive connection whose SYN-ACK is held by a 'defer' verdict. */
+  synHeld = false;
+  /** Our FIN is queued (sent once the state allows). */
+  private finSent = false;
+  private timer: ScheduledEvent | null = null;
+  private retries = 0;
+
+  constructor(
+    readonly stack: TcpStack,
+    readonly key: string,
+    readonly version: IpVersion,
+    readonly localAddress: string,
+    readonly localPort: number,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    state: TcpStateName,
+  ) {
+    this.state = state;
+  }
+
+  /** Answers a held SYN with SYN-ACK (after a 'defer' verdict). */
+  acceptSyn(): void {
+    if (this.state !== 'SYN-RECEIVED' || !this.synHeld) return;
+    this.synHeld = false;
+    this.output(SYN | ACK, this.iss, null);
+  }
+
+  /** Sends payload (in-order, lossless network: no retransmission queue yet). */
+  sendData(bytes: Uint8Array): void {
+    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE-WAIT') return;
+    this.output(ACK, this.sndNxt, bytes);
+    this.sndNxt = seqAdd(this.sndNxt, bytes.length);
+  }
+
+  /** Graceful close of our sending direction: FIN after any queued data. */
+  close(): void {
+    switch (this.state) {
+      case 'SYN-SENT':
+        this.destroy();
+        return;
+      case 'SYN-RECEIVED':
+        if (this.synHeld) {
+          this.abort();
+          return;
+        }
+        this.sendFin('FIN-WAIT-1');
+        return;
+      case 'ESTABLISHED':
+        this.sendFin('FIN-WAIT-1');
+        return;
+      case 'CLOSE-WAIT':
+        this.sendFin('LAST-ACK');
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Abortive close: RST to the peer if it knows us, and the TCB is gone at once. */
+  abort(): void {
+    if (this.state === 'CLOSED') return;
+    const peerKnowsUs = !(this.state === 'SYN-SENT' || (this.state === 'SYN-RECEIVED' && this.synHeld))
+      && this.state !== 'TIME-WAIT';
+    if (this.state === 'SYN-RECEIVED' && this.synHeld) {
+      // Refusing a held SYN: the peer gets RST for its SYN, as a full queue would answer.
+      this.stack.sendReset(this.version, this.localAddress, this.localPort, this.remoteAddress, this.remotePort, 0, seqAdd(this.irs, 1), true);
+    } else if (peerKnowsUs) {
+      this.output(RST | ACK, this.sndNxt, null);
+    }
+    this.destroy();
+  }
+
+  /** Forgets the owner; the TCB still completes its close handshake on its own. */
+  detach(): void {
+    this.events = null;
+    this.owner = null;
+  }
+
+  private sendFin(next: TcpStateName): void {
+    if (this.finSent) return;
+    this.finSent = true;
+    this.output(FIN | ACK, this.sndNxt, null);
+    this.sndNxt = seqAdd(this.sndNxt, 1);
+    this.state = next;
+  }
+
+  /** @internal Starts an active open. */
+  openActive(): void {
+    this.iss = this.stack.newIss();
+    this.sndUna = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.output(SYN, this.iss, null);
+    this.armSynTimer();
+  }
+
+  /** @internal Passive open from a listener's SYN. */
+  openPassive(seg: Segment): void {
+    this.irs = seg.seq;
+    this.rcvNxt = seqAdd(seg.seq, 1);
+    this.sndWnd = seg.window;
+    this.iss = this.stack.newIss();
+    this.sndUna = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1);
+  }
+
+  private armSynTimer(): void {
+    const cfg = this.stack.env.config;
+    const delay = cfg.synRtoUs * 2 ** this.retries;
+    this.timer = this.stack.env.scheduler.schedule(delay, synTimeout, this);
+  }
+
+  /** @internal */
+  onSynTimer(): void {
+    this.timer = null;
+    if (this.state !== 'SYN-SENT') return;
+    if (this.retries >= this.stack.env.config.synRetries) {
+      this.fail('timed-out');
+      return;
+    }
+    this.retries++;
+    this.output(SYN, this.iss, null);
+    this.armSynTimer();
+  }
+
+  /** @internal An ICMP-style unreachable report for our SYN. */
+  unreachable(reason: 'host-unreachable' | 'net-unreachable'): void {
+    if (this.state === 'SYN-SENT') this.fail(reason);
+  }
+
+  /** @internal Segment processing (RFC 9293 §3.10.7), simplified for an ordered network. */
+  receive(seg: Segment): void {
+    const flags = seg.flags;
+    if (this.state === 'SYN-SENT') {
+      this.receiveInSynSent(seg);
+      return;
+    }
+    if (this.state === 'SYN-RECEIVED' && this.synHeld) {
+      // Only retransmitted SYNs reach a held connection; a RST withdraws the request.
+      if (flags & RST) this.fail('reset');
+      return;
+    }
+    if (!this.acceptable(seg)) {
+      if (!(flags & RST)) this.output(ACK, this.sndNxt, null);
+      return;
+    }
+    if (flags & RST) {
+      if (this.state === 'CLOSING' || this.state === 'LAST-ACK' || this.state === 'TIME-WAIT') {
+        this.finish();
+      } else {
+        this.fail(this.state === 'SYN-RECEIVED' ? 'refused' : 'reset');
+      }
+      return;
+    }
+    if (flags & SYN) {
+      // A SYN inside the window of a synchronized connection: the peer lost its state.
+      this.output(RST | ACK, this.sndNxt, null);
+      this.fail('reset');
+      return;
+    }
+    if (!(flags & ACK)) return;
+    if (!this.processAck(seg)) return;
+    if (seg.payload !== null && seg.payload.length > 0 && seg.seq === this.rcvNxt) {
+      this.rcvNxt = seqAdd(this.rcvNxt, seg.payload.length);
+      if (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') {
+        this.events?.data(this, seg.payload);
+      }
+      if (!(flags & FIN)) this.output(ACK, this.sndNxt, null);
+    }
+    if (flags & FIN) this.receiveFin();
+  }
+
+  private receiveInSynSent(seg: Segment): void {
+    const flags = seg.flags;
+    const ackOk = (flags & ACK) !== 0 && seg.ack === this.sndNxt;
+    if ((flags & ACK) && !ackOk) {
+      if (!(flags & RST)) {
+        this.stack.sendReset(this.version, this.localAddress, this.localPort, this.remoteAddress, this.remotePort, seg.ack, 0, false);
+      }
+      return;
+    }
+    if (flags & RST) {
+      if (ackOk) this.fail('refused');
+      return;
+    }
+    if ((flags & SYN) && ackOk) {
+      this.irs = seg.seq;
+      this.rcvNxt = seqAdd(seg.seq, 1);
+      this.sndUna = seg.ack;
+      this.sndWnd = seg.window;
+      this.cancelTimer();
+      this.state = 'ESTABLISHED';
+      this.output(ACK, this.sndNxt, null);
+      this.events?.established(this);
+    }
+  }
+
+  private acceptable(seg: Segment): boolean {
+    const len = segmentLength(seg);
+    const wnd = this.stack.env.config.window;
+    if (len === 0) {
+      return seg.seq === this.rcvNxt || (seqLe(this.rcvNxt, seg.seq) && seqLt(seg.seq, seqAdd(this.rcvNxt, wnd)));
+    }
+    const last = seqAdd(seg.seq, len - 1);
+    return (seqLe(this.rcvNxt, seg.seq) && seqLt(seg.seq, seqAdd(this.rcvNxt, wnd)))
+      || (seqLe(this.rcvNxt, last) && seqLt(last, seqAdd(this.rcvNxt, wnd)));
+  }
+
+  /** Returns false when the segment must be dropped. */
+  private processAck(seg: Segment): boolean {
+    const ack = seg.ack;
+    if (this.state === 'SYN-RECEIVED') {
+      if (seqLt(this.sndUna, ack) && seqLe(ack, this.sndNxt)) {
+        this.sndUna = ack;
+        this.sndWnd = seg.window;
+        this.state = 'ESTABLISHED';
+        this.events?.established(this);
+        // The handshake ACK may also carry our FIN's acknowledgment if we closed early.
+        if (this.finSent) this.state = ack === this.sndNxt ? 'FIN-WAIT-2' : 'FIN-WAIT-1';
+        return true;
+      }
+      this.stack.sendReset(this.version, this.localAddress, this.localPort, this.remoteAddress, this.remotePort, ack, 0, false);
+      return false;
+    }
+    if (seqLt(this.sndUna, ack) && seqLe(ack, this.sndNxt)) {
+      this.sndUna = ack;
+      this.sndWnd = seg.window;
+    } else if (seqLt(this.sndNxt, ack)) {
+      this.output(ACK, this.sndNxt, null); // acknowledges something not yet sent
+      return false;
+    }
+    const finAcked = this.finSent && this.sndUna === this.sndNxt;
+    switch (this.state) {
+      case 'FIN-WAIT-1':
+        if (finAcked) this.state = 'FIN-WAIT-2';
+        break;
+      case 'CLOSING':
+        if (finAcked) this.enterTimeWait();
+        return false;
+      case 'LAST-ACK':
+        if (finAcked) this.finish();
+        return false;
+      case 'TIME-WAIT':
+        // A retransmitted FIN: acknowledge again and restart the wait.
+        if (seg.flags & FIN) {
+          this.output(ACK, this.sndNxt, null);
+          this.enterTimeWait();
+        }
+        return false;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  private receiveFin(): void {
+    this.rcvNxt = seqAdd(this.rcvNxt, 1);
+    this.output(ACK, this.sndNxt, null);
+    switch (this.state) {
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+        this.state = 'CLOSE-WAIT';
+        this.events?.remoteClosed(this);
+        return;
+      case 'FIN-WAIT-1':
+        this.events?.remoteClosed(this);
+        if (this.sndUna === this.sndNxt) this.enterTimeWait();
+        else this.state = 'CLOSING';
+        return;
+      case 'FIN-WAIT-2':
+        this.events?.remoteClosed(this);
+        this.enterTimeWait();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private enterTimeWait(): void {
+    this.cancelTimer();
+    this.state = 'TIME-WAIT';
+    const events = this.events;
+    this.detach();
+    events?.closed(this);
+    this.timer = this.stack.env.scheduler.schedule(this.stack.env.config.timeWaitUs, timeWaitExpired, this, true);
+  }
+
+  /** @internal TIME_WAIT is over, or a new SYN took the tuple over (RFC 1122 §4.2.2.13). */
+  finish(): void {
+    const events = this.events;
+    this.destroy();
+    events?.closed(this);
+  }
+
+  private fail(reason: FailReason): void {
+    const events = this.events;
+    this.destroy();
+    events?.failed(this, reason);
+  }
+
+  /** Removes the TCB without telling anyone. */
+  private destroy(): void {
+    this.cancelTimer();
+    this.state = 'CLOSED';
+    this.stack.forget(this);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) {
+      this.timer.cancel();
+      this.timer = null;
+    }
+  }
+
+  private output(flags: number, seq: number, payload: Uint8Array | null): void {
+    this.stack.env.transmit({
+      version: this.version,
+      srcAddress: this.localAddress,
+      dstAddress: this.remoteAddress,
+      srcPort: this.localPort,
+      dstPort: this.remotePort,
+      seq,
+      ack: flags & ACK ? this.rcvNxt : 0,
+      flags,
+      window: this.stack.env.config.window,
+      payload,
+    });
+  }
+}
+
+function synTimeout(conn: TcpConnection): void {
+  conn.onSynTimer();
+}
+
+function timeWaitExpired(conn: TcpConnection): void {
+  if (conn.state === 'TIME-WAIT') conn.finish();
+}
+
+/** Key of a connection's 4-tuple as seen from its own host. */
+export function tupleKey(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
+  return `${localAddress}|${localPort}|${remoteAddress}|${remotePort}`;
+}
+
+/** Key of a listening endpoint; the wildcard address is '0.0.0.0' or '::'. */
+export function listenKey(address: string, port: number): string {
+  return `${address}|${port}`;
+}
+
+export function wildcardAddress(version: IpVersion): string {
+  return version === 4 ? '0.0.0.0' : '::';
+}
+
+/** One host's TCP: the connection table and the listeners. */
+export class TcpStack {
+  private readonly connections = new Map<string, TcpConnection>();
+  private readonly listeners = new Map<string, TcpListener>();
+
+  constructor(readonly env: TcpEnvironment) {}
+
+  /** Number of TCBs, TIME_WAIT included. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Registers a listener for an address (or the wildcard) and port. The caller guarantees uniqueness. */
+  listen(address: string, port: number, hooks: ListenerHooks): TcpListener {
+    const key = listenKey(address, port);
+    if (this.listeners.has(key)) throw new Error(`bug: two listeners on ${key}`);
+    const listener = new TcpListener(this, key, hooks);
+    this.listeners.set(key, listener);
+    return listener;
+  }
+
+  /** @internal */
+  unlisten(listener: TcpListener): void {
+    if (this.listeners.get(listener.key) === listener) this.listeners.delete(listener.key);
+  }
+
+  /** True if a TCB (in any state, TIME_WAIT included) uses this 4-tuple. */
+  tupleInUse(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean {
+    return this.connections.has(tupleKey(localAddress, localPort, remoteAddress, remotePort));
+  }
+
+  /** Active open. The caller has checked that the tuple is free. */
+  connect(
+    version: IpVersion, localAddress: string, localPort: number,
+    remoteAddress: string, remotePort: number, events: ConnectionEvents,
+  ): TcpConnection {
+    const key = tupleKey(localAddress, localPort, remoteAddress, remotePort);
+    const conn = new TcpConnection(this, key, version, localAddress, localPort, remoteAddress, remotePort, 'SYN-SENT');
+    conn.events = events;
+    this.connections.set(key, conn);
+    conn.openActive();
+    return conn;
+  }
+
+  /** A segment addressed to this host. */
+  receive(seg: Segment): void {
+    const key = tupleKey(seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort);
+    const conn = this.connections.get(key);
+    if (conn !== undefined) {
+      const reopens = conn.state === 'TIME-WAIT' && (seg.flags & (SYN | ACK | RST)) === SYN && seqLt(conn.rcvNxt, seg.seq);
+      if (!reopens) {
+        conn.receive(seg);
+        return;
+      }
+      conn.finish();
+    }
+    if ((seg.flags & (SYN | ACK | RST)) === SYN) {
+      const listener = this.listeners.get(listenKey(seg.dstAddress, seg.dstPort))
+        ?? this.listeners.get(listenKey(wildcardAddress(seg.version), seg.dstPort));
+      if (listener !== undefined) {
+        this.passiveOpen(listener, key, seg);
+        return;
+      }
+    }
+    this.refuse(seg);
+  }
+
+  private passiveOpen(listener: TcpListener, key: string, seg: Segment): void {
+    const conn = new TcpConnection(this, key, seg.version, seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort, 'SYN-RECEIVED');
+    conn.openPassive(seg);
+    const verdict = listener.hooks.onSyn(conn);
+    if (verdict === 'refuse') {
+      this.refuse(seg);
+      return;
+    }
+    this.connections.set(key, conn);
+    if (verdict === 'defer') {
+      conn.synHeld = true;
+      return;
+    }
+    conn.synHeld = true;
+    conn.acceptSyn();
+  }
+
+  /** Answers a segment that matches nothing with RST (RFC 9293 §3.10.7.1). */
+  private refuse(seg: Segment): void {
+    if (seg.flags & RST) return;
+    if (seg.flags & ACK) {
+      this.sendReset(seg.version, seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort, seg.ack, 0, false);
+    } else {
+      this.sendReset(seg.version, seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort, 0, seqAdd(seg.seq, segmentLength(seg)), true);
+    }
+  }
+
+  /** @internal */
+  sendReset(
+    version: IpVersion, srcAddress: string, srcPort: number, dstAddress: string, dstPort: number,
+    seq: number, ack: number, withAck: boolean,
+  ): void {
+    this.env.transmit({
+      version, srcAddress, dstAddress, srcPort, dstPort, seq,
+      ack: withAck ? ack : 0,
+      flags: withAck ? RST | ACK : RST,
+      window: 0,
+      payload: null,
+    });
+  }
+
+  /** A SYN of ours could not be delivered (no such host or network). */
+  unreachable(seg: Segment, reason: 'host-unreachable' | 'net-unreachable'): void {
+    const conn = this.connections.get(tupleKey(seg.srcAddress, seg.srcPort, seg.dstAddress, seg.dstPort));
+    conn?.unreachable(reason);
+  }
+
+  /** @internal */
+  forget(conn: TcpConnection): void {
+    if (this.connections.get(conn.key) === conn) this.connections.delete(conn.key);
+  }
+
+  /** @internal Initial sequence number (RFC 9293 §3.4.1 wants unpredictable; a seeded draw is). */
+  newIss(): number {
+    return this.env.random.uint32();
+  }
+}

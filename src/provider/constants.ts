@@ -1,0 +1,329 @@
+/**
+ * Windows Sockets 2 constants with their real numeric values (winsock2.h, ws2def.h, ws2spi.h,
+ * mswsock.h), and the names and texts of every error code.
+ *
+ * @packageDocumentation
+ */
+
+// ---- return values -------------------------------------------------------------------------
+
+/** What a `WSP*` function returning `int` gives on failure. */
+export const SOCKET_ERROR = -1;
+/** What `WSPSocket`/`WSPAccept` give on failure: the 32-bit value of `(SOCKET)~0`. */
+export const INVALID_SOCKET = 0xffffffff;
+
+// ---- address families, socket types, protocols ----------------------------------------------
+
+export const AF_UNSPEC = 0;
+export const AF_INET = 2;
+export const AF_INET6 = 23;
+
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_RDM = 4;
+export const SOCK_SEQPACKET = 5;
+
+export const IPPROTO_IP = 0;
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_IPV6 = 41;
+export const IPPROTO_ICMPV6 = 58;
+export const IPPROTO_RAW = 255;
+
+// ---- socket options ------------------------------------------------------------------------
+
+export const SOL_SOCKET = 0xffff;
+export const SO_DEBUG = 0x0001;
+export const SO_ACCEPTCONN = 0x0002;
+export const SO_REUSEADDR = 0x0004;
+export const SO_KEEPALIVE = 0x0008;
+export const SO_DONTROUTE = 0x0010;
+export const SO_BROADCAST = 0x0020;
+export const SO_USELOOPBACK = 0x0040;
+export const SO_LINGER = 0x0080;
+export const SO_OOBINLINE = 0x0100;
+/** `~SO_LINGER` in C. */
+export const SO_DONTLINGER = ~SO_LINGER;
+/** `~SO_REUSEADDR` in C. */
+export const SO_EXCLUSIVEADDRUSE = ~SO_REUSEADDR;
+export const SO_SNDBUF = 0x1001;
+export const SO_RCVBUF = 0x1002;
+export const SO_SNDLOWAT = 0x1003;
+export const SO_RCVLOWAT = 0x1004;
+export const SO_SNDTIMEO = 0x1005;
+export const SO_RCVTIMEO = 0x1006;
+export const SO_ERROR = 0x1007;
+export const SO_TYPE = 0x1008;
+export const SO_GROUP_ID = 0x2001;
+export const SO_GROUP_PRIORITY = 0x2002;
+export const SO_MAX_MSG_SIZE = 0x2003;
+export const SO_PROTOCOL_INFOW = 0x2005;
+export const SO_CONDITIONAL_ACCEPT = 0x3002;
+export const SO_UPDATE_ACCEPT_CONTEXT = 0x700b;
+export const SO_UPDATE_CONNECT_CONTEXT = 0x7010;
+export const TCP_NODELAY = 0x0001;
+
+/** The backlog value that asks the provider for its maximum reasonable backlog. */
+export const SOMAXCONN = 0x7fffffff;
+/** `SOMAXCONN_HINT(b)` of winsock2.h: a negative backlog that Windows reads as "b, clamped to 200..65535". */
+export function SOMAXCONN_HINT(b: number): number {
+  return -b;
+}
+
+// ---- ioctls --------------------------------------------------------------------------------
+
+export const FIONBIO = 0x8004667e;
+export const FIONREAD = 0x4004667f;
+export const SIOCATMARK = 0x40047307;
+export const SIO_UDP_CONNRESET = 0x9800000c;
+
+// ---- send/recv flags, shutdown -------------------------------------------------------------
+
+export const MSG_OOB = 0x1;
+export const MSG_PEEK = 0x2;
+export const MSG_DONTROUTE = 0x4;
+export const MSG_WAITALL = 0x8;
+export const MSG_PUSH_IMMEDIATE = 0x20;
+export const MSG_TRUNC = 0x0100;
+export const MSG_CTRUNC = 0x0200;
+export const MSG_BCAST = 0x0400;
+export const MSG_MCAST = 0x0800;
+export const MSG_PARTIAL = 0x8000;
+
+export const SD_RECEIVE = 0;
+export const SD_SEND = 1;
+export const SD_BOTH = 2;
+
+// ---- network events ------------------------------------------------------------------------
+
+export const FD_READ = 0x01;
+export const FD_WRITE = 0x02;
+export const FD_OOB = 0x04;
+export const FD_ACCEPT = 0x08;
+export const FD_CONNECT = 0x10;
+export const FD_CLOSE = 0x20;
+export const FD_QOS = 0x40;
+export const FD_GROUP_QOS = 0x80;
+export const FD_ROUTING_INTERFACE_CHANGE = 0x100;
+export const FD_ADDRESS_LIST_CHANGE = 0x200;
+export const FD_MAX_EVENTS = 10;
+export const FD_ALL_EVENTS = (1 << FD_MAX_EVENTS) - 1;
+export const FD_SETSIZE = 64;
+
+// ---- conditional accept ----------------------------------------------------------------------
+
+export const CF_ACCEPT = 0x0000;
+export const CF_REJECT = 0x0001;
+export const CF_DEFER = 0x0002;
+
+// ---- WSPSocket flags -----------------------------------------------------------------------
+
+export const WSA_FLAG_OVERLAPPED = 0x01;
+export const WSA_FLAG_MULTIPOINT_C_ROOT = 0x02;
+export const WSA_FLAG_MULTIPOINT_C_LEAF = 0x04;
+export const WSA_FLAG_MULTIPOINT_D_ROOT = 0x08;
+export const WSA_FLAG_MULTIPOINT_D_LEAF = 0x10;
+export const WSA_FLAG_ACCESS_SYSTEM_SECURITY = 0x40;
+export const WSA_FLAG_NO_HANDLE_INHERIT = 0x80;
+export const WSA_FLAG_REGISTERED_IO = 0x100;
+
+// ---- WSAPROTOCOL_INFOW fields --------------------------------------------------------------
+
+export const XP1_CONNECTIONLESS = 0x00000001;
+export const XP1_GUARANTEED_DELIVERY = 0x00000002;
+export const XP1_GUARANTEED_ORDER = 0x00000004;
+export const XP1_MESSAGE_ORIENTED = 0x00000008;
+export const XP1_PSEUDO_STREAM = 0x00000010;
+export const XP1_GRACEFUL_CLOSE = 0x00000020;
+export const XP1_EXPEDITED_DATA = 0x00000040;
+export const XP1_CONNECT_DATA = 0x00000080;
+export const XP1_DISCONNECT_DATA = 0x00000100;
+export const XP1_SUPPORT_BROADCAST = 0x00000200;
+export const XP1_SUPPORT_MULTIPOINT = 0x00000400;
+export const XP1_MULTIPOINT_CONTROL_PLANE = 0x00000800;
+export const XP1_MULTIPOINT_DATA_PLANE = 0x00001000;
+export const XP1_QOS_SUPPORTED = 0x00002000;
+export const XP1_INTERRUPT = 0x00004000;
+export const XP1_UNI_SEND = 0x00008000;
+export const XP1_UNI_RECV = 0x00010000;
+export const XP1_IFS_HANDLES = 0x00020000;
+export const XP1_PARTIAL_MESSAGE = 0x00040000;
+export const XP1_SAN_SUPPORT_SDP = 0x00080000;
+
+export const PFL_MULTIPLE_PROTO_ENTRIES = 0x00000001;
+export const PFL_RECOMMENDED_PROTO_ENTRY = 0x00000002;
+export const PFL_HIDDEN = 0x00000004;
+export const PFL_MATCHES_PROTOCOL_ZERO = 0x00000008;
+export const PFL_NETWORKDIRECT_PROVIDER = 0x00000010;
+
+export const LAYERED_PROTOCOL = 0;
+export const BASE_PROTOCOL = 1;
+export const BIGENDIAN = 0x0000;
+export const LITTLEENDIAN = 0x0001;
+export const SECURITY_PROTOCOL_NONE = 0x0000;
+export const MAX_PROTOCOL_CHAIN = 7;
+export const WSAPROTOCOL_LEN = 255;
+export const WSADESCRIPTION_LEN = 256;
+export const WSASYS_STATUS_LEN = 128;
+
+// ---- error codes ---------------------------------------------------------------------------
+
+export const WSA_INVALID_HANDLE = 6;
+export const WSA_NOT_ENOUGH_MEMORY = 8;
+export const WSA_INVALID_PARAMETER = 87;
+export const WSA_OPERATION_ABORTED = 995;
+export const WSA_IO_INCOMPLETE = 996;
+export const WSA_IO_PENDING = 997;
+export const WSAEINTR = 10004;
+export const WSAEBADF = 10009;
+export const WSAEACCES = 10013;
+export const WSAEFAULT = 10014;
+export const WSAEINVAL = 10022;
+export const WSAEMFILE = 10024;
+export const WSAEWOULDBLOCK = 10035;
+export const WSAEINPROGRESS = 10036;
+export const WSAEALREADY = 10037;
+export const WSAENOTSOCK = 10038;
+export const WSAEDESTADDRREQ = 10039;
+export const WSAEMSGSIZE = 10040;
+export const WSAEPROTOTYPE = 10041;
+export const WSAENOPROTOOPT = 10042;
+export const WSAEPROTONOSUPPORT = 10043;
+export const WSAESOCKTNOSUPPORT = 10044;
+export const WSAEOPNOTSUPP = 10045;
+export const WSAEPFNOSUPPORT = 10046;
+export const WSAEAFNOSUPPORT = 10047;
+export const WSAEADDRINUSE = 10048;
+export const WSAEADDRNOTAVAIL = 10049;
+export const WSAENETDOWN = 10050;
+export const WSAENETUNREACH = 10051;
+export const WSAENETRESET = 10052;
+export const WSAECONNABORTED = 10053;
+export const WSAECONNRESET = 10054;
+export const WSAENOBUFS = 10055;
+export const WSAEISCONN = 10056;
+export const WSAENOTCONN = 10057;
+export const WSAESHUTDOWN = 10058;
+export const WSAETOOMANYREFS = 10059;
+export const WSAETIMEDOUT = 10060;
+export const WSAECONNREFUSED = 10061;
+export const WSAELOOP = 10062;
+export const WSAENAMETOOLONG = 10063;
+export const WSAEHOSTDOWN = 10064;
+export const WSAEHOSTUNREACH = 10065;
+export const WSAENOTEMPTY = 10066;
+export const WSAEPROCLIM = 10067;
+export const WSAEUSERS = 10068;
+export const WSAEDQUOT = 10069;
+export const WSAESTALE = 10070;
+export const WSAEREMOTE = 10071;
+export const WSASYSNOTREADY = 10091;
+export const WSAVERNOTSUPPORTED = 10092;
+export const WSANOTINITIALISED = 10093;
+export const WSAEDISCON = 10101;
+export const WSAENOMORE = 10102;
+export const WSAECANCELLED = 10103;
+export const WSAEINVALIDPROCTABLE = 10104;
+export const WSAEINVALIDPROVIDER = 10105;
+export const WSAEPROVIDERFAILEDINIT = 10106;
+export const WSASYSCALLFAILURE = 10107;
+export const WSASERVICE_NOT_FOUND = 10108;
+export const WSATYPE_NOT_FOUND = 10109;
+export const WSA_E_NO_MORE = 10110;
+export const WSA_E_CANCELLED = 10111;
+export const WSAEREFUSED = 10112;
+export const WSAHOST_NOT_FOUND = 11001;
+export const WSATRY_AGAIN = 11002;
+export const WSANO_RECOVERY = 11003;
+export const WSANO_DATA = 11004;
+
+/** Name and short explanation of every code, in this project's own words. */
+const ERRORS: ReadonlyArray<readonly [number, string, string]> = [
+  [WSA_INVALID_HANDLE, 'WSA_INVALID_HANDLE', 'The event object handle is not valid.'],
+  [WSA_NOT_ENOUGH_MEMORY, 'WSA_NOT_ENOUGH_MEMORY', 'There is not enough memory for the operation.'],
+  [WSA_INVALID_PARAMETER, 'WSA_INVALID_PARAMETER', 'A parameter of the call is not valid.'],
+  [WSA_OPERATION_ABORTED, 'WSA_OPERATION_ABORTED', 'The overlapped operation was cancelled (the socket was closed).'],
+  [WSA_IO_INCOMPLETE, 'WSA_IO_INCOMPLETE', 'The overlapped operation has not completed yet.'],
+  [WSA_IO_PENDING, 'WSA_IO_PENDING', 'The overlapped operation will complete later.'],
+  [WSAEINTR, 'WSAEINTR', 'A blocking call was interrupted or cancelled.'],
+  [WSAEBADF, 'WSAEBADF', 'The file handle is not valid.'],
+  [WSAEACCES, 'WSAEACCES', 'Permission denied: the access is forbidden by the socket\'s or another socket\'s settings.'],
+  [WSAEFAULT, 'WSAEFAULT', 'A pointer or length argument is not valid (too small, or not a usable buffer).'],
+  [WSAEINVAL, 'WSAEINVAL', 'An argument is not valid, or the socket is in the wrong state for the call.'],
+  [WSAEMFILE, 'WSAEMFILE', 'No more socket descriptors are available.'],
+  [WSAEWOULDBLOCK, 'WSAEWOULDBLOCK', 'The non-blocking operation cannot complete at once; try again later.'],
+  [WSAEINPROGRESS, 'WSAEINPROGRESS', 'A blocking operation or callback is in progress.'],
+  [WSAEALREADY, 'WSAEALREADY', 'A non-blocking operation is already in progress on this socket.'],
+  [WSAENOTSOCK, 'WSAENOTSOCK', 'The descriptor is not a socket.'],
+  [WSAEDESTADDRREQ, 'WSAEDESTADDRREQ', 'A destination address is required.'],
+  [WSAEMSGSIZE, 'WSAEMSGSIZE', 'The message is larger than the buffer or the protocol allows.'],
+  [WSAEPROTOTYPE, 'WSAEPROTOTYPE', 'The protocol is the wrong type for this socket.'],
+  [WSAENOPROTOOPT, 'WSAENOPROTOOPT', 'The option is unknown or not supported for this socket.'],
+  [WSAEPROTONOSUPPORT, 'WSAEPROTONOSUPPORT', 'The protocol is not supported.'],
+  [WSAESOCKTNOSUPPORT, 'WSAESOCKTNOSUPPORT', 'The socket type is not supported in this address family.'],
+  [WSAEOPNOTSUPP, 'WSAEOPNOTSUPP', 'The operation is not supported for this kind of socket.'],
+  [WSAEPFNOSUPPORT, 'WSAEPFNOSUPPORT', 'The protocol family is not supported.'],
+  [WSAEAFNOSUPPORT, 'WSAEAFNOSUPPORT', 'The address family is not supported.'],
+  [WSAEADDRINUSE, 'WSAEADDRINUSE', 'The address (address and port) is already in use.'],
+  [WSAEADDRNOTAVAIL, 'WSAEADDRNOTAVAIL', 'The address is not valid in this context (not one of this host\'s, or not reachable as given).'],
+  [WSAENETDOWN, 'WSAENETDOWN', 'The network subsystem has failed.'],
+  [WSAENETUNREACH, 'WSAENETUNREACH', 'The network cannot be reached from this host.'],
+  [WSAENETRESET, 'WSAENETRESET', 'The connection broke because keep-alive found a failure.'],
+  [WSAECONNABORTED, 'WSAECONNABORTED', 'The connection was aborted by this host.'],
+  [WSAECONNRESET, 'WSAECONNRESET', 'The connection was reset by the peer.'],
+  [WSAENOBUFS, 'WSAENOBUFS', 'No buffer space is available.'],
+  [WSAEISCONN, 'WSAEISCONN', 'The socket is already connected.'],
+  [WSAENOTCONN, 'WSAENOTCONN', 'The socket is not connected.'],
+  [WSAESHUTDOWN, 'WSAESHUTDOWN', 'The socket has been shut down in that direction.'],
+  [WSAETOOMANYREFS, 'WSAETOOMANYREFS', 'Too many references to a kernel object.'],
+  [WSAETIMEDOUT, 'WSAETIMEDOUT', 'The connection attempt or connection timed out.'],
+  [WSAECONNREFUSED, 'WSAECONNREFUSED', 'The connection was refused by the target host.'],
+  [WSAELOOP, 'WSAELOOP', 'A name cannot be translated.'],
+  [WSAENAMETOOLONG, 'WSAENAMETOOLONG', 'A name is too long.'],
+  [WSAEHOSTDOWN, 'WSAEHOSTDOWN', 'The destination host is down.'],
+  [WSAEHOSTUNREACH, 'WSAEHOSTUNREACH', 'There is no route to the host.'],
+  [WSAENOTEMPTY, 'WSAENOTEMPTY', 'The directory is not empty.'],
+  [WSAEPROCLIM, 'WSAEPROCLIM', 'Too many processes use Windows Sockets.'],
+  [WSAEUSERS, 'WSAEUSERS', 'The user quota is exhausted.'],
+  [WSAEDQUOT, 'WSAEDQUOT', 'The disk quota is exhausted.'],
+  [WSAESTALE, 'WSAESTALE', 'The file handle reference is stale.'],
+  [WSAEREMOTE, 'WSAEREMOTE', 'The item is remote and not available locally.'],
+  [WSASYSNOTREADY, 'WSASYSNOTREADY', 'The network subsystem is not ready.'],
+  [WSAVERNOTSUPPORTED, 'WSAVERNOTSUPPORTED', 'The requested Windows Sockets version is not supported.'],
+  [WSANOTINITIALISED, 'WSANOTINITIALISED', 'WSPStartup has not been called successfully.'],
+  [WSAEDISCON, 'WSAEDISCON', 'The peer is shutting down gracefully.'],
+  [WSAENOMORE, 'WSAENOMORE', 'No more results.'],
+  [WSAECANCELLED, 'WSAECANCELLED', 'The call was cancelled.'],
+  [WSAEINVALIDPROCTABLE, 'WSAEINVALIDPROCTABLE', 'The procedure table is not valid.'],
+  [WSAEINVALIDPROVIDER, 'WSAEINVALIDPROVIDER', 'The service provider is not valid.'],
+  [WSAEPROVIDERFAILEDINIT, 'WSAEPROVIDERFAILEDINIT', 'The service provider failed to initialise.'],
+  [WSASYSCALLFAILURE, 'WSASYSCALLFAILURE', 'A system call that should never fail failed.'],
+  [WSASERVICE_NOT_FOUND, 'WSASERVICE_NOT_FOUND', 'No such service is known.'],
+  [WSATYPE_NOT_FOUND, 'WSATYPE_NOT_FOUND', 'The class type was not found.'],
+  [WSA_E_NO_MORE, 'WSA_E_NO_MORE', 'No more results.'],
+  [WSA_E_CANCELLED, 'WSA_E_CANCELLED', 'The lookup was cancelled.'],
+  [WSAEREFUSED, 'WSAEREFUSED', 'A database query was refused.'],
+  [WSAHOST_NOT_FOUND, 'WSAHOST_NOT_FOUND', 'No such host is known.'],
+  [WSATRY_AGAIN, 'WSATRY_AGAIN', 'A temporary condition; try again later.'],
+  [WSANO_RECOVERY, 'WSANO_RECOVERY', 'A non-recoverable error occurred.'],
+  [WSANO_DATA, 'WSANO_DATA', 'The name is valid but has no data of the requested type.'],
+];
+
+const BY_CODE = new Map(ERRORS.map(([code, name, text]) => [code, { name, text }]));
+
+/** The symbolic name of a Winsock error code (`10061` → `'WSAECONNREFUSED'`), or undefined. */
+export function errorName(code: number): string | undefined {
+  return BY_CODE.get(code)?.name;
+}
+
+/** A one-sentence explanation of a Winsock error code, or undefined for an unknown code. */
+export function errorText(code: number): string | undefined {
+  return BY_CODE.get(code)?.text;
+}
+
+/** Every error code this module knows, ascending. */
+export function allErrorCodes(): number[] {
+  return ERRORS.map(([code]) => code);
+}

@@ -1,0 +1,658 @@
+/**
+ * The provider's operations: the Winsock rules for creating, binding, listening, accepting,
+ * connecting and closing, over any {@link Transport}. Results are numbers: a value >= 0 is
+ * success, a negative value is the negated WSA error code. The SPI layer turns that into
+ * C-style returns with lpErrno, so errors leave through one place.
+ */
+import {
+  AF_INET, AF_INET6, CF_ACCEPT, CF_DEFER, CF_REJECT, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW,
+  SOCK_STREAM, WSAEADDRINUSE, WSAEADDRNOTAVAIL, WSAEAFNOSUPPORT, WSAEALREADY, WSAECONNABORTED,
+  WSAECONNREFUSED, WSAECONNRESET, WSAEHOSTUNREACH, WSAEINPROGRESS, WSAEINTR, WSAEINVAL, WSAEISCONN,
+  WSAEFAULT, WSAEMFILE, WSAENETDOWN, WSAENOPROTOOPT, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP,
+  WSAEPROTONOSUPPORT, WSAEPROTOTYPE, WSAESOCKTNOSUPPORT, WSAETIMEDOUT, WSAEWOULDBLOCK, WSATRY_AGAIN,
+  WSA_FLAG_ACCESS_SYSTEM_SECURITY, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED,
+} from './constants.js';
+import { ListenQueue, type ListenStats, type PendingConnection, type PendingState, type QueueOwner } from './listen-queue.js';
+import { findOption, inheritOptions, type OptionValue } from './options.js';
+import { PortTable } from './ports.js';
+import { Socket, type Endpoint, type SocketPhase } from './socket.js';
+import type { IpVersion, StreamConnection, StreamEvents, StreamFailReason, Transport } from './transport.js';
+
+/** Per-host limits. */
+export interface ProviderLimits {
+  /** Descriptors a host may have open, queued connections included. */
+  maxSockets: number;
+  /** What SOMAXCONN means, and the ceiling for any backlog. */
+  maxBacklog: number;
+  /** Bytes of provider memory (sockets, listen slots, later buffers); WSAENOBUFS past it. */
+  bufferBudget: number;
+}
+
+/** Defaults no ordinary program meets. */
+export const DEFAULT_LIMITS: ProviderLimits = {
+  maxSockets: 65536,
+  maxBacklog: 200,
+  bufferBudget: 256 * 1024 * 1024,
+};
+
+/** Memory one descriptor charges against the budget (the socket's control block). */
+export const SOCKET_COST_BYTES = 512;
+/** Memory one listen-queue slot charges (a pre-allocated connection object, as AFD keeps). */
+export const BACKLOG_SLOT_COST_BYTES = 256;
+
+/** A condition function's decision as the core sees it: CF_* or a negated error code. */
+export type AcceptDecider = (entry: PendingConnection, listener: Socket) => number;
+
+/** Non-standard view of a socket for tests and tools (Winsock has no way to read the backlog). */
+export interface SocketInfo {
+  readonly handle: number;
+  readonly af: number;
+  readonly type: number;
+  readonly protocol: number;
+  readonly phase: Socket['phase'];
+  readonly nonBlocking: boolean;
+  readonly local: Endpoint | null;
+  readonly remote: Endpoint | null;
+  readonly listen: null | {
+    readonly backlog: number;
+    readonly queueLength: number;
+    readonly ready: number;
+    readonly handshaking: number;
+    readonly held: number;
+    readonly suspended: boolean;
+    readonly stats: Readonly<ListenStats>;
+  };
+}
+
+/**
+ * Backlog rule: the nearest legal value. Non-numbers and NaN → 1; fractions truncate
+ * toward zero (what C's conversion to int does); below 1 → 1; at or above the maximum
+ * (SOMAXCONN, Infinity) → the maximum.
+ */
+export function normalizeBacklog(requested: unknown, max: number): number {
+  if (typeof requested !== 'number' || Number.isNaN(requested)) return 1;
+  if (requested >= max) return max;
+  const n = Math.trunc(requested);
+  return n < 1 ? 1 : n;
+}
+
+/** Maps a network failure to the error Winsock reports for it. */
+export function failCode(reason: StreamFailReason): number {
+  switch (reason) {
+    case 'refused': return WSAECONNREFUSED;
+    case 'reset': return WSAECONNRESET;
+    case 'timed-out': return WSAETIMEDOUT;
+    case 'host-unreachable': return WSAEHOSTUNREACH;
+    case 'net-unreachable': return WSAENETUNREACH;
+  }
+}
+
+const VALID_SOCKET_FLAGS = WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT | WSA_FLAG_ACCESS_SYSTEM_SECURITY;
+
+export class ProviderCore implements QueueOwner {
+  private readonly sockets = new Map<number, Socket>();
+  /** Handles look like Windows ones (multiples of 4) and are not reused soon, so a stale handle reads as WSAENOTSOCK. */
+  private nextHandle = 0x100;
+  private descriptors = 0;
+  private budgetUsed = 0;
+  private callbackDepth = 0;
+  private readonly tcp4 = new PortTable('0.0.0.0');
+  private readonly tcp6 = new PortTable('::');
+  private readonly udp4 = new PortTable('0.0.0.0');
+  private readonly udp6 = new PortTable('::');
+  /** Observers told when a socket's state changes (readiness, tools). */
+  readonly watchers = new Set<(s: Socket) => void>();
+
+  constructor(readonly transport: Transport, readonly limits: ProviderLimits) {}
+
+  /** Open descriptors, including those reserved by queued connections. */
+  get descriptorsInUse(): number {
+    return this.descriptors;
+  }
+
+  /** Budget bytes in use. */
+  get bytesInUse(): number {
+    return this.budgetUsed;
+  }
+
+  /** Ports held in all four port tables (TCP/UDP over IPv4/IPv6). */
+  get portsHeld(): number {
+    return this.tcp4.portsHeld + this.tcp6.portsHeld + this.udp4.portsHeld + this.udp6.portsHeld;
+  }
+
+  /** The socket behind a handle, if the handle is live. */
+  lookup(s: unknown): Socket | undefined {
+    return typeof s === 'number' ? this.sockets.get(s) : undefined;
+  }
+
+  /** Live handles in creation order. */
+  handles(): number[] {
+    return [...this.sockets.keys()];
+  }
+
+  nowMs(): number {
+    return this.transport.nowMs();
+  }
+
+  // ---- callbacks and common checks -------------------------------------------------
+
+  /** Runs a client callback; state-changing calls made inside it fail with WSAEINPROGRESS. */
+  runCallback<T>(fn: () => T): T {
+    this.callbackDepth++;
+    try {
+      return fn();
+    } finally {
+      this.callbackDepth--;
+    }
+  }
+
+  get inCallback(): boolean {
+    return this.callbackDepth > 0;
+  }
+
+  /** Checks every state-changing call makes first: descriptor, callback, network. */
+  private enter(s: unknown): Socket | number {
+    const sock = this.lookup(s);
+    if (sock === undefined) return -WSAENOTSOCK;
+    if (this.callbackDepth > 0) return -WSAEINPROGRESS;
+    if (this.transport.isNetworkDown()) return -WSAENETDOWN;
+    return sock;
+  }
+
+  /** Checks a read-only call makes. */
+  private peek(s: unknown): Socket | number {
+    const sock = this.lookup(s);
+    if (sock === undefined) return -WSAENOTSOCK;
+    if (this.transport.isNetworkDown()) return -WSAENETDOWN;
+    return sock;
+  }
+
+  // ---- descriptors and memory ---------------------------------------------------------
+
+  private reserve(): number {
+    if (this.descriptors >= this.limits.maxSockets) return WSAEMFILE;
+    if (this.budgetUsed + SOCKET_COST_BYTES > this.limits.bufferBudget) return WSAENOBUFS;
+    this.descriptors++;
+    this.budgetUsed += SOCKET_COST_BYTES;
+    return 0;
+  }
+
+  reserveDescriptor(): boolean {
+    return this.reserve() === 0;
+  }
+
+  releaseDescriptor(): void {
+    this.descriptors--;
+    this.budgetUsed -= SOCKET_COST_BYTES;
+  }
+
+  queueChanged(listener: Socket): void {
+    this.changed(listener);
+  }
+
+  /** @internal */
+  changed(sock: Socket): void {
+    if (this.watchers.size === 0) return;
+    for (const w of this.watchers) w(sock);
+  }
+
+  private newSocket(af: number, type: number, protocol: number): Socket {
+    const handle = this.nextHandle;
+    this.nextHandle = this.nextHandle >= 0x3ffffffc ? 0x100 : this.nextHandle + 4;
+    const sock = new Socket(handle, af, type, protocol, af === AF_INET6 ? 6 : 4);
+    this.sockets.set(handle, sock);
+    return sock;
+  }
+
+  private ports(sock: Socket): PortTable | undefined {
+    if (sock.type === SOCK_STREAM) return sock.version === 4 ? this.tcp4 : this.tcp6;
+    if (sock.type === SOCK_DGRAM) return sock.version === 4 ? this.udp4 : this.udp6;
+    return undefined;
+  }
+
+  // ---- WSPSocket ----------------------------------------------------------------------
+
+  socket(af: unknown, type: unknown, protocol: unknown, group: unknown, flags: unknown): number {
+    if (this.callbackDepth > 0) return -WSAEINPROGRESS;
+    if (this.transport.isNetworkDown()) return -WSAENETDOWN;
+    if (af !== AF_INET && af !== AF_INET6) return -WSAEAFNOSUPPORT;
+    if (typeof type !== 'number' || typeof protocol !== 'number') return -WSAEINVAL;
+    let proto = protocol;
+    if (type === SOCK_STREAM) {
+      if (proto === 0) proto = IPPROTO_TCP;
+      else if (proto === IPPROTO_UDP) return -WSAEPROTOTYPE;
+      else if (proto !== IPPROTO_TCP) return -WSAEPROTONOSUPPORT;
+    } else if (type === SOCK_DGRAM) {
+      if (proto === 0) proto = IPPROTO_UDP;
+      else if (proto === IPPROTO_TCP) return -WSAEPROTOTYPE;
+      else if (proto !== IPPROTO_UDP) return -WSAEPROTONOSUPPORT;
+    } else if (type === SOCK_RAW) {
+      if (!Number.isInteger(proto) || proto < 0 || proto > 255) return -WSAEPROTONOSUPPORT;
+    } else {
+      return -WSAESOCKTNOSUPPORT;
+    }
+    if (group !== 0 && group !== undefined && group !== null) return -WSAEINVAL;
+    const f = flags === undefined || flags === null ? 0 : flags;
+    if (typeof f !== 'number' || !Number.isInteger(f) || (f & ~VALID_SOCKET_FLAGS) !== 0) return -WSAEINVAL;
+    const err = this.reserve();
+    if (err !== 0) return -err;
+    return this.newSocket(af as number, type, proto).handle;
+  }
+
+  // ---- WSPBind ------------------------------------------------------------------------
+
+  bind(s: unknown, name: Endpoint): number {
+    const sock = this.enter(s);
+    if (typeof sock === 'number') return sock;
+    if (name.family !== sock.af) return -WSAEFAULT;
+    if (sock.local !== null) return -WSAEINVAL;
+    const wildcard = isWildcard(name.address);
+    if (!wildcard && !this.transport.hasLocalAddress(sock.version, name.address)) return -WSAEADDRNOTAVAIL;
+    const code = this.bindTo(sock, name.address, name.port, undefined);
+    if (code !== 0) return -code;
+    this.changed(sock);
+    return 0;
+  }
+
+  /** Binds in the port table; `usable` vetoes ephemeral ports (connect's tuple check). */
+  private bindTo(sock: Socket, address: string, port: number, usable: ((p: number) => boolean) | undefined): number {
+    const table = this.ports(sock);
+    if (table === undefined) {
+      sock.local = { family: sock.af, address, port: 0 };
+      sock.boundAddress = address;
+      sock.phase = 'bound';
+      return 0;
+    }
+    const req = {
+      address,
+      wildcard: isWildcard(address),
+      reuseAddr: sock.reuseAddr,
+      exclusiveAddrUse: sock.exclusiveAddrUse,
+    };
+    let chosen = port;
+    if (chosen === 0) {
+      chosen = table.allocate((p) => table.check(p, req) === 0 && (usable === undefined || usable(p)));
+      if (chosen === 0) return WSAENOBUFS;
+    } else {
+      const verdict = table.check(chosen, req);
+      if (verdict !== 0) return verdict;
+    }
+    table.add(chosen, sock);
+    sock.local = { family: sock.af, address, port: chosen };
+    sock.boundAddress = address;
+    sock.phase = 'bound';
+    return 0;
+  }
+
+  private unbind(sock: Socket): void {
+    if (sock.local === null) return;
+    this.ports(sock)?.remove(sock.local.port, sock);
+  }
+
+  // ---- WSPListen ----------------------------------------------------------------------
+
+  listen(s: unknown, backlog: unknown): number {
+    const sock = this.enter(s);
+    if (typeof sock === 'number') return sock;
+    if (sock.type !== SOCK_STREAM) return -WSAEOPNOTSUPP;
+    if (sock.phase === 'connected') return -WSAEISCONN;
+    if (sock.phase === 'connecting') return -WSAEINVAL;
+    if (sock.local === null) return -WSAEINVAL;
+    const wanted = normalizeBacklog(backlog, this.limits.maxBacklog);
+    const queue = sock.queue;
+    if (queue !== null) {
+      const slots = this.affordableSlots(wanted, queue.backlog);
+      if (slots < 1) return -WSAENOBUFS;
+      this.budgetUsed += (slots - queue.backlog) * BACKLOG_SLOT_COST_BYTES;
+      queue.setBacklog(slots);
+      this.resume(queue);
+      return 0;
+    }
+    const holders = this.ports(sock)!.holdersOf(sock.local.port);
+    if (holders !== undefined) {
+      for (const other of holders) {
+        if (other !== sock && other.phase === 'listening' && other.boundAddress === sock.boundAddress) return -WSAEADDRINUSE;
+      }
+    }
+    const slots = this.affordableSlots(wanted, 0);
+    if (slots < 1) return -WSAENOBUFS;
+    this.budgetUsed += slots * BACKLOG_SLOT_COST_BYTES;
+    const q = new ListenQueue(this, sock, slots);
+    sock.queue = q;
+    sock.phase = 'listening';
+    q.handle = this.transport.listenStream(sock.boundAddress, sock.local.port, q);
+    this.changed(sock);
+    return 0;
+  }
+
+  /** How many of `wanted` slots the budget allows, given `held` already charged. */
+  private affordableSlots(wanted: number, held: number): number {
+    const free = this.limits.bufferBudget - this.budgetUsed + held * BACKLOG_SLOT_COST_BYTES;
+    return Math.min(wanted, Math.floor(free / BACKLOG_SLOT_COST_BYTES));
+  }
+
+  /** Resumes a listener suspended for lack of descriptors, if one is free now. */
+  private resume(queue: ListenQueue): void {
+    if (!queue.suspended) return;
+    if (this.descriptors < this.limits.maxSockets && this.budgetUsed + SOCKET_COST_BYTES <= this.limits.bufferBudget) {
+      queue.suspended = false;
+    }
+  }
+
+  // ---- WSPAccept ----------------------------------------------------------------------
+
+  /**
+   * Takes the oldest connection. `decide` (the condition function) may accept, reject or
+   * defer it. Returns the new handle or a negated error.
+   */
+  accept(s: unknown, decide: AcceptDecider | null): number {
+    const sock = this.enter(s);
+    if (typeof sock === 'number') return sock;
+    if (sock.type !== SOCK_STREAM) return -WSAEOPNOTSUPP;
+    const queue = sock.queue;
+    if (queue === null || sock.phase !== 'listening') return -WSAEINVAL;
+    this.resume(queue);
+    let entry = queue.first();
+    if (entry === undefined) {
+      if (sock.nonBlocking) return -WSAEWOULDBLOCK;
+      const outcome = this.transport.block(() => sock.phase !== 'listening' || queue.first() !== undefined);
+      if (sock.phase !== 'listening') return -WSAEINTR;
+      if (outcome === 'unsupported') return -WSAEWOULDBLOCK;
+      entry = queue.first();
+      if (entry === undefined) return -WSAEINTR;
+    }
+    if (entry.state === 'reset') {
+      queue.discard(entry);
+      return -WSAECONNRESET;
+    }
+    if (decide !== null) {
+      const verdict = this.runCallback(() => decide(entry!, sock));
+      if (verdict < 0) return verdict;
+      if (verdict === CF_REJECT) {
+        queue.reject(entry);
+        return -WSAECONNREFUSED;
+      }
+      if (verdict === CF_DEFER) return -WSATRY_AGAIN;
+      if (verdict !== CF_ACCEPT) return -WSAEINVAL;
+    }
+    if (entry.state === 'held') {
+      const code = this.completeHeld(sock, entry);
+      if (code !== 0) return -code;
+    }
+    queue.take(entry);
+    const conn = entry.conn;
+    const child = this.newSocket(sock.af, sock.type, sock.protocol);
+    inheritOptions(sock, child);
+    child.local = { family: sock.af, address: conn.localAddress, port: conn.localPort };
+    child.boundAddress = conn.localAddress;
+    child.remote = { family: sock.af, address: conn.remoteAddress, port: conn.remotePort };
+    child.phase = 'connected';
+    child.conn = conn;
+    child.received = entry.received;
+    child.peerClosed = entry.peerClosed;
+    conn.events = this.eventsFor(child);
+    this.ports(child)!.add(conn.localPort, child);
+    this.changed(child);
+    return child.handle;
+  }
+
+  /** Sends the SYN-ACK a conditional accept held, and waits for the handshake. */
+  private completeHeld(listener: Socket, entry: PendingConnection): number {
+    entry.state = 'handshake';
+    entry.conn.acceptSyn();
+    const outcome = this.transport.block(() => entry.state !== 'handshake');
+    const state = entry.state as PendingState; // changed by events while blocked
+    if (state === 'ready') return 0;
+    if (state === 'reset') {
+      listener.queue!.discard(entry);
+      return WSAECONNRESET;
+    }
+    if (outcome === 'unsupported') return WSAEWOULDBLOCK;
+    // withdrawn while we waited: the queue already dropped it
+    return WSAECONNRESET;
+  }
+
+  // ---- WSPConnect ---------------------------------------------------------------------
+
+  connect(s: unknown, name: Endpoint): number {
+    const sock = this.enter(s);
+    if (typeof sock === 'number') return sock;
+    if (name.family !== sock.af) return -WSAEFAULT;
+    if (sock.phase === 'listening') return -WSAEINVAL;
+    if (sock.type === SOCK_STREAM) {
+      if (sock.phase === 'connecting') return -WSAEALREADY;
+      if (sock.phase === 'connected') return -WSAEISCONN;
+    }
+    if (isWildcard(name.address) || name.port === 0) return -WSAEADDRNOTAVAIL;
+    if (sock.type !== SOCK_STREAM) return this.connectDatagram(sock, name);
+
+    const source = sock.local !== null && !isWildcard(sock.local.address)
+      ? sock.local.address
+      : this.transport.sourceAddress(sock.version, name.address);
+    if (source === undefined) return -WSAENETUNREACH;
+    if (sock.local === null) {
+      const wild = sock.version === 4 ? '0.0.0.0' : '::';
+      const code = this.bindTo(sock, wild, 0, (p) => !this.transport.streamTupleInUse(source, p, name.address, name.port));
+      if (code !== 0) return -code;
+    } else if (this.transport.streamTupleInUse(source, sock.local.port, name.address, name.port)) {
+      return -WSAEADDRINUSE;
+    }
+    const port = sock.local!.port;
+    sock.local = { family: sock.af, address: source, port };
+    sock.remote = { family: sock.af, address: name.address, port: name.port };
+    sock.soError = 0;
+    sock.phase = 'connecting';
+    sock.conn = this.transport.connectStream(sock.version, source, port, name.address, name.port, this.eventsFor(sock));
+    this.changed(sock);
+    if (sock.nonBlocking) return -WSAEWOULDBLOCK;
+    const outcome = this.transport.block(() => sock.phase !== 'connecting');
+    const phase = sock.phase as SocketPhase; // changed by events while blocked
+    if (phase === 'connected') return 0;
+    if (phase === 'connecting') {
+      if (outcome === 'unsupported') return -WSAEWOULDBLOCK;
+      this.abandonConnect(sock);
+      return -WSAEINTR;
+    }
+    if (phase === 'closed') return -WSAEINTR;
+    return -(sock.soError || WSAECONNREFUSED);
+  }
+
+  private connectDatagram(sock: Socket, name: Endpoint): number {
+    if (sock.local === null) {
+      const code = this.bindTo(sock, sock.version === 4 ? '0.0.0.0' : '::', 0, undefined);
+      if (code !== 0) return -code;
+    }
+    sock.remote = { family: sock.af, address: name.address, port: name.port };
+    sock.phase = 'connected';
+    this.changed(sock);
+    return 0;
+  }
+
+  private abandonConnect(sock: Socket): void {
+    const conn = sock.conn;
+    sock.conn = null;
+    sock.remote = null;
+    sock.phase = 'bound';
+    if (conn !== null) {
+      conn.events = null;
+      conn.abort();
+    }
+  }
+
+  /** The event sink of a socket's connection. */
+  private eventsFor(sock: Socket): StreamEvents {
+    return new SocketEvents(this, sock);
+  }
+
+  // ---- WSPCloseSocket -----------------------------------------------------------------
+
+  close(s: unknown): number {
+    const sock = this.lookup(s);
+    if (sock === undefined) return -WSAENOTSOCK;
+    if (this.callbackDepth > 0) return -WSAEINPROGRESS;
+    this.destroy(sock);
+    return 0;
+  }
+
+  private destroy(sock: Socket): void {
+    const queue = sock.queue;
+    if (queue !== null) {
+      queue.close();
+      this.budgetUsed -= queue.backlog * BACKLOG_SLOT_COST_BYTES;
+      sock.queue = null;
+    }
+    const conn = sock.conn;
+    if (conn !== null) {
+      sock.conn = null;
+      conn.events = null;
+      // Closing with unread data, or with a zero linger, resets the connection (RFC 2525 §2.17; Windows does).
+      const abortive = (sock.linger.onoff !== 0 && sock.linger.seconds === 0) || sock.received.length > 0 || sock.phase === 'connecting';
+      if (abortive) conn.abort();
+      else {
+        conn.detach();
+        conn.close();
+      }
+    }
+    this.unbind(sock);
+    sock.phase = 'closed';
+    this.sockets.delete(sock.handle);
+    this.releaseDescriptor();
+    this.changed(sock);
+  }
+
+  /** Closes every socket (WSPCleanup). */
+  closeAll(): void {
+    for (const sock of [...this.sockets.values()]) this.destroy(sock);
+  }
+
+  // ---- names and options -------------------------------------------------------------
+
+  sockName(s: unknown): Endpoint | number {
+    const sock = this.peek(s);
+    if (typeof sock === 'number') return sock;
+    if (sock.local === null) return -WSAEINVAL;
+    return sock.local;
+  }
+
+  peerName(s: unknown): Endpoint | number {
+    const sock = this.peek(s);
+    if (typeof sock === 'number') return sock;
+    if (sock.phase !== 'connected' || sock.remote === null) return -WSAENOTCONN;
+    return sock.remote;
+  }
+
+  /** Reads an option: its shape and value, or a negated error. */
+  getOption(s: unknown, level: unknown, name: unknown): { shape: string; value: OptionValue } | number {
+    const sock = this.peek(s);
+    if (typeof sock === 'number') return sock;
+    if (typeof level !== 'number' || typeof name !== 'number') return -WSAEINVAL;
+    const def = findOption(sock, level, name);
+    if (typeof def === 'number') return -def;
+    return { shape: def.shape, value: def.get(sock) };
+  }
+
+  /** The shape of an option (to decode the caller's bytes), or a negated error. */
+  optionShape(s: unknown, level: unknown, name: unknown): string | number {
+    const sock = this.lookup(s);
+    if (sock === undefined) return -WSAENOTSOCK;
+    if (typeof level !== 'number' || typeof name !== 'number') return -WSAEINVAL;
+    const def = findOption(sock, level, name);
+    return typeof def === 'number' ? -def : def.shape;
+  }
+
+  setOption(s: unknown, level: number, name: number, value: OptionValue): number {
+    const sock = this.enter(s);
+    if (typeof sock === 'number') return sock;
+    const def = findOption(sock, level, name);
+    if (typeof def === 'number') return -def;
+    if (def.set === undefined) return -WSAENOPROTOOPT;
+    const code = def.set(sock, value);
+    if (code !== 0) return -code;
+    this.changed(sock);
+    return 0;
+  }
+
+  /** FIONBIO. */
+  setNonBlocking(s: unknown, on: boolean): number {
+    const sock = this.enter(s);
+    if (typeof sock === 'number') return sock;
+    sock.nonBlocking = on;
+    return 0;
+  }
+
+  /** Non-standard: a snapshot of a socket, including its listen queue. */
+  inspect(s: unknown): SocketInfo | undefined {
+    const sock = this.lookup(s);
+    if (sock === undefined) return undefined;
+    const q = sock.queue;
+    let listen: SocketInfo['listen'] = null;
+    if (q !== null) {
+      const c = q.counts();
+      listen = {
+        backlog: q.backlog,
+        queueLength: q.entries.size,
+        ready: c.ready + c.reset,
+        handshaking: c.handshake,
+        held: c.held,
+        suspended: q.suspended,
+        stats: { ...q.stats },
+      };
+    }
+    return {
+      handle: sock.handle, af: sock.af, type: sock.type, protocol: sock.protocol, phase: sock.phase,
+      nonBlocking: sock.nonBlocking, local: sock.local, remote: sock.remote, listen,
+    };
+  }
+}
+
+/** Receives a connection's events for its socket. */
+class SocketEvents implements StreamEvents {
+  constructor(private readonly core: ProviderCore, private readonly sock: Socket) {}
+
+  established(conn: StreamConnection): void {
+    const sock = this.sock;
+    if (sock.conn !== conn) return;
+    sock.phase = 'connected';
+    this.core.changed(sock);
+  }
+
+  failed(conn: StreamConnection, reason: StreamFailReason): void {
+    const sock = this.sock;
+    if (sock.conn !== conn) return;
+    sock.conn = null;
+    if (sock.phase === 'connecting') {
+      // The socket stays bound and may connect again.
+      sock.phase = 'bound';
+      sock.remote = null;
+      sock.soError = failCode(reason);
+    } else {
+      sock.reset = true;
+      sock.soError = reason === 'timed-out' ? WSAECONNABORTED : failCode(reason);
+    }
+    this.core.changed(sock);
+  }
+
+  remoteClosed(): void {
+    this.sock.peerClosed = true;
+    this.core.changed(this.sock);
+  }
+
+  data(_conn: StreamConnection, bytes: Uint8Array): void {
+    this.sock.received.push(bytes);
+    this.core.changed(this.sock);
+  }
+
+  closed(conn: StreamConnection): void {
+    if (this.sock.conn === conn) this.sock.conn = null;
+  }
+}
+
+/** True for 0.0.0.0 and ::. */
+export function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+/** The version an address family's addresses have. */
+export function versionOf(af: number): IpVersion {
+  return af === AF_INET6 ? 6 : 4;
+}

@@ -1,0 +1,71 @@
+/**
+ * Per-socket state. A socket is a plain record; the operations that change it live in
+ * provider.ts so that every rule is in one place.
+ */
+import type { IpVersion, StreamConnection } from './transport.js';
+import type { ListenQueue } from './listen-queue.js';
+
+/** A validated socket address inside the provider: canonical address text. */
+export interface Endpoint {
+  readonly family: number;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Where a socket is in its life. */
+export type SocketPhase = 'open' | 'bound' | 'listening' | 'connecting' | 'connected' | 'closed';
+
+/** SO_LINGER as Winsock stores it. */
+export interface Linger {
+  onoff: number;
+  seconds: number;
+}
+
+export class Socket {
+  phase: SocketPhase = 'open';
+  nonBlocking = false;
+  /** Bound address; the wildcard is '0.0.0.0' or '::'. */
+  local: Endpoint | null = null;
+  /** The address the port table holds for us (a connect from the wildcard keeps the wildcard there). */
+  boundAddress = '';
+  remote: Endpoint | null = null;
+  reuseAddr = false;
+  exclusiveAddrUse = false;
+  /** The last asynchronous error (SO_ERROR). */
+  soError = 0;
+  conn: StreamConnection | null = null;
+  queue: ListenQueue | null = null;
+  /** The peer closed its direction (FIN). */
+  peerClosed = false;
+  /** The connection was reset or aborted after it was established. */
+  reset = false;
+  /** Received bytes not yet read (the data path comes with a later issue). */
+  received: Uint8Array[] = [];
+
+  // Options that are stored and reported; their effect arrives with the data path.
+  keepAlive = false;
+  linger: Linger = { onoff: 0, seconds: 0 };
+  sendBuffer = 65536;
+  receiveBuffer = 65536;
+  noDelay = false;
+  conditionalAccept = false;
+  receiveTimeoutMs = 0;
+  sendTimeoutMs = 0;
+  broadcast = false;
+  oobInline = false;
+  debug = false;
+  dontRoute = false;
+
+  constructor(
+    readonly handle: number,
+    readonly af: number,
+    readonly type: number,
+    readonly protocol: number,
+    readonly version: IpVersion,
+  ) {}
+
+  /** SOCK_STREAM: the only type that listens, accepts and connects with a handshake. */
+  get streamType(): boolean {
+    return this.type === 1;
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * The ws2spi.h facade: the WSP* functions with C argument order, `lpErrno` out-parameters
+ * and Windows' numeric codes. Arguments are checked here (pointers, lengths, sockaddrs);
+ * the rules live in the provider core. Every failure leaves through {@link fail}.
+ */
+import {
+  CF_ACCEPT, CF_DEFER, CF_REJECT, FIONBIO, SOCKET_ERROR, INVALID_SOCKET, WSAEFAULT, WSAEAFNOSUPPORT,
+  WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
+} from '../provider/constants.js';
+import type { ProviderCore, SocketInfo } from '../provider/provider.js';
+import type { OptionValue } from '../provider/options.js';
+import type { Endpoint } from '../provider/socket.js';
+import { protocolCatalog } from './catalog.js';
+import { encodeSockAddr, readSockAddrArg, sockAddrSize, writeSockAddrArg } from './sockaddr.js';
+import type { ConditionProc, LPINT, WSABUF, WSAPROTOCOL_INFOW, WSPDATA, WSPUPCALLTABLE } from './types.js';
+
+/** `FROM_PROTOCOL_INFO`: take af, type or protocol from lpProtocolInfo. */
+export const FROM_PROTOCOL_INFO = -1;
+
+/** The version this provider implements: 2.2. */
+export const WSP_VERSION = 0x0202;
+
+/** Raised only for a broken invariant inside the provider (a bug), never for bad input. */
+export class ProviderBug extends Error {}
+
+function isRef(x: unknown): x is LPINT {
+  return typeof x === 'object' && x !== null;
+}
+
+/** The funnel: records `code` in lpErrno (when it can be written) and returns `ret`. */
+function fail(lpErrno: unknown, code: number, ret: number): number {
+  if (isRef(lpErrno)) lpErrno.value = code;
+  return ret;
+}
+
+/** Core results: >= 0 success, < 0 a negated error code. */
+function finish(result: number, lpErrno: unknown, failValue: number, successValue?: number): number {
+  if (result < 0) return fail(lpErrno, -result, failValue);
+  return successValue ?? result;
+}
+
+/** Hostile arguments (throwing getters, proxies) surface as WSAEFAULT; provider bugs propagate. */
+function guard(lpErrno: unknown, failValue: number, body: () => number): number {
+  try {
+    return body();
+  } catch (err) {
+    if (err instanceof ProviderBug) throw err;
+    return fail(lpErrno, WSAEFAULT, failValue);
+  }
+}
+
+/** SO_EXCLUSIVEADDRUSE and SO_DONTLINGER are negative ints in C; accept their unsigned spelling too. */
+function normalizeOptName(optname: number): number {
+  return typeof optname === 'number' ? optname | 0 : optname;
+}
+
+function readInt(buf: Uint8Array, unsigned: boolean): number {
+  const v = buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24);
+  return unsigned ? v >>> 0 : v;
+}
+
+function writeInt(buf: Uint8Array, v: number): void {
+  buf[0] = v & 0xff;
+  buf[1] = (v >>> 8) & 0xff;
+  buf[2] = (v >>> 16) & 0xff;
+  buf[3] = (v >>> 24) & 0xff;
+}
+
+/** Every function WSPStartup puts in the proc table. */
+export const PROC_NAMES = [
+  'WSPAccept', 'WSPBind', 'WSPCleanup', 'WSPCloseSocket', 'WSPConnect', 'WSPGetPeerName',
+  'WSPGetSockName', 'WSPGetSockOpt', 'WSPIoctl', 'WSPListen', 'WSPSetSockOpt', 'WSPSocket',
+] as const;
+
+/** The proc table: `lpWSPListen` and so on. */
+export type WSPPROC_TABLE = { [K in (typeof PROC_NAMES)[number] as `lp${K}`]?: ServiceProvider[K] };
+
+/**
+ * One host's service provider. Its methods are the WSP* functions (bound, so they can be
+ * taken off the object or out of the proc table).
+ */
+export class ServiceProvider {
+  private startups = 0;
+  /** What ws2_32 passed to WSPStartup (kept for the upcalls a later issue uses). */
+  upcalls: WSPUPCALLTABLE | null = null;
+
+  constructor(
+    /** The provider core (for tools and layers above; not part of ws2spi.h). */
+    readonly core: ProviderCore,
+    private readonly description: string,
+  ) {}
+
+  /** The protocols this provider offers, as WSAPROTOCOL_INFOW records. */
+  protocols(): WSAPROTOCOL_INFOW[] {
+    return protocolCatalog();
+  }
+
+  /**
+   * Non-standard, for tests and tools: a snapshot of a socket, including the effective backlog
+   * and queue length of a listener (Winsock offers no standard way to read them).
+   */
+  inspect(s: number): SocketInfo | undefined {
+    return this.core.inspect(s);
+  }
+
+  /** Initialises the provider and fills the proc table. Returns 0 or an error code (not via lpErrno, as in C). */
+  WSPStartup = (
+    wVersionRequested: number, lpWSPData: WSPDATA, lpProtocolInfo: WSAPROTOCOL_INFOW | null,
+    UpcallTable: WSPUPCALLTABLE | null, lpProcTable: WSPPROC_TABLE,
+  ): number => {
+    try {
+      if (typeof wVersionRequested !== 'number') return WSAVERNOTSUPPORTED;
+      const major = wVersionRequested & 0xff;
+      const minor = (wVersionRequested >> 8) & 0xff;
+      if (major < 2 || (major === 2 && minor < 2)) return WSAVERNOTSUPPORTED;
+      if (!isRef(lpWSPData) || !isRef(lpProcTable)) return WSAEFAULT;
+      if (lpProtocolInfo !== null && lpProtocolInfo !== undefined && !isRef(lpProtocolInfo)) return WSAEFAULT;
+      lpWSPData.wVersion = WSP_VERSION;
+      lpWSPData.wHighVersion = WSP_VERSION;
+      lpWSPData.szDescription = this.description;
+      const table = lpProcTable as unknown as Record<string, unknown>;
+      for (const name of PROC_NAMES) table[`lp${name}`] = this[name];
+      this.upcalls = isRef(UpcallTable) ? UpcallTable : null;
+      this.startups++;
+      return 0;
+    } catch {
+      return WSAEFAULT;
+    }
+  };
+
+  /** Undoes one WSPStartup; the last one closes every socket this provider has. */
+  WSPCleanup = (lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      if (this.startups === 0) return fail(lpErrno, WSANOTINITIALISED, SOCKET_ERROR);
+      this.startups--;
+      if (this.startups === 0) this.core.closeAll();
+      return 0;
+    });
+
+  WSPSocket = (
+    af: number, type: number, protocol: number, lpProtocolInfo: WSAPROTOCOL_INFOW | null,
+    g: number, dwFlags: number, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, INVALID_SOCKET, () => {
+      let a = af;
+      let t = type;
+      let p = protocol;
+      if (lpProtocolInfo !== null && lpProtocolInfo !== undefined) {
+        if (!isRef(lpProtocolInfo)) return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
+        if (a === FROM_PROTOCOL_INFO) a = lpProtocolInfo.iAddressFamily;
+        if (t === FROM_PROTOCOL_INFO) t = lpProtocolInfo.iSocketType;
+        if (p === FROM_PROTOCOL_INFO) p = lpProtocolInfo.iProtocol;
+      }
+      return finish(this.core.socket(a, t, p, g, dwFlags), lpErrno, INVALID_SOCKET);
+    });
+
+  WSPBind = (s: number, name: unknown, namelen: number, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
+      const ep = this.readName(name, namelen, lpErrno);
+      if (ep === undefined) return SOCKET_ERROR;
+      return finish(this.core.bind(s, ep), lpErrno, SOCKET_ERROR, 0);
+    });
+
+  WSPListen = (s: number, backlog: number, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => finish(this.core.listen(s, backlog), lpErrno, SOCKET_ERROR, 0));
+
+  WSPAccept = (
+    s: number, addr: unknown, addrlen: LPINT | null, lpfnCondition: ConditionProc | null,
+    dwCallbackData: unknown, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, INVALID_SOCKET, () => {
+      const listener = this.core.lookup(s);
+      if (listener === undefined) return fail(lpErrno, WSAENOTSOCK, INVALID_SOCKET);
+      const wantsAddr = addr !== null && addr !== undefined;
+      if (wantsAddr) {
+        const size = sockAddrSize(listener.af);
+        if (!isRef(addrlen) || typeof addrlen.value !== 'number' || addrlen.value < size) {
+          return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
+        }
+        if (addr instanceof Uint8Array ? addr.length < size : typeof addr !== 'object') {
+          return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
+        }
+      }
+      if (lpfnCondition !== null && lpfnCondition !== undefined && typeof lpfnCondition !== 'function') {
+        return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
+      }
+      const decide = typeof lpfnCondition === 'function'
+        ? (entry: { conn: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number } }) =>
+          this.askCondition(lpfnCondition, listener.af, entry.conn, dwCallbackData)
+        : null;
+      const handle = this.core.accept(s, decide);
+      if (handle < 0) return fail(lpErrno, -handle, INVALID_SOCKET);
+      if (wantsAddr) writeSockAddrArg(this.core.lookup(handle)!.remote!, addr, addrlen);
+      return handle;
+    });
+
+  WSPConnect = (
+    s: number, name: unknown, namelen: number, lpCallerData: WSABUF | null, lpCalleeData: WSABUF | null,
+    lpSQOS: unknown, lpGQOS: unknown, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
+      const ep = this.readName(name, namelen, lpErrno);
+      if (ep === undefined) return SOCKET_ERROR;
+      // TCP carries no connect data; QOS is not offered (XP1_QOS_SUPPORTED is not set).
+      if ((lpSQOS !== null && lpSQOS !== undefined) || (lpGQOS !== null && lpGQOS !== undefined)) {
+        return fail(lpErrno, WSAEOPNOTSUPP, SOCKET_ERROR);
+      }
+      if (isRef(lpCalleeData)) lpCalleeData.len = 0;
+      void lpCallerData;
+      return finish(this.core.connect(s, ep), lpErrno, SOCKET_ERROR, 0);
+    });
+
+  WSPCloseSocket = (s: number, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => finish(this.core.close(s), lpErrno, SOCKET_ERROR, 0));
+
+  WSPGetSockName = (s: number, name: unknown, namelen: LPINT, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => this.writeName(this.core.sockName(s), name, namelen, lpErrno));
+
+  WSPGetPeerName = (s: number, name: unknown, namelen: LPINT, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => this.writeName(this.core.peerName(s), name, namelen, lpErrno));
+
+  WSPSetSockOpt = (s: number, level: number, optname: number, optval: Uint8Array | null, optlen: number, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      optname = normalizeOptName(optname);
+      const shape = this.core.optionShape(s, level, optname);
+      if (typeof shape === 'number') return fail(lpErrno, -shape, SOCKET_ERROR);
+      if (!(optval instanceof Uint8Array) || typeof optlen !== 'number' || optlen < 4 || optval.length < 4 || optval.length < Math.min(optlen, 4)) {
+        return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      }
+      let value: OptionValue;
+      if (shape === 'linger') {
+        value = { onoff: optval[0]! | (optval[1]! << 8), seconds: optval[2]! | (optval[3]! << 8) };
+      } else {
+        value = readInt(optval, shape === 'dword');
+      }
+      return finish(this.core.setOption(s, level, optname, value), lpErrno, SOCKET_ERROR, 0);
+    });
+
+  WSPGetSockOpt = (s: number, level: number, optname: number, optval: Uint8Array | null, optlen: LPINT, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      const got = this.core.getOption(s, level, normalizeOptName(optname));
+      if (typeof got === 'number') return fail(lpErrno, -got, SOCKET_ERROR);
+      if (!(optval instanceof Uint8Array) || !isRef(optlen) || typeof optlen.value !== 'number' || optlen.value < 4 || optval.length < 4) {
+        return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      }
+      const v = got.value;
+      if (typeof v === 'number') {
+        writeInt(optval, v);
+      } else {
+        optval[0] = v.onoff & 0xff;
+        optval[1] = (v.onoff >> 8) & 0xff;
+        optval[2] = v.seconds & 0xff;
+        optval[3] = (v.seconds >> 8) & 0xff;
+      }
+      optlen.value = 4;
+      return 0;
+    });
+
+  WSPIoctl = (
+    s: number, dwIoControlCode: number, lpvInBuffer: Uint8Array | null, cbInBuffer: number,
+    lpvOutBuffer: Uint8Array | null, cbOutBuffer: number, lpcbBytesReturned: LPINT,
+    lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      void lpvOutBuffer;
+      void cbOutBuffer;
+      void lpThreadId;
+      if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
+      if ((lpOverlapped !== null && lpOverlapped !== undefined) || (lpCompletionRoutine !== null && lpCompletionRoutine !== undefined)) {
+        return fail(lpErrno, WSAEOPNOTSUPP, SOCKET_ERROR); // overlapped I/O arrives with a later issue
+      }
+      const code = typeof dwIoControlCode === 'number' ? dwIoControlCode >>> 0 : -1;
+      if (code === FIONBIO) {
+        if (!(lpvInBuffer instanceof Uint8Array) || typeof cbInBuffer !== 'number' || cbInBuffer < 4 || lpvInBuffer.length < 4) {
+          return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+        }
+        const r = this.core.setNonBlocking(s, readInt(lpvInBuffer, true) !== 0);
+        if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
+        if (isRef(lpcbBytesReturned)) lpcbBytesReturned.value = 0;
+        return 0;
+      }
+      return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+    });
+
+  // ---- helpers --------------------------------------------------------------------------
+
+  private readName(name: unknown, namelen: unknown, lpErrno: unknown): Endpoint | undefined {
+    const r = readSockAddrArg(name, namelen);
+    if (r.ok) return r.endpoint;
+    fail(lpErrno, r.reason === 'family' ? WSAEAFNOSUPPORT : WSAEFAULT, SOCKET_ERROR);
+    return undefined;
+  }
+
+  private writeName(ep: Endpoint | number, name: unknown, namelen: unknown, lpErrno: unknown): number {
+    if (typeof ep === 'number') return fail(lpErrno, -ep, SOCKET_ERROR);
+    const full = { ...ep, flowinfo: 0, scopeId: 0 };
+    if (!writeSockAddrArg(full, name, namelen)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+    return 0;
+  }
+
+  /** Calls the client's condition function with sockaddr bytes for caller and callee. */
+  private askCondition(
+    fn: ConditionProc, af: number,
+    conn: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number },
+    data: unknown,
+  ): number {
+    const caller = encodeSockAddr({ family: af, address: conn.remoteAddress, port: conn.remotePort });
+    const callee = encodeSockAddr({ family: af, address: conn.localAddress, port: conn.localPort });
+    let verdict: unknown;
+    try {
+      verdict = fn({ len: caller.length, buf: caller }, null, null, null, { len: callee.length, buf: callee }, null, { value: 0 }, data);
+    } catch {
+      return -WSAEFAULT;
+    }
+    if (verdict === CF_ACCEPT || verdict === CF_REJECT || verdict === CF_DEFER) return verdict as number;
+    return -WSAEINVAL;
+  }
+}

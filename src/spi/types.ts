@@ -1,0 +1,74 @@
+/**
+ * C types of ws2spi.h as JavaScript values. Pointers become objects the callee writes into.
+ */
+
+/** `LPINT`, `LPDWORD`, `GROUP*`: an in/out integer. */
+export interface LPINT {
+  value: number;
+}
+
+/** `WSABUF`: a length and a buffer. */
+export interface WSABUF {
+  len: number;
+  buf: Uint8Array;
+}
+
+/**
+ * WSPAccept's condition function (`LPCONDITIONPROC`). Caller and callee ids are WSABUFs
+ * holding sockaddr bytes; connect data and QOS are not carried by TCP (null).
+ * Returns CF_ACCEPT, CF_REJECT or CF_DEFER.
+ */
+export type ConditionProc = (
+  lpCallerId: WSABUF | null,
+  lpCallerData: WSABUF | null,
+  lpSQOS: unknown,
+  lpGQOS: unknown,
+  lpCalleeId: WSABUF | null,
+  lpCalleeData: WSABUF | null,
+  g: LPINT,
+  dwCallbackData: unknown,
+) => number;
+
+/** `WSPDATA`, filled by WSPStartup. */
+export interface WSPDATA {
+  wVersion?: number;
+  wHighVersion?: number;
+  szDescription?: string;
+}
+
+/** `WSAPROTOCOLCHAIN`. */
+export interface WSAPROTOCOLCHAIN {
+  ChainLen: number;
+  ChainEntries: number[];
+}
+
+/** `WSAPROTOCOL_INFOW`, one entry of the protocol catalogue. */
+export interface WSAPROTOCOL_INFOW {
+  dwServiceFlags1: number;
+  dwServiceFlags2: number;
+  dwServiceFlags3: number;
+  dwServiceFlags4: number;
+  dwProviderFlags: number;
+  /** The provider's GUID as text. */
+  ProviderId: string;
+  dwCatalogEntryId: number;
+  ProtocolChain: WSAPROTOCOLCHAIN;
+  iVersion: number;
+  iAddressFamily: number;
+  iMaxSockAddr: number;
+  iMinSockAddr: number;
+  iSocketType: number;
+  iProtocol: number;
+  iProtocolMaxOffset: number;
+  iNetworkByteOrder: number;
+  iSecurityScheme: number;
+  dwMessageSize: number;
+  dwProviderReserved: number;
+  szProtocol: string;
+}
+
+/** `WSPUPCALLTABLE`: what ws2_32 offers the provider. Only WPUPostMessage is used (by a later issue). */
+export interface WSPUPCALLTABLE {
+  lpWPUPostMessage?: (hWnd: unknown, Msg: number, wParam: number, lParam: number) => boolean;
+  [name: string]: unknown;
+}

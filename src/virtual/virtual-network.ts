@@ -1,0 +1,163 @@
+/**
+ * The embedded virtual network: the default place a provider runs, with nothing to set up.
+ * Deterministic: the same seed and the same calls give the same run.
+ */
+import { Network, type PacketTap } from '../net/network.js';
+import type { Segment } from '../net/segment.js';
+import { DEFAULT_LIMITS, ProviderCore, type ProviderLimits } from '../provider/provider.js';
+import { ServiceProvider } from '../spi/service-provider.js';
+import { parseIpAddress } from '../wire/ip.js';
+import { VirtualTransport } from './transport.js';
+import type { NetHost } from '../net/network.js';
+
+/** Network-wide settings. Times are in milliseconds of virtual time. */
+export interface VirtualNetworkOptions {
+  /** Seed of every random choice (initial sequence numbers now; loss and jitter later). Default 1. */
+  seed?: number;
+  /** One-way delay between hosts. Default 0.1 ms. */
+  latencyMs?: number;
+  /** One-way delay on a host's loopback. Default 0.01 ms. */
+  loopbackLatencyMs?: number;
+  /** First SYN retransmission time-out. Default 3000 ms (Windows' InitialRto). */
+  synRtoMs?: number;
+  /** SYN retransmissions before connect fails with WSAETIMEDOUT. Default 2 (Windows' TcpMaxConnectRetransmissions), so an unanswered connect fails after 21 s. */
+  synRetries?: number;
+  /** TIME_WAIT duration (2·MSL). Default 240000 ms, Windows' default. */
+  timeWaitMs?: number;
+}
+
+/** Per-host settings. */
+export interface HostOptions {
+  /** A name for traces; default `host1`, `host2`, … */
+  name?: string;
+  /** IPv4 and IPv6 addresses of the host (loopback comes free). Default: the next of 10.0.0.1, 10.0.0.2, … */
+  addresses?: string[];
+  /** Descriptor limit, queued connections included. Default 65536. */
+  maxSockets?: number;
+  /** What SOMAXCONN means and the ceiling of any backlog. Default 200 (Windows server). */
+  maxBacklog?: number;
+  /** Provider memory budget in bytes; past it, WSAENOBUFS. Default 256 MiB. */
+  bufferBudget?: number;
+}
+
+/** A segment as a trace sees it. */
+export interface PacketRecord {
+  /** Virtual time in milliseconds. */
+  readonly time: number;
+  /** Name of the sending host. */
+  readonly from: string;
+  readonly segment: Segment;
+}
+
+const ms = (value: number | undefined, fallback: number): number => {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`expected a time >= 0 in milliseconds, got ${String(value)}`);
+  return Math.round(v * 1000);
+};
+
+export class VirtualNetwork {
+  /** The simulation underneath (for layers above; not needed by SPI clients). */
+  readonly net: Network;
+  readonly hosts: VirtualHost[] = [];
+
+  constructor(options: VirtualNetworkOptions = {}) {
+    const retries = options.synRetries ?? 2;
+    if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`synRetries must be an integer >= 0, got ${String(retries)}`);
+    this.net = new Network({
+      seed: options.seed ?? 1,
+      latencyUs: ms(options.latencyMs, 0.1),
+      loopbackLatencyUs: ms(options.loopbackLatencyMs, 0.01),
+      tcp: {
+        synRtoUs: ms(options.synRtoMs, 3000),
+        synRetries: retries,
+        timeWaitUs: ms(options.timeWaitMs, 240_000),
+        window: 65535,
+      },
+    });
+  }
+
+  /** Adds a host with its own provider. Throws on a malformed or duplicate address. */
+  addHost(options: HostOptions = {}): VirtualHost {
+    const n = this.hosts.length + 1;
+    const texts = options.addresses ?? [`10.0.0.${n}`];
+    const addresses = texts.map((t) => {
+      const a = parseIpAddress(t);
+      if (a === undefined) throw new TypeError(`not an IP address: ${JSON.stringify(t)}`);
+      if (a.text === '0.0.0.0' || a.text === '::' || a.text === '::1' || a.text.startsWith('127.')) {
+        throw new RangeError(`a host address cannot be the wildcard or loopback: ${t}`);
+      }
+      if (this.net.hostByAddress(a.text) !== undefined) throw new RangeError(`address already in use on this network: ${t}`);
+      return { version: a.version, text: a.text };
+    });
+    const limits: ProviderLimits = {
+      maxSockets: positive('maxSockets', options.maxSockets, DEFAULT_LIMITS.maxSockets),
+      maxBacklog: positive('maxBacklog', options.maxBacklog, DEFAULT_LIMITS.maxBacklog),
+      bufferBudget: positive('bufferBudget', options.bufferBudget, DEFAULT_LIMITS.bufferBudget, 0),
+    };
+    const netHost = this.net.addHost(options.name ?? `host${n}`, addresses);
+    const host = new VirtualHost(netHost, limits);
+    this.hosts.push(host);
+    return host;
+  }
+
+  /** Runs the simulation until nothing is in flight, advancing virtual time as needed. */
+  run(): void {
+    this.net.scheduler.run();
+  }
+
+  /** Runs everything due in the next `ms` milliseconds and moves the clock exactly that far. */
+  advance(ms: number): void {
+    if (typeof ms !== 'number' || !(ms >= 0)) throw new RangeError(`advance needs milliseconds >= 0, got ${String(ms)}`);
+    this.net.scheduler.advance(ms * 1000);
+  }
+
+  /** Virtual time in milliseconds since the network was made. */
+  now(): number {
+    return this.net.scheduler.nowMicros / 1000;
+  }
+
+  /** Calls `fn` for every segment any host sends. Returns a function that stops it. */
+  onPacket(fn: (p: PacketRecord) => void): () => void {
+    const tap: PacketTap = (segment, from, timeUs) => fn({ time: timeUs / 1000, from: from.name, segment });
+    this.net.taps.add(tap);
+    return () => this.net.taps.delete(tap);
+  }
+}
+
+function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  return v;
+}
+
+export class VirtualHost {
+  /** The host's service provider: the WSP* functions. */
+  readonly provider: ServiceProvider;
+
+  constructor(
+    /** The simulated host underneath. */
+    readonly net: NetHost,
+    readonly limits: ProviderLimits,
+  ) {
+    const core = new ProviderCore(new VirtualTransport(net), limits);
+    this.provider = new ServiceProvider(core, `winsock-spi virtual TCP/IP on ${net.name}`);
+  }
+
+  get name(): string {
+    return this.net.name;
+  }
+
+  /** The host's addresses (canonical text). */
+  get addresses(): string[] {
+    return this.net.addresses.map((a) => a.text);
+  }
+
+  /** Takes the host's network down (every call fails with WSAENETDOWN, nothing is sent or received) or up. */
+  setNetworkDown(down: boolean): void {
+    this.net.down = down === true;
+  }
+
+  get networkDown(): boolean {
+    return this.net.down;
+  }
+}

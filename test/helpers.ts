@@ -1,0 +1,112 @@
+/** Shared set-up for conformance tests: two hosts, terse call wrappers. */
+import assert from 'node:assert/strict';
+import {
+  AF_INET, AF_INET6, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET,
+  VirtualNetwork, errorName, type HostOptions, type LPINT, type ServiceProvider, type SockAddr,
+  type VirtualNetworkOptions,
+} from '../src/index.js';
+
+export interface Pair {
+  net: VirtualNetwork;
+  server: ServiceProvider;
+  client: ServiceProvider;
+}
+
+/** A network with a server host (10.0.0.1, fd00::1) and a client host (10.0.0.2, fd00::2). */
+export function pair(serverOptions: HostOptions = {}, netOptions: VirtualNetworkOptions = {}): Pair {
+  const net = new VirtualNetwork(netOptions);
+  const server = net.addHost({ name: 'server', addresses: ['10.0.0.1', 'fd00::1'], ...serverOptions }).provider;
+  const client = net.addHost({ name: 'client', addresses: ['10.0.0.2', 'fd00::2'] }).provider;
+  return { net, server, client };
+}
+
+/** Result of one WSP call: its return value and what it wrote to lpErrno (0 if nothing). */
+export interface Outcome {
+  ret: number;
+  err: number;
+}
+
+export function attempt(fn: (e: LPINT) => number): Outcome {
+  const e = { value: 0 };
+  const ret = fn(e);
+  return { ret, err: e.value };
+}
+
+/** Asserts a call failed with `code` (and returned SOCKET_ERROR or INVALID_SOCKET). */
+export function expectError(fn: (e: LPINT) => number, code: number, failValue = SOCKET_ERROR): void {
+  const { ret, err } = attempt(fn);
+  assert.equal(ret, failValue, `expected failure, got ${ret}`);
+  assert.equal(errorName(err) ?? err, errorName(code) ?? code);
+}
+
+/** Asserts a call succeeded and returns its value. */
+export function ok(fn: (e: LPINT) => number): number {
+  const { ret, err } = attempt(fn);
+  assert.ok(ret !== SOCKET_ERROR && ret !== INVALID_SOCKET, `call failed with ${errorName(err) ?? err}`);
+  return ret;
+}
+
+export function v4(address: string, port: number): SockAddr {
+  return { family: AF_INET, address, port };
+}
+
+export function v6(address: string, port: number): SockAddr {
+  return { family: AF_INET6, address, port };
+}
+
+/** A TCP socket (IPv4 unless af says otherwise). */
+export function tcp(p: ServiceProvider, af = AF_INET): number {
+  return ok((e) => p.WSPSocket(af, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e));
+}
+
+export function bind(p: ServiceProvider, s: number, a: SockAddr): Outcome {
+  return attempt((e) => p.WSPBind(s, a, a.family === AF_INET6 ? 28 : 16, e));
+}
+
+export function connect(p: ServiceProvider, s: number, a: SockAddr): Outcome {
+  return attempt((e) => p.WSPConnect(s, a, a.family === AF_INET6 ? 28 : 16, null, null, null, null, e));
+}
+
+export function accept(p: ServiceProvider, s: number): Outcome {
+  return attempt((e) => p.WSPAccept(s, null, null, null, 0, e));
+}
+
+/** A listening TCP socket on `a`. */
+export function listener(p: ServiceProvider, a: SockAddr, backlog: number): number {
+  const s = tcp(p, a.family);
+  ok((e) => p.WSPBind(s, a, a.family === AF_INET6 ? 28 : 16, e));
+  ok((e) => p.WSPListen(s, backlog, e));
+  return s;
+}
+
+export function setNonBlocking(p: ServiceProvider, s: number, on = true): void {
+  const arg = new Uint8Array(4);
+  arg[0] = on ? 1 : 0;
+  ok((e) => p.WSPIoctl(s, FIONBIO, arg, 4, null, 0, { value: 0 }, null, null, null, e));
+}
+
+/** A non-blocking client socket with its connect started (WSAEWOULDBLOCK). */
+export function startConnect(p: ServiceProvider, a: SockAddr): number {
+  const s = tcp(p, a.family);
+  setNonBlocking(p, s);
+  const r = connect(p, s, a);
+  assert.equal(r.ret, SOCKET_ERROR);
+  assert.equal(errorName(r.err), 'WSAEWOULDBLOCK');
+  return s;
+}
+
+export function getInt(p: ServiceProvider, s: number, level: number, name: number): number {
+  const buf = new Uint8Array(4);
+  ok((e) => p.WSPGetSockOpt(s, level, name, buf, { value: 4 }, e));
+  return new DataView(buf.buffer).getInt32(0, true);
+}
+
+export function setInt(p: ServiceProvider, s: number, level: number, name: number, value: number): Outcome {
+  const buf = new Uint8Array(4);
+  new DataView(buf.buffer).setInt32(0, value, true);
+  return attempt((e) => p.WSPSetSockOpt(s, level, name, buf, 4, e));
+}
+
+export function soError(p: ServiceProvider, s: number): number {
+  return getInt(p, s, SOL_SOCKET, 0x1007);
+}
