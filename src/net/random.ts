@@ -1,6 +1,6 @@
 /**
  * A small seeded generator (sfc32 seeded through splitmix32). The virtual network never
- * uses Math.random: every random choice (initial sequence numbers, later loss and jitter)
+ * draws from the platform generator: every random choice (initial sequence numbers, later loss and jitter)
  * comes from here, so one seed gives one run.
  */
 export class Random {
