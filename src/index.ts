@@ -7,10 +7,12 @@
 export * from './provider/constants.js';
 export { VirtualNetwork, VirtualHost } from './virtual/virtual-network.js';
 export type { VirtualNetworkOptions, HostOptions, PacketRecord } from './virtual/virtual-network.js';
-export { ServiceProvider, FROM_PROTOCOL_INFO, WSP_VERSION, PROC_NAMES, ProviderBug } from './spi/service-provider.js';
+export { ServiceProvider, FROM_PROTOCOL_INFO, WSP_VERSION, PROC_NAMES } from './spi/service-provider.js';
+export { ProviderBug } from './spi/funnel.js';
 export type { WSPPROC_TABLE } from './spi/service-provider.js';
+export { WSAEvent } from './provider/readiness.js';
 export type {
-  LPINT, WSABUF, ConditionProc, WSPDATA, WSAPROTOCOL_INFOW, WSAPROTOCOLCHAIN, WSPUPCALLTABLE,
+  FD_SET, TIMEVAL, WSANETWORKEVENTS, LPINT, WSABUF, ConditionProc, WSPDATA, WSAPROTOCOL_INFOW, WSAPROTOCOLCHAIN, WSPUPCALLTABLE,
 } from './spi/types.js';
 export { protocolCatalog, PROVIDER_ID } from './spi/catalog.js';
 export {

@@ -11,7 +11,7 @@ import type { ConnectionEvents, FailReason, TcpConnection } from '../src/net/tcp
 function world(seed = 1) {
   const net = new Network({
     seed, latencyUs: 100, loopbackLatencyUs: 10,
-    tcp: { synRtoUs: 3_000_000, synRetries: 2, timeWaitUs: 240_000_000, window: 65535 },
+    tcp: { synRtoUs: 3_000_000, synRetries: 2, timeWaitUs: 240_000_000, window: 65535, mss: 1460 },
   });
   const a = net.addHost('a', [{ version: 4, text: '10.0.0.1' }]);
   const b = net.addHost('b', [{ version: 4, text: '10.0.0.2' }]);
@@ -27,6 +27,7 @@ class Recorder implements ConnectionEvents {
   remoteClosed(): void { this.log.push('remoteClosed'); }
   data(_c: TcpConnection, b: Uint8Array): void { this.log.push(`data:${b.length}`); }
   closed(): void { this.log.push('closed'); }
+  acked(): void {}
 }
 
 const fl = (f: number) => [f & SYN && 'S', f & FIN && 'F', f & RST && 'R', f & ACK && '.'].filter(Boolean).join('');

@@ -6,6 +6,7 @@ import { Random } from './random.js';
 import { Scheduler } from './scheduler.js';
 import type { IpVersion, Segment } from './segment.js';
 import { TcpStack, type TcpConfig, type TcpEnvironment } from './tcp.js';
+import { UdpStack, type Datagram, type UdpEnvironment } from './udp.js';
 
 export interface NetworkConfig {
   readonly seed: number;
@@ -31,6 +32,19 @@ interface InFlight {
 
 function deliver(p: InFlight): void {
   if (!p.to.down) p.to.tcp.receive(p.seg);
+}
+
+interface DatagramInFlight {
+  readonly to: NetHost;
+  readonly d: Datagram;
+  /** True for an ICMP port-unreachable about `d` travelling back to its sender. */
+  readonly unreachable: boolean;
+}
+
+function deliverDatagram(p: DatagramInFlight): void {
+  if (p.to.down) return;
+  if (p.unreachable) p.to.udp.unreachable(p.d);
+  else p.to.udp.receive(p.d);
 }
 
 export class Network {
@@ -72,12 +86,23 @@ export class Network {
     if (to === undefined) return;
     this.scheduler.schedule(this.config.latencyUs, deliver, { to, seg });
   }
+
+  /** @internal Routes a datagram, or an ICMP port-unreachable about one (towards `d.srcAddress`). */
+  routeDatagram(from: NetHost, d: Datagram, unreachable: boolean): void {
+    if (from.down) return;
+    const dst = unreachable ? d.srcAddress : d.dstAddress;
+    const local = isLoopbackText(dst) || from.owns(dst);
+    const to = local ? from : this.byAddress.get(dst);
+    if (to === undefined) return;
+    this.scheduler.schedule(local ? this.config.loopbackLatencyUs : this.config.latencyUs, deliverDatagram, { to, d, unreachable });
+  }
 }
 
-export class NetHost implements TcpEnvironment {
+export class NetHost implements TcpEnvironment, UdpEnvironment {
   /** While down, the host neither sends nor receives. */
   down = false;
   readonly tcp: TcpStack;
+  readonly udp: UdpStack;
   private readonly own = new Set<string>();
 
   constructor(
@@ -88,6 +113,7 @@ export class NetHost implements TcpEnvironment {
   ) {
     for (const a of addresses) this.own.add(a.text);
     this.tcp = new TcpStack(this);
+    this.udp = new UdpStack(this);
   }
 
   get scheduler(): Scheduler {
@@ -119,5 +145,13 @@ export class NetHost implements TcpEnvironment {
 
   transmit(seg: Segment): void {
     this.network.route(this, seg);
+  }
+
+  transmitDatagram(d: Datagram): void {
+    this.network.routeDatagram(this, d, false);
+  }
+
+  transmitPortUnreachable(original: Datagram): void {
+    this.network.routeDatagram(this, original, true);
   }
 }

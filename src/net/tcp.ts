@@ -4,13 +4,16 @@
  * time is the scheduler's.
  *
  * Scope today: set-up (with SYN retransmission ending in a time-out), tear-down (FIN in both
- * directions, TIME_WAIT), resets, and in-order payload. The network is lossless and ordered
- * for now; retransmission of data, reassembly and windows come with the wire issue.
+ * directions, TIME_WAIT), resets, and a data path with flow control: a send queue paced by
+ * the peer's window and the MSS, Nagle's algorithm unless `noDelay`, and a receive window
+ * that follows the free space of the owner's buffer. The network is lossless and ordered for
+ * now, so a window update always arrives and no zero-window probe is needed; retransmission
+ * of data and reassembly come with the wire issue.
  */
 import type { Scheduler, ScheduledEvent } from './scheduler.js';
 import type { Random } from './random.js';
 import {
-  ACK, FIN, RST, SYN, type IpVersion, type Segment, segmentLength, seqAdd, seqLe, seqLt,
+  ACK, FIN, PSH, RST, SYN, type IpVersion, type Segment, segmentLength, seqAdd, seqLe, seqLt,
 } from './segment.js';
 
 /** Why a connection failed or was torn down abnormally. */
@@ -24,8 +27,10 @@ export interface ConnectionEvents {
   failed(conn: TcpConnection, reason: FailReason): void;
   /** The peer sent FIN: no more data will arrive. */
   remoteClosed(conn: TcpConnection): void;
-  /** In-order payload arrived. */
+  /** In-order payload arrived (it fits the receive window the owner granted). */
   data(conn: TcpConnection, bytes: Uint8Array): void;
+  /** The peer acknowledged data: {@link TcpConnection.bufferedBytes} went down. */
+  acked(conn: TcpConnection): void;
   /** Both directions are closed; the TCB is gone (or waits in TIME_WAIT without its owner). */
   closed(conn: TcpConnection): void;
 }
@@ -56,8 +61,10 @@ export interface TcpConfig {
   synRetries: number;
   /** How long a connection stays in TIME_WAIT (2·MSL). */
   timeWaitUs: number;
-  /** Receive window advertised. */
+  /** Receive buffer a connection starts with (its window until the owner says otherwise). */
   window: number;
+  /** Largest payload per segment. */
+  mss: number;
 }
 
 /** What the stack needs from its host. */
@@ -93,9 +100,27 @@ export class TcpConnection {
   irs = 0;
   rcvNxt = 0;
   sndWnd = 0;
+  /** Segment sequence and acknowledgment numbers of the last window update (RFC 9293 SND.WL1/WL2). */
+  private sndWl1 = 0;
+  private sndWl2 = 0;
   /** A passive connection whose SYN-ACK is held by a 'defer' verdict. */
   synHeld = false;
-  /** Our FIN is queued (sent once the state allows). */
+  /** Send segments smaller than the MSS at once (TCP_NODELAY) instead of waiting for the ACK of what is in flight. */
+  noDelay = false;
+  /** Size of the owner's receive buffer, and the bytes of it delivered and not yet read. */
+  private rcvBuffer: number;
+  private rcvHeld = 0;
+  private advertised: number;
+  /** Data handed over and not yet sent (the peer's window or Nagle holds it). */
+  private readonly unsent: Uint8Array[] = [];
+  private unsentHead = 0;
+  private unsentOffset = 0;
+  private unsentBytes = 0;
+  /** Data sent and not yet acknowledged. */
+  private unackedData = 0;
+  /** The owner closed its direction: FIN follows the queued data. */
+  private finQueued = false;
+  /** Our FIN is on the wire. */
   private finSent = false;
   private timer: ScheduledEvent | null = null;
   private retries = 0;
@@ -111,6 +136,18 @@ export class TcpConnection {
     state: TcpStateName,
   ) {
     this.state = state;
+    this.rcvBuffer = stack.env.config.window;
+    this.advertised = this.rcvBuffer;
+  }
+
+  /** Free space in the owner's receive buffer: the window we advertise. */
+  get rcvWnd(): number {
+    return Math.max(0, this.rcvBuffer - this.rcvHeld);
+  }
+
+  /** Bytes handed to {@link sendData} that the peer has not acknowledged yet. */
+  get bufferedBytes(): number {
+    return this.unsentBytes + this.unackedData;
   }
 
   /** Answers a held SYN with SYN-ACK (after a 'defer' verdict). */
@@ -120,11 +157,99 @@ export class TcpConnection {
     this.output(SYN | ACK, this.iss, null);
   }
 
-  /** Sends payload (in-order, lossless network: no retransmission queue yet). */
+  /** Queues payload; it leaves as the peer's window allows. The connection keeps the array: pass a copy. */
   sendData(bytes: Uint8Array): void {
-    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE-WAIT') return;
-    this.output(ACK, this.sndNxt, bytes);
-    this.sndNxt = seqAdd(this.sndNxt, bytes.length);
+    if (this.finQueued || bytes.length === 0) return;
+    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE-WAIT' && this.state !== 'SYN-SENT' && this.state !== 'SYN-RECEIVED') return;
+    this.unsent.push(bytes);
+    this.unsentBytes += bytes.length;
+    this.pump();
+  }
+
+  /** The owner read `n` bytes from its receive buffer: the window opens by as much. */
+  consumed(n: number): void {
+    this.rcvHeld = Math.max(0, this.rcvHeld - n);
+    this.maybeUpdateWindow();
+  }
+
+  /** The owner's receive buffer changed size (SO_RCVBUF); the window follows. */
+  setReceiveBuffer(requested: number): void {
+    // Less than one segment could never be filled by a sender that avoids silly windows.
+    const size = Math.max(requested, this.stack.env.config.mss);
+    this.rcvBuffer = size;
+    this.maybeUpdateWindow();
+  }
+
+  /** Receiver-side silly-window avoidance (RFC 1122 §4.2.3.3): announce a window only once it is worth using. */
+  private maybeUpdateWindow(): void {
+    if (!this.synchronized()) return;
+    const worth = Math.min(this.stack.env.config.mss, this.rcvBuffer >> 1);
+    if (this.advertised < worth && this.rcvWnd >= worth) this.output(ACK, this.sndNxt, null);
+  }
+
+  private synchronized(): boolean {
+    return this.state !== 'SYN-SENT' && this.state !== 'CLOSED' && this.state !== 'TIME-WAIT' && !(this.state === 'SYN-RECEIVED' && this.synHeld);
+  }
+
+  /** Sends what the peer's window allows; then the FIN once nothing is left. */
+  private pump(): void {
+    if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED' || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
+    const mss = this.stack.env.config.mss;
+    while (this.unsentBytes > 0) {
+      const room = this.sndWnd - this.unackedData;
+      const len = Math.min(mss, room, this.unsentBytes);
+      if (len <= 0) break;
+      // Nagle (RFC 896): one small segment in flight at a time, unless the owner asked for none of that.
+      // Nagle (RFC 896) and sender-side silly-window avoidance: while anything is in flight, only
+      // full-sized segments leave, unless the owner set noDelay or is closing.
+      if (len < mss && this.unackedData > 0 && !this.noDelay && !this.finQueued) break;
+      const payload = this.take(len);
+      this.output(ACK | (this.unsentBytes === 0 ? PSH : 0), this.sndNxt, payload);
+      this.sndNxt = seqAdd(this.sndNxt, len);
+      this.unackedData += len;
+    }
+    if (this.finQueued && !this.finSent && this.unsentBytes === 0) {
+      this.finSent = true;
+      this.output(FIN | ACK, this.sndNxt, null);
+      this.sndNxt = seqAdd(this.sndNxt, 1);
+    }
+  }
+
+  /** Removes `len` bytes from the front of the unsent queue. */
+  private take(len: number): Uint8Array {
+    const first = this.unsent[this.unsentHead]!;
+    const left = first.length - this.unsentOffset;
+    let out: Uint8Array;
+    if (left >= len) {
+      out = first.subarray(this.unsentOffset, this.unsentOffset + len);
+      this.unsentOffset += len;
+      if (this.unsentOffset === first.length) this.advanceChunk();
+    } else {
+      out = new Uint8Array(len);
+      let filled = 0;
+      while (filled < len) {
+        const chunk = this.unsent[this.unsentHead]!;
+        const n = Math.min(len - filled, chunk.length - this.unsentOffset);
+        out.set(chunk.subarray(this.unsentOffset, this.unsentOffset + n), filled);
+        filled += n;
+        this.unsentOffset += n;
+        if (this.unsentOffset === chunk.length) this.advanceChunk();
+      }
+    }
+    this.unsentBytes -= len;
+    return out;
+  }
+
+  private advanceChunk(): void {
+    this.unsent[this.unsentHead++] = EMPTY;
+    this.unsentOffset = 0;
+    if (this.unsentHead === this.unsent.length) {
+      this.unsent.length = 0;
+      this.unsentHead = 0;
+    } else if (this.unsentHead > 64 && this.unsentHead * 2 > this.unsent.length) {
+      this.unsent.splice(0, this.unsentHead);
+      this.unsentHead = 0;
+    }
   }
 
   /** Graceful close of our sending direction: FIN after any queued data. */
@@ -172,11 +297,10 @@ export class TcpConnection {
   }
 
   private sendFin(next: TcpStateName): void {
-    if (this.finSent) return;
-    this.finSent = true;
-    this.output(FIN | ACK, this.sndNxt, null);
-    this.sndNxt = seqAdd(this.sndNxt, 1);
+    if (this.finQueued) return;
+    this.finQueued = true;
     this.state = next;
+    this.pump();
   }
 
   /** @internal Starts an active open. */
@@ -193,6 +317,7 @@ export class TcpConnection {
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
     this.sndWnd = seg.window;
+    this.sndWl1 = seg.seq;
     this.iss = this.stack.newIss();
     this.sndUna = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
@@ -255,11 +380,25 @@ export class TcpConnection {
     if (!(flags & ACK)) return;
     if (!this.processAck(seg)) return;
     if (seg.payload !== null && seg.payload.length > 0 && seg.seq === this.rcvNxt) {
-      this.rcvNxt = seqAdd(this.rcvNxt, seg.payload.length);
       if (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') {
-        this.events?.data(this, seg.payload);
+        if (this.events === null) {
+          // Nobody will ever read it: the owner closed. Tell the peer (what Windows does).
+          this.abort();
+          return;
+        }
+        // A sender that respects our window never needs trimming; one that does not loses the excess.
+        const bytes = seg.payload.length > this.rcvWnd ? seg.payload.subarray(0, this.rcvWnd) : seg.payload;
+        if (bytes.length > 0) {
+          this.rcvNxt = seqAdd(this.rcvNxt, bytes.length);
+          this.rcvHeld += bytes.length;
+          this.events.data(this, bytes);
+        }
+        if (bytes.length < seg.payload.length) {
+          this.output(ACK, this.sndNxt, null);
+          return;
+        }
       }
-      if (!(flags & FIN)) this.output(ACK, this.sndNxt, null);
+      if (!(flags & FIN) && this.state !== 'CLOSED') this.output(ACK, this.sndNxt, null);
     }
     if (flags & FIN) this.receiveFin();
   }
@@ -282,10 +421,13 @@ export class TcpConnection {
       this.rcvNxt = seqAdd(seg.seq, 1);
       this.sndUna = seg.ack;
       this.sndWnd = seg.window;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
       this.cancelTimer();
       this.state = 'ESTABLISHED';
       this.output(ACK, this.sndNxt, null);
       this.events?.established(this);
+      this.pump();
     }
   }
 
@@ -307,21 +449,39 @@ export class TcpConnection {
       if (seqLt(this.sndUna, ack) && seqLe(ack, this.sndNxt)) {
         this.sndUna = ack;
         this.sndWnd = seg.window;
-        this.state = 'ESTABLISHED';
+        this.sndWl1 = seg.seq;
+        this.sndWl2 = ack;
+        // Closed before the handshake completed: the FIN goes out now, after any queued data.
+        this.state = this.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED';
         this.events?.established(this);
-        // The handshake ACK may also carry our FIN's acknowledgment if we closed early.
-        if (this.finSent) this.state = ack === this.sndNxt ? 'FIN-WAIT-2' : 'FIN-WAIT-1';
+        this.pump();
         return true;
       }
       this.stack.sendReset(this.version, this.localAddress, this.localPort, this.remoteAddress, this.remotePort, ack, 0, false);
       return false;
     }
-    if (seqLt(this.sndUna, ack) && seqLe(ack, this.sndNxt)) {
-      this.sndUna = ack;
-      this.sndWnd = seg.window;
-    } else if (seqLt(this.sndNxt, ack)) {
+    if (seqLt(this.sndNxt, ack)) {
       this.output(ACK, this.sndNxt, null); // acknowledges something not yet sent
       return false;
+    }
+    let progressed = false;
+    if (seqLt(this.sndUna, ack)) {
+      const advance = (ack - this.sndUna) >>> 0;
+      const data = Math.min(advance, this.unackedData);
+      this.unackedData -= data;
+      this.sndUna = ack;
+      progressed = data > 0;
+    }
+    if (seqLe(this.sndUna, ack) && (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack)))) {
+      const opened = seg.window > this.sndWnd;
+      this.sndWnd = seg.window;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = ack;
+      if (opened) progressed = true;
+    }
+    if (progressed) {
+      this.pump();
+      this.events?.acked(this);
     }
     const finAcked = this.finSent && this.sndUna === this.sndNxt;
     switch (this.state) {
@@ -407,6 +567,8 @@ export class TcpConnection {
   }
 
   private output(flags: number, seq: number, payload: Uint8Array | null): void {
+    const window = Math.min(this.rcvWnd, MAX_WINDOW);
+    this.advertised = window;
     this.stack.env.transmit({
       version: this.version,
       srcAddress: this.localAddress,
@@ -416,11 +578,15 @@ export class TcpConnection {
       seq,
       ack: flags & ACK ? this.rcvNxt : 0,
       flags,
-      window: this.stack.env.config.window,
+      window,
       payload,
     });
   }
 }
+
+/** Largest window a segment can advertise without window scaling (which arrives with the wire issue). */
+const MAX_WINDOW = 0xffff;
+const EMPTY = new Uint8Array(0);
 
 function synTimeout(conn: TcpConnection): void {
   conn.onSynTimer();

@@ -168,6 +168,26 @@ export const WSAPROTOCOL_LEN = 255;
 export const WSADESCRIPTION_LEN = 256;
 export const WSASYS_STATUS_LEN = 128;
 
+// ---- waiting on event objects (ws2_32's WSAWaitForMultipleEvents) ----------------------------
+
+export const WSA_WAIT_EVENT_0 = 0;
+export const WSA_WAIT_TIMEOUT = 0x102;
+export const WSA_WAIT_FAILED = 0xffffffff;
+export const WSA_INFINITE = 0xffffffff;
+
+// ---- network event bit indices (iErrorCode of WSANETWORKEVENTS) ------------------------------
+
+export const FD_READ_BIT = 0;
+export const FD_WRITE_BIT = 1;
+export const FD_OOB_BIT = 2;
+export const FD_ACCEPT_BIT = 3;
+export const FD_CONNECT_BIT = 4;
+export const FD_CLOSE_BIT = 5;
+export const FD_QOS_BIT = 6;
+export const FD_GROUP_QOS_BIT = 7;
+export const FD_ROUTING_INTERFACE_CHANGE_BIT = 8;
+export const FD_ADDRESS_LIST_CHANGE_BIT = 9;
+
 // ---- error codes ---------------------------------------------------------------------------
 
 export const WSA_INVALID_HANDLE = 6;

@@ -3,6 +3,7 @@
  * WSPAccept takes them. Every entry holds a descriptor reserved for the socket it will
  * become, as the Windows AFD driver pre-allocates its connection objects.
  */
+import { ByteQueue } from './byte-queue.js';
 import type { StreamConnection, StreamEvents, StreamFailReason, SynVerdict } from './transport.js';
 import type { ListenHandle } from './transport.js';
 import type { Socket } from './socket.js';
@@ -47,7 +48,7 @@ export interface ListenStats {
 export class PendingConnection implements StreamEvents {
   state: PendingState;
   /** Data and end-of-stream received before WSPAccept (moved to the accepted socket). */
-  received: Uint8Array[] = [];
+  readonly received = new ByteQueue();
   peerClosed = false;
 
   constructor(
@@ -80,6 +81,8 @@ export class PendingConnection implements StreamEvents {
   data(_conn: StreamConnection, bytes: Uint8Array): void {
     this.received.push(bytes);
   }
+
+  acked(): void {}
 
   closed(): void {}
 }

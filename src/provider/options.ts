@@ -101,6 +101,7 @@ const defs: OptionDef[] = [
     set: (s, v) => {
       if (int(v) < 0) return WSAEINVAL;
       s.receiveBuffer = int(v);
+      s.conn?.setReceiveBuffer(s.receiveBuffer);
       return 0;
     },
   },
@@ -166,6 +167,7 @@ const defs: OptionDef[] = [
     get: (s) => (s.noDelay ? 1 : 0),
     set: (s, v) => {
       s.noDelay = bool(v);
+      if (s.conn !== null) s.conn.noDelay = s.noDelay;
       return 0;
     },
   },

@@ -10,11 +10,13 @@ import {
   WSAECONNREFUSED, WSAECONNRESET, WSAEHOSTUNREACH, WSAEINPROGRESS, WSAEINTR, WSAEINVAL, WSAEISCONN,
   WSAEFAULT, WSAEMFILE, WSAENETDOWN, WSAENOPROTOOPT, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP,
   WSAEPROTONOSUPPORT, WSAEPROTOTYPE, WSAESOCKTNOSUPPORT, WSAETIMEDOUT, WSAEWOULDBLOCK, WSATRY_AGAIN,
-  WSA_FLAG_ACCESS_SYSTEM_SECURITY, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED,
+  WSA_FLAG_ACCESS_SYSTEM_SECURITY, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, FD_ACCEPT, FD_CONNECT,
 } from './constants.js';
+import { abortConnection, datagramReceiver } from './data.js';
 import { ListenQueue, type ListenStats, type PendingConnection, type PendingState, type QueueOwner } from './listen-queue.js';
 import { findOption, inheritOptions, type OptionValue } from './options.js';
 import { PortTable } from './ports.js';
+import { evaluate, newSelection, reenable } from './readiness.js';
 import { Socket, type Endpoint, type SocketPhase } from './socket.js';
 import type { IpVersion, StreamConnection, StreamEvents, StreamFailReason, Transport } from './transport.js';
 
@@ -150,21 +152,42 @@ export class ProviderCore implements QueueOwner {
     return this.callbackDepth > 0;
   }
 
-  /** Checks every state-changing call makes first: descriptor, callback, network. */
-  private enter(s: unknown): Socket | number {
+  /**
+   * @internal The checks every call on a socket makes first: descriptor, then (unless the
+   * call only reads state) callback in progress, then network down.
+   */
+  enter(s: unknown, readOnly = false): Socket | number {
     const sock = this.lookup(s);
     if (sock === undefined) return -WSAENOTSOCK;
-    if (this.callbackDepth > 0) return -WSAEINPROGRESS;
+    if (!readOnly && this.callbackDepth > 0) return -WSAEINPROGRESS;
     if (this.transport.isNetworkDown()) return -WSAENETDOWN;
     return sock;
   }
 
-  /** Checks a read-only call makes. */
-  private peek(s: unknown): Socket | number {
-    const sock = this.lookup(s);
-    if (sock === undefined) return -WSAENOTSOCK;
+  /** @internal The same checks for a call not tied to one socket (WSPSelect): 0 or a negated error. */
+  enterGlobal(): number {
+    if (this.callbackDepth > 0) return -WSAEINPROGRESS;
     if (this.transport.isNetworkDown()) return -WSAENETDOWN;
-    return sock;
+    return 0;
+  }
+
+  private peek(s: unknown): Socket | number {
+    return this.enter(s, true);
+  }
+
+  /** @internal Budget bytes still free. */
+  budgetFree(): number {
+    return Math.max(0, this.limits.bufferBudget - this.budgetUsed);
+  }
+
+  /** @internal Charges buffered data to the budget (the caller checked {@link budgetFree} where it could refuse). */
+  charge(bytes: number): void {
+    this.budgetUsed += bytes;
+  }
+
+  /** @internal */
+  refund(bytes: number): void {
+    this.budgetUsed -= bytes;
   }
 
   // ---- descriptors and memory ---------------------------------------------------------
@@ -190,8 +213,9 @@ export class ProviderCore implements QueueOwner {
     this.changed(listener);
   }
 
-  /** @internal */
+  /** @internal Something about the socket changed: network events, then observers. */
   changed(sock: Socket): void {
+    if (sock.notify !== null) evaluate(sock);
     if (this.watchers.size === 0) return;
     for (const w of this.watchers) w(sock);
   }
@@ -281,12 +305,20 @@ export class ProviderCore implements QueueOwner {
     sock.local = { family: sock.af, address, port: chosen };
     sock.boundAddress = address;
     sock.phase = 'bound';
+    if (sock.type === SOCK_DGRAM) sock.endpoint = this.transport.bindDatagram(sock.version, address, chosen, datagramReceiver(this, sock));
     return 0;
+  }
+
+  /** @internal The implicit bind of a send or connect on an unbound socket: wildcard address, ephemeral port. Returns 0 or a code. */
+  autoBind(sock: Socket): number {
+    return this.bindTo(sock, sock.version === 4 ? '0.0.0.0' : '::', 0, undefined);
   }
 
   private unbind(sock: Socket): void {
     if (sock.local === null) return;
     this.ports(sock)?.remove(sock.local.port, sock);
+    sock.endpoint?.close();
+    sock.endpoint = null;
   }
 
   // ---- WSPListen ----------------------------------------------------------------------
@@ -388,10 +420,20 @@ export class ProviderCore implements QueueOwner {
     child.remote = { family: sock.af, address: conn.remoteAddress, port: conn.remotePort };
     child.phase = 'connected';
     child.conn = conn;
-    child.received = entry.received;
+    child.inbox.absorb(entry.received);
+    this.charge(child.inbox.length);
     child.peerClosed = entry.peerClosed;
+    child.writeArmed = true;
     conn.events = this.eventsFor(child);
+    conn.noDelay = child.noDelay;
+    conn.setReceiveBuffer(child.receiveBuffer);
     this.ports(child)!.add(conn.localPort, child);
+    // An accepted socket has the listener's WSPEventSelect/WSPAsyncSelect association.
+    const n = sock.notify;
+    if (n !== null && n.selected !== 0) {
+      child.notify = newSelection(n.selected, n.event, n.message);
+    }
+    reenable(sock, FD_ACCEPT);
     this.changed(child);
     return child.handle;
   }
@@ -441,8 +483,13 @@ export class ProviderCore implements QueueOwner {
     sock.local = { family: sock.af, address: source, port };
     sock.remote = { family: sock.af, address: name.address, port: name.port };
     sock.soError = 0;
+    sock.connectResult = null;
     sock.phase = 'connecting';
-    sock.conn = this.transport.connectStream(sock.version, source, port, name.address, name.port, this.eventsFor(sock));
+    const conn = this.transport.connectStream(sock.version, source, port, name.address, name.port, this.eventsFor(sock));
+    conn.noDelay = sock.noDelay;
+    conn.setReceiveBuffer(sock.receiveBuffer);
+    sock.conn = conn;
+    reenable(sock, FD_CONNECT);
     this.changed(sock);
     if (sock.nonBlocking) return -WSAEWOULDBLOCK;
     const outcome = this.transport.block(() => sock.phase !== 'connecting');
@@ -490,7 +537,22 @@ export class ProviderCore implements QueueOwner {
     const sock = this.lookup(s);
     if (sock === undefined) return -WSAENOTSOCK;
     if (this.callbackDepth > 0) return -WSAEINPROGRESS;
+    const code = this.linger(sock);
+    if (code !== 0) return -code;
     this.destroy(sock);
+    return 0;
+  }
+
+  /**
+   * SO_LINGER with a non-zero time: a blocking close waits (up to that time) for the queued data
+   * to be acknowledged, then resets if it was not; a non-blocking one cannot wait: WSAEWOULDBLOCK.
+   */
+  private linger(sock: Socket): number {
+    const conn = sock.conn;
+    if (sock.linger.onoff === 0 || sock.linger.seconds === 0 || conn === null || conn.bufferedBytes === 0 || sock.inbox.length > 0) return 0;
+    if (sock.nonBlocking) return WSAEWOULDBLOCK;
+    const outcome = this.transport.block(() => sock.conn !== conn || conn.bufferedBytes === 0, sock.linger.seconds * 1000);
+    if (outcome !== 'done' && sock.conn === conn) abortConnection(this, sock);
     return 0;
   }
 
@@ -506,13 +568,18 @@ export class ProviderCore implements QueueOwner {
       sock.conn = null;
       conn.events = null;
       // Closing with unread data, or with a zero linger, resets the connection (RFC 2525 §2.17; Windows does).
-      const abortive = (sock.linger.onoff !== 0 && sock.linger.seconds === 0) || sock.received.length > 0 || sock.phase === 'connecting';
+      const abortive = (sock.linger.onoff !== 0 && sock.linger.seconds === 0) || sock.inbox.length > 0 || sock.phase === 'connecting';
       if (abortive) conn.abort();
       else {
         conn.detach();
         conn.close();
       }
     }
+    this.refund(sock.inbox.length + sock.sendCharged + sock.datagramBytes);
+    sock.inbox.clear();
+    sock.sendCharged = 0;
+    sock.datagramBytes = 0;
+    sock.notify = null;
     this.unbind(sock);
     sock.phase = 'closed';
     this.sockets.delete(sock.handle);
@@ -576,7 +643,19 @@ export class ProviderCore implements QueueOwner {
   setNonBlocking(s: unknown, on: boolean): number {
     const sock = this.enter(s);
     if (typeof sock === 'number') return sock;
+    // WSPEventSelect/WSPAsyncSelect made it non-blocking; it stays so while they are active.
+    if (!on && sock.notify !== null && sock.notify.selected !== 0) return -WSAEINVAL;
     sock.nonBlocking = on;
+    return 0;
+  }
+
+  /** SIO_UDP_CONNRESET: whether an ICMP port-unreachable shows as WSAECONNRESET on the next receive. */
+  setUdpConnReset(s: unknown, on: boolean): number {
+    const sock = this.enter(s);
+    if (typeof sock === 'number') return sock;
+    if (sock.type !== SOCK_DGRAM) return -WSAEINVAL;
+    sock.reportUnreachable = on;
+    if (!on) sock.pendingUnreachable = false;
     return 0;
   }
 
@@ -613,6 +692,8 @@ class SocketEvents implements StreamEvents {
     const sock = this.sock;
     if (sock.conn !== conn) return;
     sock.phase = 'connected';
+    sock.connectResult = 0;
+    sock.writeArmed = true;
     this.core.changed(sock);
   }
 
@@ -625,7 +706,11 @@ class SocketEvents implements StreamEvents {
       sock.phase = 'bound';
       sock.remote = null;
       sock.soError = failCode(reason);
+      sock.connectResult = sock.soError;
     } else {
+      this.core.refund(sock.inbox.length + sock.sendCharged);
+      sock.inbox.clear();
+      sock.sendCharged = 0;
       sock.reset = true;
       sock.soError = reason === 'timed-out' ? WSAECONNABORTED : failCode(reason);
     }
@@ -638,8 +723,22 @@ class SocketEvents implements StreamEvents {
   }
 
   data(_conn: StreamConnection, bytes: Uint8Array): void {
-    this.sock.received.push(bytes);
-    this.core.changed(this.sock);
+    const sock = this.sock;
+    if (sock.receiveShutdown) {
+      abortConnection(this.core, sock); // data nobody may read: Windows resets
+      return;
+    }
+    this.core.charge(bytes.length);
+    sock.inbox.push(bytes);
+    this.core.changed(sock);
+  }
+
+  acked(conn: StreamConnection): void {
+    const sock = this.sock;
+    const buffered = conn.bufferedBytes;
+    this.core.refund(sock.sendCharged - buffered);
+    sock.sendCharged = buffered;
+    this.core.changed(sock);
   }
 
   closed(conn: StreamConnection): void {

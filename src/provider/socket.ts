@@ -4,12 +4,22 @@
  */
 import type { IpVersion, StreamConnection } from './transport.js';
 import type { ListenQueue } from './listen-queue.js';
+import { ByteQueue } from './byte-queue.js';
+import type { EventSelection } from './readiness.js';
+import type { DatagramEndpoint } from './transport.js';
 
 /** A validated socket address inside the provider: canonical address text. */
 export interface Endpoint {
   readonly family: number;
   readonly address: string;
   readonly port: number;
+}
+
+
+/** A datagram waiting to be read. */
+export interface ReceivedDatagram {
+  readonly from: Endpoint;
+  readonly payload: Uint8Array;
 }
 
 /** Where a socket is in its life. */
@@ -39,8 +49,29 @@ export class Socket {
   peerClosed = false;
   /** The connection was reset or aborted after it was established. */
   reset = false;
-  /** Received bytes not yet read (the data path comes with a later issue). */
-  received: Uint8Array[] = [];
+  /** Received bytes not yet read. */
+  inbox = new ByteQueue();
+  /** Budget bytes charged for data this socket has queued to send. */
+  sendCharged = 0;
+  /** WSPShutdown(SD_SEND) or (SD_RECEIVE). */
+  sendShutdown = false;
+  receiveShutdown = false;
+  /** Outcome of the last connect attempt for FD_CONNECT and exceptfds: null while none finished. */
+  connectResult: number | null = null;
+  /** FD_WRITE is due when the socket next becomes writable (after a connect, an accept, or a WSAEWOULDBLOCK send). */
+  writeArmed = false;
+
+  // Datagram sockets.
+  endpoint: DatagramEndpoint | null = null;
+  readonly datagrams: ReceivedDatagram[] = [];
+  datagramHead = 0;
+  datagramBytes = 0;
+  /** An ICMP port-unreachable arrived: the next receive reports WSAECONNRESET (unless SIO_UDP_CONNRESET turned it off). */
+  pendingUnreachable = false;
+  reportUnreachable = true;
+
+  /** WSPEventSelect/WSPAsyncSelect state; null until one is called. */
+  notify: EventSelection | null = null;
 
   // Options that are stored and reported; their effect arrives with the data path.
   keepAlive = false;

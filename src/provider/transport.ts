@@ -14,6 +14,8 @@ export interface StreamEvents<C extends StreamConnection = StreamConnection> {
   failed(conn: C, reason: StreamFailReason): void;
   remoteClosed(conn: C): void;
   data(conn: C, bytes: Uint8Array): void;
+  /** The peer acknowledged data; `bufferedBytes` went down. */
+  acked(conn: C): void;
   closed(conn: C): void;
 }
 
@@ -33,7 +35,16 @@ export interface StreamConnection {
   abort(): void;
   /** Stops delivering events; a graceful close still completes on the network. */
   detach(): void;
+  /** Queues bytes (the connection keeps the array: pass a copy); FIN follows them on close(). */
   sendData(bytes: Uint8Array): void;
+  /** Bytes queued or in flight, not yet acknowledged by the peer. */
+  readonly bufferedBytes: number;
+  /** TCP_NODELAY. */
+  noDelay: boolean;
+  /** The owner read `n` bytes: the receive window opens. */
+  consumed(n: number): void;
+  /** The owner's receive buffer (SO_RCVBUF) changed size. */
+  setReceiveBuffer(size: number): void;
 }
 
 /** A listener's answer to an incoming connection request. */
@@ -45,6 +56,20 @@ export interface StreamListenHooks {
 }
 
 export interface ListenHandle {
+  close(): void;
+}
+
+/** What a datagram endpoint's owner is told. */
+export interface DatagramReceiver {
+  datagram(srcAddress: string, srcPort: number, payload: Uint8Array): void;
+  /** An ICMP port-unreachable answered a datagram this endpoint sent to that address and port. */
+  portUnreachable(dstAddress: string, dstPort: number): void;
+}
+
+/** A bound UDP endpoint. */
+export interface DatagramEndpoint {
+  /** Sends one datagram from `srcAddress` (a specific address of this host). The payload is kept: pass a copy. */
+  send(srcAddress: string, dstAddress: string, dstPort: number, payload: Uint8Array): void;
   close(): void;
 }
 
@@ -69,6 +94,8 @@ export interface Transport {
   ): StreamConnection;
   /** True if a connection (TIME_WAIT included) holds this 4-tuple. */
   streamTupleInUse(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean;
+  /** Starts receiving datagrams for an address (or the wildcard) and port. */
+  bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver): DatagramEndpoint;
   /**
    * Lets the network run until `done()` holds. 'idle': nothing left that could make it hold;
    * 'deadline': `timeoutMs` passed; 'unsupported': this network cannot block the caller.

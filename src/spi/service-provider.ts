@@ -4,13 +4,16 @@
  * the rules live in the provider core. Every failure leaves through {@link fail}.
  */
 import {
-  CF_ACCEPT, CF_DEFER, CF_REJECT, FIONBIO, SOCKET_ERROR, INVALID_SOCKET, WSAEFAULT, WSAEAFNOSUPPORT,
+  CF_ACCEPT, CF_DEFER, CF_REJECT, FIONBIO, FIONREAD, SIOCATMARK, SIO_UDP_CONNRESET, SOCKET_ERROR, INVALID_SOCKET, WSAEFAULT, WSAEAFNOSUPPORT,
   WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
 } from '../provider/constants.js';
 import type { ProviderCore, SocketInfo } from '../provider/provider.js';
 import type { OptionValue } from '../provider/options.js';
 import type { Endpoint } from '../provider/socket.js';
 import { protocolCatalog } from './catalog.js';
+import { IoFunctions } from './io-functions.js';
+import { bytesReadable } from '../provider/data.js';
+import { fail, finish, guard, isRef, normalizeOptName, readInt, writeInt } from './funnel.js';
 import { encodeSockAddr, readSockAddrArg, sockAddrSize, writeSockAddrArg } from './sockaddr.js';
 import type { ConditionProc, LPINT, WSABUF, WSAPROTOCOL_INFOW, WSPDATA, WSPUPCALLTABLE } from './types.js';
 
@@ -20,56 +23,12 @@ export const FROM_PROTOCOL_INFO = -1;
 /** The version this provider implements: 2.2. */
 export const WSP_VERSION = 0x0202;
 
-/** Raised only for a broken invariant inside the provider (a bug), never for bad input. */
-export class ProviderBug extends Error {}
-
-function isRef(x: unknown): x is LPINT {
-  return typeof x === 'object' && x !== null;
-}
-
-/** The funnel: records `code` in lpErrno (when it can be written) and returns `ret`. */
-function fail(lpErrno: unknown, code: number, ret: number): number {
-  if (isRef(lpErrno)) lpErrno.value = code;
-  return ret;
-}
-
-/** Core results: >= 0 success, < 0 a negated error code. */
-function finish(result: number, lpErrno: unknown, failValue: number, successValue?: number): number {
-  if (result < 0) return fail(lpErrno, -result, failValue);
-  return successValue ?? result;
-}
-
-/** Hostile arguments (throwing getters, proxies) surface as WSAEFAULT; provider bugs propagate. */
-function guard(lpErrno: unknown, failValue: number, body: () => number): number {
-  try {
-    return body();
-  } catch (err) {
-    if (err instanceof ProviderBug) throw err;
-    return fail(lpErrno, WSAEFAULT, failValue);
-  }
-}
-
-/** SO_EXCLUSIVEADDRUSE and SO_DONTLINGER are negative ints in C; accept their unsigned spelling too. */
-function normalizeOptName(optname: number): number {
-  return typeof optname === 'number' ? optname | 0 : optname;
-}
-
-function readInt(buf: Uint8Array, unsigned: boolean): number {
-  const v = buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24);
-  return unsigned ? v >>> 0 : v;
-}
-
-function writeInt(buf: Uint8Array, v: number): void {
-  buf[0] = v & 0xff;
-  buf[1] = (v >>> 8) & 0xff;
-  buf[2] = (v >>> 16) & 0xff;
-  buf[3] = (v >>> 24) & 0xff;
-}
-
 /** Every function WSPStartup puts in the proc table. */
 export const PROC_NAMES = [
-  'WSPAccept', 'WSPBind', 'WSPCleanup', 'WSPCloseSocket', 'WSPConnect', 'WSPGetPeerName',
-  'WSPGetSockName', 'WSPGetSockOpt', 'WSPIoctl', 'WSPListen', 'WSPSetSockOpt', 'WSPSocket',
+  'WSPAccept', 'WSPAsyncSelect', 'WSPBind', 'WSPCleanup', 'WSPCloseSocket', 'WSPConnect',
+  'WSPEnumNetworkEvents', 'WSPEventSelect', 'WSPGetPeerName', 'WSPGetSockName', 'WSPGetSockOpt',
+  'WSPIoctl', 'WSPListen', 'WSPRecv', 'WSPRecvFrom', 'WSPSelect', 'WSPSend', 'WSPSendTo',
+  'WSPSetSockOpt', 'WSPShutdown', 'WSPSocket',
 ] as const;
 
 /** The proc table: `lpWSPListen` and so on. */
@@ -79,16 +38,12 @@ export type WSPPROC_TABLE = { [K in (typeof PROC_NAMES)[number] as `lp${K}`]?: S
  * One host's service provider. Its methods are the WSP* functions (bound, so they can be
  * taken off the object or out of the proc table).
  */
-export class ServiceProvider {
+export class ServiceProvider extends IoFunctions {
   private startups = 0;
-  /** What ws2_32 passed to WSPStartup (kept for the upcalls a later issue uses). */
-  upcalls: WSPUPCALLTABLE | null = null;
 
-  constructor(
-    /** The provider core (for tools and layers above; not part of ws2spi.h). */
-    readonly core: ProviderCore,
-    private readonly description: string,
-  ) {}
+  constructor(core: ProviderCore, private readonly description: string) {
+    super(core);
+  }
 
   /** The protocols this provider offers, as WSAPROTOCOL_INFOW records. */
   protocols(): WSAPROTOCOL_INFOW[] {
@@ -264,8 +219,6 @@ export class ServiceProvider {
     lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
-      void lpvOutBuffer;
-      void cbOutBuffer;
       void lpThreadId;
       if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
       if ((lpOverlapped !== null && lpOverlapped !== undefined) || (lpCompletionRoutine !== null && lpCompletionRoutine !== undefined)) {
@@ -277,6 +230,26 @@ export class ServiceProvider {
           return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
         }
         const r = this.core.setNonBlocking(s, readInt(lpvInBuffer, true) !== 0);
+        if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
+        if (isRef(lpcbBytesReturned)) lpcbBytesReturned.value = 0;
+        return 0;
+      }
+      if (code === FIONREAD || code === SIOCATMARK) {
+        if (!(lpvOutBuffer instanceof Uint8Array) || typeof cbOutBuffer !== 'number' || cbOutBuffer < 4 || lpvOutBuffer.length < 4) {
+          return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+        }
+        // No urgent data is ever pending here, so every socket is "at the mark" (TRUE).
+        const r = code === FIONREAD ? bytesReadable(this.core, s) : 1;
+        if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
+        writeInt(lpvOutBuffer, r);
+        if (isRef(lpcbBytesReturned)) lpcbBytesReturned.value = 4;
+        return 0;
+      }
+      if (code === SIO_UDP_CONNRESET) {
+        if (!(lpvInBuffer instanceof Uint8Array) || typeof cbInBuffer !== 'number' || cbInBuffer < 4 || lpvInBuffer.length < 4) {
+          return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+        }
+        const r = this.core.setUdpConnReset(s, readInt(lpvInBuffer, true) !== 0);
         if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
         if (isRef(lpcbBytesReturned)) lpcbBytesReturned.value = 0;
         return 0;

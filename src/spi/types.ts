@@ -72,3 +72,21 @@ export interface WSPUPCALLTABLE {
   lpWPUPostMessage?: (hWnd: unknown, Msg: number, wParam: number, lParam: number) => boolean;
   [name: string]: unknown;
 }
+
+/** An fd_set: the first `fd_count` entries of `fd_array` are the set; WSPSelect rewrites both. */
+export interface FD_SET {
+  fd_count: number;
+  fd_array: number[];
+}
+
+/** A select time-out. */
+export interface TIMEVAL {
+  tv_sec: number;
+  tv_usec: number;
+}
+
+/** What WSPEnumNetworkEvents fills: the recorded FD_* bits and an error per FD_*_BIT. */
+export interface WSANETWORKEVENTS {
+  lNetworkEvents: number;
+  iErrorCode: number[];
+}

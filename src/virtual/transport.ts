@@ -4,7 +4,7 @@
 import type { NetHost } from '../net/network.js';
 import type { ConnectionEvents, TcpConnection } from '../net/tcp.js';
 import type {
-  BlockOutcome, IpVersion, ListenHandle, StreamConnection, StreamEvents, StreamListenHooks, Transport,
+  BlockOutcome, DatagramEndpoint, DatagramReceiver, IpVersion, ListenHandle, StreamConnection, StreamEvents, StreamListenHooks, Transport,
 } from '../provider/transport.js';
 
 export class VirtualTransport implements Transport {
@@ -40,6 +40,19 @@ export class VirtualTransport implements Transport {
 
   streamTupleInUse(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean {
     return this.host.tcp.tupleInUse(localAddress, localPort, remoteAddress, remotePort);
+  }
+
+  bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver): DatagramEndpoint {
+    const udp = this.host.udp;
+    const ep = udp.bind(version, address, port, {
+      datagram: (d) => receiver.datagram(d.srcAddress, d.srcPort, d.payload),
+      portUnreachable: (d) => receiver.portUnreachable(d.dstAddress, d.dstPort),
+    });
+    return {
+      send: (srcAddress, dstAddress, dstPort, payload) =>
+        udp.send({ version, srcAddress, dstAddress, srcPort: port, dstPort, payload }),
+      close: () => ep.close(),
+    };
   }
 
   block(done: () => boolean, timeoutMs?: number): BlockOutcome {

@@ -72,6 +72,7 @@ export class VirtualNetwork {
         synRetries: retries,
         timeWaitUs: ms(options.timeWaitMs, 240_000),
         window: 65535,
+        mss: 1460,
       },
     });
   }

@@ -1,0 +1,95 @@
+/**
+ * UDP for the virtual network: endpoints bound to an address (or the wildcard) and port,
+ * datagrams delivered whole, and an ICMP port-unreachable answer when nobody is bound.
+ */
+import type { IpVersion } from './segment.js';
+
+/** A UDP datagram as the virtual network carries it. */
+export interface Datagram {
+  readonly version: IpVersion;
+  readonly srcAddress: string;
+  readonly dstAddress: string;
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly payload: Uint8Array;
+}
+
+/** What a bound endpoint's owner is told. */
+export interface UdpReceiver {
+  datagram(d: Datagram): void;
+  /** An ICMP port-unreachable came back for a datagram this endpoint sent. */
+  portUnreachable(original: Datagram): void;
+}
+
+/** What the stack needs from its host. */
+export interface UdpEnvironment {
+  transmitDatagram(d: Datagram): void;
+  /** Sends an ICMP port-unreachable about `original` back to its source. */
+  transmitPortUnreachable(original: Datagram): void;
+}
+
+export class UdpEndpoint {
+  constructor(
+    readonly stack: UdpStack,
+    readonly key: string,
+    readonly version: IpVersion,
+    readonly address: string,
+    readonly port: number,
+    public receiver: UdpReceiver,
+  ) {}
+
+  close(): void {
+    this.stack.unbind(this);
+  }
+}
+
+function key(address: string, port: number): string {
+  return `${address}|${port}`;
+}
+
+export class UdpStack {
+  /** Several sockets may share a key (SO_REUSEADDR); the oldest receives. */
+  private readonly endpoints = new Map<string, UdpEndpoint[]>();
+
+  constructor(readonly env: UdpEnvironment) {}
+
+  /** Registers an endpoint; the provider has already applied the port-sharing rules. */
+  bind(version: IpVersion, address: string, port: number, receiver: UdpReceiver): UdpEndpoint {
+    const k = key(address, port);
+    const ep = new UdpEndpoint(this, k, version, address, port, receiver);
+    const list = this.endpoints.get(k);
+    if (list === undefined) this.endpoints.set(k, [ep]);
+    else list.push(ep);
+    return ep;
+  }
+
+  /** @internal */
+  unbind(ep: UdpEndpoint): void {
+    const list = this.endpoints.get(ep.key);
+    if (list === undefined) return;
+    const i = list.indexOf(ep);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.endpoints.delete(ep.key);
+  }
+
+  send(d: Datagram): void {
+    this.env.transmitDatagram(d);
+  }
+
+  private find(version: IpVersion, address: string, port: number): UdpEndpoint | undefined {
+    return this.endpoints.get(key(address, port))?.[0]
+      ?? this.endpoints.get(key(version === 4 ? '0.0.0.0' : '::', port))?.[0];
+  }
+
+  /** A datagram addressed to this host. */
+  receive(d: Datagram): void {
+    const ep = this.find(d.version, d.dstAddress, d.dstPort);
+    if (ep !== undefined) ep.receiver.datagram(d);
+    else this.env.transmitPortUnreachable(d);
+  }
+
+  /** An ICMP port-unreachable about a datagram this host sent. */
+  unreachable(original: Datagram): void {
+    this.find(original.version, original.srcAddress, original.srcPort)?.receiver.portUnreachable(original);
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The WSP* functions of the data path and of readiness: WSPSend, WSPRecv, WSPSendTo,
+ * WSPRecvFrom, WSPShutdown, WSPSelect, WSPEventSelect, WSPEnumNetworkEvents and
+ * WSPAsyncSelect. Arguments are checked here; the rules live in `provider/data.ts` and
+ * `provider/readiness.ts`.
+ */
+import {
+  FD_ALL_EVENTS, FD_CONNECT, WSAEAFNOSUPPORT, FD_MAX_EVENTS, FD_WRITE, SOCKET_ERROR, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP,
+  WSAEMSGSIZE, WSA_WAIT_TIMEOUT, WSA_WAIT_FAILED,
+} from '../provider/constants.js';
+import * as data from '../provider/data.js';
+import type { ProviderCore } from '../provider/provider.js';
+import { newSelection, WSAEvent, isWritable } from '../provider/readiness.js';
+import type { Endpoint } from '../provider/socket.js';
+import { fail, guard, isRef } from './funnel.js';
+import { readSockAddrArg, sockAddrSize, writeSockAddrArg } from './sockaddr.js';
+import type { FD_SET, LPINT, TIMEVAL, WSABUF, WSANETWORKEVENTS, WSPUPCALLTABLE } from './types.js';
+
+/** Reads an array of WSABUF as views of the caller's bytes; undefined when any is malformed (WSAEFAULT). */
+function readBuffers(lpBuffers: unknown, count: unknown): Uint8Array[] | undefined {
+  if (!Array.isArray(lpBuffers) || typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > lpBuffers.length) {
+    return undefined;
+  }
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const b = lpBuffers[i] as WSABUF | null;
+    if (typeof b !== 'object' || b === null || !(b.buf instanceof Uint8Array)) return undefined;
+    const len = b.len;
+    if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > b.buf.length) return undefined;
+    out.push(b.buf.subarray(0, len));
+  }
+  return out;
+}
+
+function flagsOf(dwFlags: unknown): number | undefined {
+  return typeof dwFlags === 'number' && Number.isInteger(dwFlags) ? dwFlags >>> 0 : undefined;
+}
+
+function given(x: unknown): boolean {
+  return x !== null && x !== undefined;
+}
+
+/** Reads an fd_set: null stays null; a malformed one is undefined (WSAEFAULT). */
+function readSet(set: unknown): unknown[] | null | undefined {
+  if (set === null || set === undefined) return null;
+  if (typeof set !== 'object') return undefined;
+  const { fd_count: count, fd_array: array } = set as FD_SET;
+  if (!Array.isArray(array) || typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > array.length) return undefined;
+  return array.slice(0, count);
+}
+
+function writeSet(set: unknown, ready: number[]): void {
+  if (set === null || set === undefined) return;
+  const s = set as FD_SET;
+  s.fd_array.length = 0;
+  s.fd_array.push(...ready);
+  s.fd_count = ready.length;
+}
+
+/** Common base of {@link ServiceProvider}: the data-path and readiness functions. */
+export abstract class IoFunctions {
+  /** What ws2_32 passed to WSPStartup (WSPAsyncSelect posts through its WPUPostMessage). */
+  upcalls: WSPUPCALLTABLE | null = null;
+
+  constructor(
+    /** The provider core (for tools and layers above; not part of ws2spi.h). */
+    readonly core: ProviderCore,
+  ) {}
+
+  /** Output counts, overlapped arguments: shared checks of the four transfer functions. */
+  private transferArgs(
+    s: unknown, lpBuffers: unknown, dwBufferCount: unknown, lpCount: unknown, lpOverlapped: unknown,
+    lpCompletionRoutine: unknown, lpErrno: unknown,
+  ): Uint8Array[] | number {
+    if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
+    // Overlapped I/O is not offered (no WSA_FLAG_OVERLAPPED completion machinery yet).
+    if (given(lpOverlapped) || given(lpCompletionRoutine)) return fail(lpErrno, WSAEOPNOTSUPP, SOCKET_ERROR);
+    const bufs = readBuffers(lpBuffers, dwBufferCount);
+    if (bufs === undefined || !isRef(lpCount)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+    return bufs;
+  }
+
+  WSPSend = (
+    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesSent: LPINT, dwFlags: number,
+    lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      void lpThreadId;
+      const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, lpOverlapped, lpCompletionRoutine, lpErrno);
+      if (typeof bufs === 'number') return bufs;
+      const flags = flagsOf(dwFlags);
+      if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      const r = data.send(this.core, s, bufs, flags);
+      if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
+      lpNumberOfBytesSent.value = r;
+      return 0;
+    });
+
+  WSPSendTo = (
+    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesSent: LPINT, dwFlags: number,
+    lpTo: unknown, iTolen: number, lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      void lpThreadId;
+      const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, lpOverlapped, lpCompletionRoutine, lpErrno);
+      if (typeof bufs === 'number') return bufs;
+      const flags = flagsOf(dwFlags);
+      if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      let to: Endpoint | null = null;
+      if (given(lpTo)) {
+        const r = readSockAddrArg(lpTo, iTolen);
+        if (!r.ok) return fail(lpErrno, r.reason === 'family' ? WSAEAFNOSUPPORT : WSAEFAULT, SOCKET_ERROR);
+        to = r.endpoint;
+      }
+      const r = data.sendTo(this.core, s, bufs, flags, to);
+      if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
+      lpNumberOfBytesSent.value = r;
+      return 0;
+    });
+
+  WSPRecv = (
+    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesRecvd: LPINT, lpFlags: LPINT,
+    lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      void lpThreadId;
+      const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpErrno);
+      if (typeof bufs === 'number') return bufs;
+      if (!isRef(lpFlags)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      const flags = flagsOf(lpFlags.value);
+      if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, null, null, lpErrno);
+    });
+
+  WSPRecvFrom = (
+    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesRecvd: LPINT, lpFlags: LPINT,
+    lpFrom: unknown, lpFromlen: LPINT | null, lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown,
+    lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      void lpThreadId;
+      const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpErrno);
+      if (typeof bufs === 'number') return bufs;
+      if (!isRef(lpFlags)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      const flags = flagsOf(lpFlags.value);
+      if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      if (given(lpFrom)) {
+        // The address must fit before anything is consumed.
+        const sock = this.core.lookup(s)!;
+        const size = sockAddrSize(sock.af);
+        if (!isRef(lpFromlen) || typeof lpFromlen.value !== 'number' || lpFromlen.value < size) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+        if (lpFrom instanceof Uint8Array ? lpFrom.length < size : typeof lpFrom !== 'object') return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      }
+      return this.received(data.recvFrom(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, lpFrom, lpFromlen, lpErrno);
+    });
+
+  private received(
+    r: data.Received | number, lpCount: LPINT, lpFlags: LPINT, lpFrom: unknown, lpFromlen: LPINT | null, lpErrno: unknown,
+  ): number {
+    if (typeof r === 'number') return fail(lpErrno, -r, SOCKET_ERROR);
+    lpCount.value = r.count;
+    lpFlags.value = r.flags;
+    if (given(lpFrom) && r.from !== null) writeSockAddrArg(r.from, lpFrom, lpFromlen);
+    // A truncated datagram: its first part is delivered, and the call reports WSAEMSGSIZE.
+    if (r.truncated) return fail(lpErrno, WSAEMSGSIZE, SOCKET_ERROR);
+    return 0;
+  }
+
+  WSPShutdown = (s: number, how: number, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      const r = data.shutdown(this.core, s, how);
+      return r < 0 ? fail(lpErrno, -r, SOCKET_ERROR) : 0;
+    });
+
+  /** Sets are `{ fd_count, fd_array }`, modified in place; `timeout` null waits for ever. */
+  WSPSelect = (
+    nfds: number, readfds: FD_SET | null, writefds: FD_SET | null, exceptfds: FD_SET | null,
+    timeout: TIMEVAL | null, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      void nfds; // ignored, as in Winsock
+      const sets = [readSet(readfds), readSet(writefds), readSet(exceptfds)];
+      if (sets.some((x) => x === undefined)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      const [r, w, x] = sets as (unknown[] | null)[];
+      if ((r?.length ?? 0) + (w?.length ?? 0) + (x?.length ?? 0) === 0) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      let ms: number | null = null;
+      if (given(timeout)) {
+        if (typeof timeout !== 'object') return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+        const { tv_sec: sec, tv_usec: usec } = timeout!;
+        if (typeof sec !== 'number' || typeof usec !== 'number' || !Number.isInteger(sec) || !Number.isInteger(usec) || sec < 0 || usec < 0) {
+          return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+        }
+        ms = sec * 1000 + usec / 1000;
+      }
+      const result = data.select(this.core, r ?? [], w ?? [], x ?? [], ms);
+      if (typeof result === 'number') return fail(lpErrno, -result, SOCKET_ERROR);
+      writeSet(readfds, result.read);
+      writeSet(writefds, result.write);
+      writeSet(exceptfds, result.except);
+      return result.read.length + result.write.length + result.except.length;
+    });
+
+  /** Associates network events with an event object (a {@link WSAEvent}); makes the socket non-blocking. */
+  WSPEventSelect = (s: number, hEventObject: WSAEvent, lNetworkEvents: number, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      const sock = this.core.enter(s);
+      if (typeof sock === 'number') return fail(lpErrno, -sock, SOCKET_ERROR);
+      if (!(hEventObject instanceof WSAEvent)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      const events = flagsOf(lNetworkEvents);
+      if (events === undefined || (events & ~FD_ALL_EVENTS) !== 0) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      this.select(sock, events, hEventObject, null);
+      return 0;
+    });
+
+  /** Posts network events to a window through the upcall table's WPUPostMessage; makes the socket non-blocking. */
+  WSPAsyncSelect = (s: number, hWnd: unknown, wMsg: number, lEvent: number, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      const sock = this.core.enter(s);
+      if (typeof sock === 'number') return fail(lpErrno, -sock, SOCKET_ERROR);
+      const events = flagsOf(lEvent);
+      if (events === undefined || (events & ~FD_ALL_EVENTS) !== 0 || typeof wMsg !== 'number') return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      const post = this.upcalls?.lpWPUPostMessage;
+      if (events !== 0 && typeof post !== 'function') return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      this.select(sock, events, null, events === 0 ? null : { hWnd, wMsg, post: post! });
+      return 0;
+    });
+
+  private select(sock: NonNullable<ReturnType<ProviderCore['lookup']>>, events: number, event: WSAEvent | null, message: Parameters<typeof newSelection>[2]): void {
+    if (events === 0) {
+      sock.notify = null; // cancels the association; the socket stays non-blocking
+      sock.nonBlocking = true;
+      return;
+    }
+    sock.nonBlocking = true;
+    const n = newSelection(events, event, message);
+    // A connect that finished before this call was reported already; FD_WRITE is due if writable now.
+    if (sock.connectResult !== null) n.disabled |= FD_CONNECT;
+    if ((events & FD_WRITE) !== 0 && isWritable(sock)) sock.writeArmed = true;
+    sock.notify = n;
+    this.core.changed(sock);
+  }
+
+  /** Reports and clears the recorded network events; resets the event object if one is given. */
+  WSPEnumNetworkEvents = (s: number, hEventObject: WSAEvent | null, lpNetworkEvents: WSANETWORKEVENTS, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => {
+      const sock = this.core.enter(s);
+      if (typeof sock === 'number') return fail(lpErrno, -sock, SOCKET_ERROR);
+      if (!isRef(lpNetworkEvents)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      if (given(hEventObject) && !(hEventObject instanceof WSAEvent)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      const n = sock.notify;
+      const codes = new Array<number>(FD_MAX_EVENTS).fill(0);
+      let recorded = 0;
+      if (n !== null) {
+        recorded = n.recorded;
+        for (let i = 0; i < FD_MAX_EVENTS; i++) if (recorded & (1 << i)) codes[i] = n.errors[i]!;
+        n.recorded = 0;
+        n.errors.fill(0);
+      }
+      lpNetworkEvents.lNetworkEvents = recorded;
+      lpNetworkEvents.iErrorCode = codes;
+      if (hEventObject instanceof WSAEvent) hEventObject.reset();
+      return 0;
+    });
+
+  /**
+   * Non-standard (ws2_32's WSAWaitForMultipleEvents, for programs on this provider): waits until
+   * one event object (or, with `waitAll`, every one) is signaled, running the network meanwhile.
+   * Returns the index of a signaled event (WSA_WAIT_EVENT_0 + i), WSA_WAIT_TIMEOUT, or
+   * WSA_WAIT_FAILED when nothing could ever signal them.
+   */
+  waitForEvents(events: readonly WSAEvent[], waitAll: boolean, timeoutMs: number | null): number {
+    const first = () => events.findIndex((e) => e.signaled);
+    const done = () => (waitAll ? events.every((e) => e.signaled) : first() >= 0);
+    if (!done() && timeoutMs !== 0) {
+      const outcome = this.core.transport.block(done, timeoutMs ?? undefined);
+      if (outcome === 'idle' || outcome === 'unsupported') return done() ? Math.max(0, first()) : WSA_WAIT_FAILED;
+    }
+    if (!done()) return WSA_WAIT_TIMEOUT;
+    return waitAll ? 0 : first();
+  }
+}
