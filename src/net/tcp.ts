@@ -111,6 +111,8 @@ export class TcpConnection {
   private rcvBuffer: number;
   private rcvHeld = 0;
   private advertised: number;
+  /** rcvNxt + the window last advertised: the peer may send up to here, and we never take it back. */
+  private rcvRightEdge = 0;
   /** Data handed over and not yet sent (the peer's window or Nagle holds it). */
   private readonly unsent: Uint8Array[] = [];
   private unsentHead = 0;
@@ -386,8 +388,10 @@ export class TcpConnection {
           this.abort();
           return;
         }
-        // A sender that respects our window never needs trimming; one that does not loses the excess.
-        const bytes = seg.payload.length > this.rcvWnd ? seg.payload.subarray(0, this.rcvWnd) : seg.payload;
+        // Whatever we offered is taken even if the buffer shrank since (RFC 9293 §3.8.6: no shrinking);
+        // a sender that goes beyond the offer loses the excess.
+        const room = Math.max(this.rcvWnd, (this.rcvRightEdge - this.rcvNxt) | 0);
+        const bytes = seg.payload.length > room ? seg.payload.subarray(0, room) : seg.payload;
         if (bytes.length > 0) {
           this.rcvNxt = seqAdd(this.rcvNxt, bytes.length);
           this.rcvHeld += bytes.length;
@@ -569,6 +573,7 @@ export class TcpConnection {
   private output(flags: number, seq: number, payload: Uint8Array | null): void {
     const window = Math.min(this.rcvWnd, MAX_WINDOW);
     this.advertised = window;
+    if (seqLt(this.rcvRightEdge, seqAdd(this.rcvNxt, window))) this.rcvRightEdge = seqAdd(this.rcvNxt, window);
     this.stack.env.transmit({
       version: this.version,
       srcAddress: this.localAddress,
@@ -644,11 +649,12 @@ export class TcpStack {
   /** Active open. The caller has checked that the tuple is free. */
   connect(
     version: IpVersion, localAddress: string, localPort: number,
-    remoteAddress: string, remotePort: number, events: ConnectionEvents,
+    remoteAddress: string, remotePort: number, events: ConnectionEvents, receiveBuffer?: number,
   ): TcpConnection {
     const key = tupleKey(localAddress, localPort, remoteAddress, remotePort);
     const conn = new TcpConnection(this, key, version, localAddress, localPort, remoteAddress, remotePort, 'SYN-SENT');
     conn.events = events;
+    if (receiveBuffer !== undefined) conn.setReceiveBuffer(receiveBuffer);
     this.connections.set(key, conn);
     conn.openActive();
     return conn;

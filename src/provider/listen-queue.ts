@@ -123,6 +123,8 @@ export class ListenQueue {
     const held = this.listener.conditionalAccept;
     const pending = new PendingConnection(this, conn, this.owner.nowMs(), held);
     conn.events = pending;
+    // The SYN-ACK already advertises the window the accepted socket will have (it inherits SO_RCVBUF).
+    conn.setReceiveBuffer(this.listener.receiveBuffer);
     this.entries.set(conn, pending);
     this.stats.queued++;
     this.changed();

@@ -485,9 +485,8 @@ export class ProviderCore implements QueueOwner {
     sock.soError = 0;
     sock.connectResult = null;
     sock.phase = 'connecting';
-    const conn = this.transport.connectStream(sock.version, source, port, name.address, name.port, this.eventsFor(sock));
+    const conn = this.transport.connectStream(sock.version, source, port, name.address, name.port, this.eventsFor(sock), sock.receiveBuffer);
     conn.noDelay = sock.noDelay;
-    conn.setReceiveBuffer(sock.receiveBuffer);
     sock.conn = conn;
     reenable(sock, FD_CONNECT);
     this.changed(sock);

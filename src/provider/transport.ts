@@ -90,7 +90,7 @@ export interface Transport {
   /** Starts an active open. The caller has checked that the tuple is free. */
   connectStream(
     version: IpVersion, localAddress: string, localPort: number,
-    remoteAddress: string, remotePort: number, events: StreamEvents<any>,
+    remoteAddress: string, remotePort: number, events: StreamEvents<any>, receiveBuffer: number,
   ): StreamConnection;
   /** True if a connection (TIME_WAIT included) holds this 4-tuple. */
   streamTupleInUse(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean;

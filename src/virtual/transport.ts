@@ -33,9 +33,9 @@ export class VirtualTransport implements Transport {
 
   connectStream(
     version: IpVersion, localAddress: string, localPort: number,
-    remoteAddress: string, remotePort: number, events: StreamEvents<any>,
+    remoteAddress: string, remotePort: number, events: StreamEvents<any>, receiveBuffer: number,
   ): StreamConnection {
-    return this.host.tcp.connect(version, localAddress, localPort, remoteAddress, remotePort, events as ConnectionEvents);
+    return this.host.tcp.connect(version, localAddress, localPort, remoteAddress, remotePort, events as ConnectionEvents, receiveBuffer);
   }
 
   streamTupleInUse(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean {
