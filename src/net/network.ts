@@ -31,7 +31,8 @@ interface InFlight {
 }
 
 function deliver(p: InFlight): void {
-  if (!p.to.down) p.to.tcp.receive(p.seg);
+  if (p.to.down) p.to.heldIn.push(p.seg);
+  else p.to.tcp.receive(p.seg);
 }
 
 interface DatagramInFlight {
@@ -73,10 +74,13 @@ export class Network {
 
   /** @internal Routes a segment a host transmitted. Unroutable segments are lost. */
   route(from: NetHost, seg: Segment): void {
+    if (from.down) {
+      from.heldOut.push(seg);
+      return;
+    }
     if (this.taps.size > 0) {
       for (const tap of this.taps) tap(seg, from, this.scheduler.nowMicros);
     }
-    if (from.down) return;
     const dst = seg.dstAddress;
     if (isLoopbackText(dst) || from.owns(dst)) {
       this.scheduler.schedule(this.config.loopbackLatencyUs, deliver, { to: from, seg });
@@ -99,8 +103,15 @@ export class Network {
 }
 
 export class NetHost implements TcpEnvironment, UdpEnvironment {
-  /** While down, the host neither sends nor receives. */
+  /** While down, the host neither sends nor receives (see {@link setDown}). */
   down = false;
+  /**
+   * TCP segments the host sent, or that reached it, while it was down. They move on when it
+   * comes back up: a stand-in for TCP's retransmission (there is none yet), so a short outage
+   * delays a connection instead of losing bytes or a FIN for ever. Datagrams are lost.
+   */
+  readonly heldOut: Segment[] = [];
+  readonly heldIn: Segment[] = [];
   readonly tcp: TcpStack;
   readonly udp: UdpStack;
   private readonly own = new Set<string>();
@@ -122,6 +133,16 @@ export class NetHost implements TcpEnvironment, UdpEnvironment {
 
   get config(): TcpConfig {
     return this.network.config.tcp;
+  }
+
+  /** Takes the host's network down or brings it back (releasing held segments in order). */
+  setDown(down: boolean): void {
+    this.down = down;
+    if (down) return;
+    const out = this.heldOut.splice(0);
+    const into = this.heldIn.splice(0);
+    for (const seg of into) this.tcp.receive(seg);
+    for (const seg of out) this.network.route(this, seg);
   }
 
   /** True if the address is one of this host's own (not loopback). */

@@ -85,11 +85,40 @@ function brokenCode(sock: Socket): number {
 
 // ---- streams --------------------------------------------------------------------------
 
-/** WSPSend. Blocking sockets queue everything (waiting for space); non-blocking ones queue what fits. */
+// Each transfer call re-enables its event even when it fails (the WSPEventSelect page).
+
+/** WSPSend. */
 export function send(core: ProviderCore, s: unknown, data: readonly Uint8Array[], flags: number): number {
   const sock = core.enter(s);
   if (typeof sock === 'number') return sock;
-  if (sock.type !== SOCK_STREAM) return sendTo(core, s, data, flags, null);
+  const r = sock.type === SOCK_STREAM ? streamSend(core, sock, data, flags) : datagramSend(core, sock, data, flags, null, false);
+  reenable(sock, FD_WRITE);
+  return r;
+}
+
+/**
+ * WSPSendTo, and WSPSend on a datagram socket (`viaSendTo` false). With no destination, WSPSend
+ * reports WSAENOTCONN and WSPSendTo WSAEDESTADDRREQ, as each documents. A stream ignores `to`.
+ */
+export function sendTo(core: ProviderCore, s: unknown, data: readonly Uint8Array[], flags: number, to: Endpoint | null): number {
+  const sock = core.enter(s);
+  if (typeof sock === 'number') return sock;
+  const r = sock.type === SOCK_STREAM ? streamSend(core, sock, data, flags) : datagramSend(core, sock, data, flags, to, true);
+  reenable(sock, FD_WRITE);
+  return r;
+}
+
+/** WSPRecv and WSPRecvFrom. */
+export function recv(core: ProviderCore, s: unknown, targets: readonly Uint8Array[], flags: number): Received | number {
+  const sock = core.enter(s);
+  if (typeof sock === 'number') return sock;
+  const r = sock.type === SOCK_STREAM ? streamRecv(core, sock, targets, flags) : datagramRecv(core, sock, targets, flags);
+  reenable(sock, FD_READ);
+  return r;
+}
+
+/** Blocking sockets queue everything (waiting for space); non-blocking ones queue what fits. */
+function streamSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[], flags: number): number {
   if (flags & MSG_OOB) return -WSAEOPNOTSUPP;
   if (flags & ~(MSG_DONTROUTE | MSG_PARTIAL | MSG_PUSH_IMMEDIATE)) return -WSAEOPNOTSUPP;
   if (sock.reset) return brokenCode(sock);
@@ -127,22 +156,20 @@ export function send(core: ProviderCore, s: unknown, data: readonly Uint8Array[]
     conn.sendData(gather(data, sent, room));
     sent += room;
   }
-  reenable(sock, FD_WRITE);
   return sent;
 }
 
-/** WSPRecv on any socket (datagram sockets go to {@link recvFrom}). */
-export function recv(core: ProviderCore, s: unknown, targets: readonly Uint8Array[], flags: number): Received | number {
-  const sock = core.enter(s);
-  if (typeof sock === 'number') return sock;
-  if (sock.type !== SOCK_STREAM) return recvFrom(core, s, targets, flags);
+function streamRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8Array[], flags: number): Received | number {
   if (flags & MSG_OOB) return -WSAEOPNOTSUPP;
   if (flags & ~(MSG_PEEK | MSG_WAITALL | MSG_PUSH_IMMEDIATE)) return -WSAEOPNOTSUPP;
+  const waitAll = (flags & MSG_WAITALL) !== 0;
+  // WSARecv: MSG_WAITALL is refused on a non-blocking socket and together with MSG_PEEK.
+  if (waitAll && (sock.nonBlocking || (flags & MSG_PEEK) !== 0)) return -WSAEOPNOTSUPP;
   if (sock.phase !== 'connected') return -WSAENOTCONN;
   if (sock.receiveShutdown) return -WSAESHUTDOWN;
   const peek = (flags & MSG_PEEK) !== 0;
   const capacity = total(targets);
-  const want = (flags & MSG_WAITALL) !== 0 && !peek ? capacity : 1;
+  const want = waitAll ? capacity : 1;
   for (;;) {
     if (sock.reset) return brokenCode(sock);
     const have = sock.inbox.length;
@@ -160,7 +187,6 @@ export function recv(core: ProviderCore, s: unknown, targets: readonly Uint8Arra
     sock.conn?.consumed(count);
     core.refund(count);
   }
-  reenable(sock, FD_READ);
   return { count, flags: 0, from: sock.remote, truncated: false };
 }
 
@@ -201,16 +227,12 @@ export function abortConnection(core: ProviderCore, sock: Socket): void {
 
 // ---- datagrams ---------------------------------------------------------------------------
 
-/** WSPSendTo (and WSPSend on a datagram socket, `to` null: the connected peer). */
-export function sendTo(core: ProviderCore, s: unknown, data: readonly Uint8Array[], flags: number, to: Endpoint | null): number {
-  const sock = core.enter(s);
-  if (typeof sock === 'number') return sock;
-  if (sock.type === SOCK_STREAM) return send(core, s, data, flags); // lpTo is ignored on a stream
+function datagramSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[], flags: number, to: Endpoint | null, viaSendTo: boolean): number {
   if (flags & MSG_OOB) return -WSAEOPNOTSUPP;
   if (flags & ~(MSG_DONTROUTE | MSG_PARTIAL)) return -WSAEOPNOTSUPP;
   if (sock.sendShutdown) return -WSAESHUTDOWN;
   const dest = to ?? sock.remote;
-  if (dest === null) return to === null ? -WSAENOTCONN : -WSAEDESTADDRREQ;
+  if (dest === null) return viaSendTo ? -WSAEDESTADDRREQ : -WSAENOTCONN;
   if (dest.family !== sock.af) return -WSAEFAULT;
   if (dest.port === 0 || dest.address === '0.0.0.0' || dest.address === '::') return -WSAEADDRNOTAVAIL;
   if (dest.address === '255.255.255.255' && !sock.broadcast) return -WSAEACCES;
@@ -226,15 +248,10 @@ export function sendTo(core: ProviderCore, s: unknown, data: readonly Uint8Array
     : core.transport.sourceAddress(sock.version, dest.address);
   if (source === undefined) return -WSAENETUNREACH;
   sock.endpoint!.send(source, dest.address, dest.port, gather(data, 0, size));
-  reenable(sock, FD_WRITE);
   return size;
 }
 
-/** WSPRecvFrom (and WSPRecv on a datagram socket). */
-export function recvFrom(core: ProviderCore, s: unknown, targets: readonly Uint8Array[], flags: number): Received | number {
-  const sock = core.enter(s);
-  if (typeof sock === 'number') return sock;
-  if (sock.type === SOCK_STREAM) return recv(core, s, targets, flags);
+function datagramRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8Array[], flags: number): Received | number {
   if (flags & MSG_OOB) return -WSAEOPNOTSUPP;
   if (flags & ~(MSG_PEEK | MSG_PUSH_IMMEDIATE)) return -WSAEOPNOTSUPP;
   if (sock.local === null) return -WSAEINVAL;
@@ -247,7 +264,6 @@ export function recvFrom(core: ProviderCore, s: unknown, targets: readonly Uint8
   }
   if (sock.pendingUnreachable && sock.reportUnreachable) {
     sock.pendingUnreachable = false;
-    reenable(sock, FD_READ);
     return -WSAECONNRESET;
   }
   const d = sock.datagrams[sock.datagramHead]!;
@@ -261,7 +277,6 @@ export function recvFrom(core: ProviderCore, s: unknown, targets: readonly Uint8
     sock.datagramBytes -= d.payload.length;
     core.refund(d.payload.length);
   }
-  reenable(sock, FD_READ);
   return { count, flags: 0, from: d.from, truncated: count < d.payload.length };
 }
 

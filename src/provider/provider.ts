@@ -380,6 +380,13 @@ export class ProviderCore implements QueueOwner {
   accept(s: unknown, decide: AcceptDecider | null): number {
     const sock = this.enter(s);
     if (typeof sock === 'number') return sock;
+    const r = this.acceptFrom(sock, decide);
+    // WSPAccept re-enables FD_ACCEPT even when it fails, except with WSATRY_AGAIN (CF_DEFER).
+    if (r !== -WSATRY_AGAIN) reenable(sock, FD_ACCEPT);
+    return r;
+  }
+
+  private acceptFrom(sock: Socket, decide: AcceptDecider | null): number {
     if (sock.type !== SOCK_STREAM) return -WSAEOPNOTSUPP;
     const queue = sock.queue;
     if (queue === null || sock.phase !== 'listening') return -WSAEINVAL;
@@ -433,7 +440,6 @@ export class ProviderCore implements QueueOwner {
     if (n !== null && n.selected !== 0) {
       child.notify = newSelection(n.selected, n.event, n.message);
     }
-    reenable(sock, FD_ACCEPT);
     this.changed(child);
     return child.handle;
   }

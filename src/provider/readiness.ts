@@ -121,6 +121,15 @@ function errorFor(sock: Socket, bit: number): number {
   return 0;
 }
 
+/** Posts through WPUPostMessage; a throwing upcall must not unwind the network that called us. */
+function postMessage(m: AsyncTarget, handle: number, lParam: number): void {
+  try {
+    m.post(m.hWnd, m.wMsg, handle, lParam);
+  } catch {
+    // WPUPostMessage reports failure by returning FALSE; a lost message is all it can cost.
+  }
+}
+
 /** Records the events that became due and signals the event object or posts the messages. */
 export function evaluate(sock: Socket): void {
   const n = sock.notify;
@@ -135,7 +144,7 @@ export function evaluate(sock: Socket): void {
     n.recorded |= bit;
     n.errors[i] = error;
     if (bit === FD_WRITE) sock.writeArmed = false;
-    if (n.message !== null) n.message.post(n.message.hWnd, n.message.wMsg, sock.handle, makeSelectReply(bit, error));
+    if (n.message !== null) postMessage(n.message, sock.handle, makeSelectReply(bit, error));
   }
   n.event?.set();
 }

@@ -6,7 +6,7 @@
  */
 import {
   FD_ALL_EVENTS, FD_CONNECT, WSAEAFNOSUPPORT, FD_MAX_EVENTS, FD_WRITE, SOCKET_ERROR, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP,
-  WSAEMSGSIZE, WSA_WAIT_TIMEOUT, WSA_WAIT_FAILED,
+  WSAEMSGSIZE, WSA_INFINITE, WSA_WAIT_TIMEOUT, WSA_WAIT_FAILED,
 } from '../provider/constants.js';
 import * as data from '../provider/data.js';
 import type { ProviderCore } from '../provider/provider.js';
@@ -151,7 +151,7 @@ export abstract class IoFunctions {
         if (!isRef(lpFromlen) || typeof lpFromlen.value !== 'number' || lpFromlen.value < size) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
         if (lpFrom instanceof Uint8Array ? lpFrom.length < size : typeof lpFrom !== 'object') return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
       }
-      return this.received(data.recvFrom(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, lpFrom, lpFromlen, lpErrno);
+      return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, lpFrom, lpFromlen, lpErrno);
     });
 
   private received(
@@ -205,10 +205,11 @@ export abstract class IoFunctions {
     guard(lpErrno, SOCKET_ERROR, () => {
       const sock = this.core.enter(s);
       if (typeof sock === 'number') return fail(lpErrno, -sock, SOCKET_ERROR);
-      if (!(hEventObject instanceof WSAEvent)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       const events = flagsOf(lNetworkEvents);
       if (events === undefined || (events & ~FD_ALL_EVENTS) !== 0) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
-      this.select(sock, events, hEventObject, null);
+      // lNetworkEvents 0 cancels, and hEventObject is then ignored.
+      if (events !== 0 && !(hEventObject instanceof WSAEvent)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      this.select(sock, events, events === 0 ? null : hEventObject, null);
       return 0;
     });
 
@@ -265,14 +266,15 @@ export abstract class IoFunctions {
   /**
    * Non-standard (ws2_32's WSAWaitForMultipleEvents, for programs on this provider): waits until
    * one event object (or, with `waitAll`, every one) is signaled, running the network meanwhile.
-   * Returns the index of a signaled event (WSA_WAIT_EVENT_0 + i), WSA_WAIT_TIMEOUT, or
-   * WSA_WAIT_FAILED when nothing could ever signal them.
+   * `timeoutMs` null or WSA_INFINITE waits for ever. Returns the index of a signaled event
+   * (WSA_WAIT_EVENT_0 + i), WSA_WAIT_TIMEOUT, or WSA_WAIT_FAILED when nothing could ever signal them.
    */
   waitForEvents(events: readonly WSAEvent[], waitAll: boolean, timeoutMs: number | null): number {
     const first = () => events.findIndex((e) => e.signaled);
     const done = () => (waitAll ? events.every((e) => e.signaled) : first() >= 0);
     if (!done() && timeoutMs !== 0) {
-      const outcome = this.core.transport.block(done, timeoutMs ?? undefined);
+      const forever = timeoutMs === null || timeoutMs === WSA_INFINITE;
+      const outcome = this.core.transport.block(done, forever ? undefined : timeoutMs);
       if (outcome === 'idle' || outcome === 'unsupported') return done() ? Math.max(0, first()) : WSA_WAIT_FAILED;
     }
     if (!done()) return WSA_WAIT_TIMEOUT;

@@ -155,7 +155,7 @@ export class VirtualHost {
 
   /** Takes the host's network down (every call fails with WSAENETDOWN, nothing is sent or received) or up. */
   setNetworkDown(down: boolean): void {
-    this.net.down = down === true;
+    this.net.setDown(down === true);
   }
 
   get networkDown(): boolean {
