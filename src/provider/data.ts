@@ -135,19 +135,19 @@ function streamSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[
     const space = sendSpace(sock);
     const room = Math.min(space, size - sent, core.budgetFree());
     if (room <= 0) {
-      if (space > 0) {
-        if (sent > 0) break;
-        return -WSAENOBUFS;
-      }
+      // Out of send buffer, or of the host's memory budget (which acknowledgments give back).
+      const noMemory = space > 0;
       if (sock.nonBlocking) {
         if (sent > 0) break;
+        if (noMemory) return -WSAENOBUFS;
         sock.writeArmed = true;
         return -WSAEWOULDBLOCK;
       }
-      const outcome = core.transport.block(() => sock.conn !== conn || sock.reset || sendSpace(sock) > 0, timeout(sock.sendTimeoutMs));
+      const roomAgain = () => sock.conn !== conn || sock.reset || Math.min(sendSpace(sock), core.budgetFree()) > 0;
+      const outcome = core.transport.block(roomAgain, timeout(sock.sendTimeoutMs));
       if (outcome !== 'done') {
         if (sent > 0) break;
-        return waitFailed(outcome);
+        return noMemory && outcome === 'idle' ? -WSAENOBUFS : waitFailed(outcome);
       }
       continue;
     }
@@ -169,25 +169,44 @@ function streamRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8Arr
   if (sock.receiveShutdown) return -WSAESHUTDOWN;
   const peek = (flags & MSG_PEEK) !== 0;
   const capacity = total(targets);
-  const want = waitAll ? capacity : 1;
+  const done = (count: number): Received => ({ count, flags: 0, from: sock.remote, truncated: false });
+  let got = 0;
+  // MSG_WAITALL fills the caller's buffers as data arrives (as AFD does), so the window keeps
+  // opening and a request larger than SO_RCVBUF still completes.
   for (;;) {
-    if (sock.reset) return brokenCode(sock);
-    const have = sock.inbox.length;
-    if (have >= want || (have > 0 && (sock.peerClosed || sock.nonBlocking))) break;
-    if (have === 0 && (sock.peerClosed || capacity === 0)) return { count: 0, flags: 0, from: sock.remote, truncated: false };
+    if (sock.reset) return got > 0 ? done(got) : brokenCode(sock);
+    if (got < capacity && sock.inbox.length > 0) {
+      const count = sock.inbox.read(got === 0 ? targets : skip(targets, got), peek);
+      if (!peek) {
+        sock.conn?.consumed(count);
+        core.refund(count);
+      }
+      got += count;
+      if (!waitAll) break;
+    }
+    if (got === capacity || sock.peerClosed) break;
     if (sock.nonBlocking) return -WSAEWOULDBLOCK;
-    const outcome = core.transport.block(() => sock.reset || sock.peerClosed || sock.inbox.length >= want, timeout(sock.receiveTimeoutMs));
+    const outcome = core.transport.block(() => sock.reset || sock.peerClosed || sock.inbox.length > 0, timeout(sock.receiveTimeoutMs));
     if (outcome !== 'done') {
-      if (sock.inbox.length > 0) break; // MSG_WAITALL cut short: what there is
+      if (got > 0) break; // MSG_WAITALL cut short: what there is
       return waitFailed(outcome);
     }
   }
-  const count = sock.inbox.read(targets, peek);
-  if (!peek && count > 0) {
-    sock.conn?.consumed(count);
-    core.refund(count);
+  return done(got);
+}
+
+/** The buffers past their first `n` bytes. */
+function skip(bufs: readonly Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const b of bufs) {
+    if (n >= b.length) {
+      n -= b.length;
+      continue;
+    }
+    out.push(n > 0 ? b.subarray(n) : b);
+    n = 0;
   }
-  return { count, flags: 0, from: sock.remote, truncated: false };
+  return out;
 }
 
 /** WSPShutdown. */
