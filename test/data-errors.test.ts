@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import {
   AF_INET, AF_INET6, CF_ACCEPT, IPPROTO_UDP, SD_RECEIVE, SD_SEND, SOCK_DGRAM, SOL_SOCKET, SO_LINGER, VirtualNetwork,
   WSAEAFNOSUPPORT, WSAECONNRESET, WSAEINPROGRESS, WSAEINTR, WSAEINVAL, WSAEMSGSIZE, WSAENETDOWN, WSAENETUNREACH,
-  WSAENOBUFS, WSAENOTCONN, WSAESHUTDOWN, WSAEWOULDBLOCK, type LPINT, type ServiceProvider, type SockAddr,
+  WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAESHUTDOWN, WSAEWOULDBLOCK, type LPINT, type ServiceProvider, type SockAddr,
 } from '../src/index.js';
 import { accept, attempt, bind, connect, expectError, listener, ok, pair, setNonBlocking, tcp, v4, v6 } from './helpers.js';
 
@@ -85,6 +85,16 @@ describe('WSAENETDOWN and WSAEINPROGRESS on the data path', () => {
 });
 
 describe('WSPRecv and WSPRecvFrom', () => {
+  test('WSAENOTSOCK: WSPSendTo and WSPRecvFrom on a closed handle; WSAEINVAL: flags that are not an integer', () => {
+    const { client } = pair();
+    const u = udp(client, v4('10.0.0.2', 6000));
+    expectError((e) => client.WSPSendTo(u, buffers(1), 1, { value: 0 }, 0.5, UDP_SERVER, 16, null, null, null, e), WSAEINVAL);
+    expectError((e) => client.WSPRecvFrom(u, buffers(1), 1, { value: 0 }, { value: 0.5 }, null, null, null, null, null, e), WSAEINVAL);
+    ok((e) => client.WSPCloseSocket(u, e));
+    expectError((e) => sendTo(client, u, 1, UDP_SERVER, e), WSAENOTSOCK);
+    expectError((e) => recvFrom(client, u, 1, e), WSAENOTSOCK);
+  });
+
   test('WSAEINTR: a blocking WSPRecv nothing can ever complete', () => {
     const { client, c } = streams();
     expectError((e) => recv(client, c, 10, e), WSAEINTR);
