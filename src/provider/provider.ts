@@ -80,6 +80,7 @@ export function normalizeBacklog(requested: unknown, max: number): number {
 
 /** Maps a network failure to the error Winsock reports for it. */
 export function failCode(reason: StreamFailReason): number {
+  if (typeof reason === 'number') return reason;
   switch (reason) {
     case 'refused': return WSAECONNREFUSED;
     case 'reset': return WSAECONNRESET;
@@ -294,12 +295,26 @@ export class ProviderCore implements QueueOwner {
       exclusiveAddrUse: sock.exclusiveAddrUse,
     };
     let chosen = port;
-    if (chosen === 0) {
+    const reserve = this.transport.reservePort;
+    if (chosen === 0 && reserve !== undefined) {
+      // The operating system picks; a port only this provider still holds may come back: ask again.
+      for (let tries = 0; ; tries++) {
+        const r = reserve.call(this.transport, sock.version, sock.type === SOCK_STREAM, address, 0);
+        if (r < 0) return -r;
+        if (table.check(r, req) === 0) {
+          chosen = r;
+          break;
+        }
+        if (tries === 8) return WSAENOBUFS;
+      }
+    } else if (chosen === 0) {
       chosen = table.allocate((p) => table.check(p, req) === 0 && (usable === undefined || usable(p)));
       if (chosen === 0) return WSAENOBUFS;
     } else {
       const verdict = table.check(chosen, req);
       if (verdict !== 0) return verdict;
+      const r = reserve?.call(this.transport, sock.version, sock.type === SOCK_STREAM, address, chosen) ?? chosen;
+      if (r < 0) return -r;
     }
     table.add(chosen, sock);
     sock.local = { family: sock.af, address, port: chosen };
@@ -697,6 +712,8 @@ class SocketEvents implements StreamEvents {
     const sock = this.sock;
     if (sock.conn !== conn) return;
     sock.phase = 'connected';
+    // The network may have chosen the source address (the host network's routing).
+    sock.local = { family: sock.af, address: conn.localAddress, port: conn.localPort };
     sock.connectResult = 0;
     sock.writeArmed = true;
     this.core.changed(sock);

@@ -5,8 +5,8 @@
 
 export type IpVersion = 4 | 6;
 
-/** Why a stream connection failed or was torn down abnormally. */
-export type StreamFailReason = 'refused' | 'reset' | 'timed-out' | 'host-unreachable' | 'net-unreachable';
+/** Why a stream connection failed or was torn down abnormally: a cause, or the Winsock code itself. */
+export type StreamFailReason = 'refused' | 'reset' | 'timed-out' | 'host-unreachable' | 'net-unreachable' | number;
 
 /** Callbacks a stream connection delivers to its owner. */
 export interface StreamEvents<C extends StreamConnection = StreamConnection> {
@@ -92,6 +92,12 @@ export interface Transport {
     version: IpVersion, localAddress: string, localPort: number,
     remoteAddress: string, remotePort: number, events: StreamEvents<any>, receiveBuffer: number,
   ): StreamConnection;
+  /**
+   * Networks with other users (the operating system's) check a bind there too: `port` 0 asks
+   * for a free port. Returns the port, or a negated Winsock code (WSAEADDRINUSE, …). Absent on
+   * networks the provider owns alone.
+   */
+  reservePort?(version: IpVersion, stream: boolean, address: string, port: number): number;
   /** True if a connection (TIME_WAIT included) holds this 4-tuple. */
   streamTupleInUse(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean;
   /** Starts receiving datagrams for an address (or the wildcard) and port. */

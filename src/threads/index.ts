@@ -1,0 +1,8 @@
+/**
+ * `winsock-spi/threads`: Windows-style blocking calls from worker threads. The thread that owns
+ * a network serves a provider ({@link ProviderServer}); a worker gets the same WSP* functions
+ * ({@link threadProvider}) and its blocking calls block that worker only.
+ */
+export { ProviderServer } from './server.js';
+export { threadProvider, type ThreadProvider } from './client.js';
+export type { ProviderChannel } from './protocol.js';
