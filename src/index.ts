@@ -24,3 +24,5 @@ export type { ProviderLimits, SocketInfo } from './provider/provider.js';
 export type { ListenStats } from './provider/listen-queue.js';
 export { flagNames } from './net/segment.js';
 export type { Segment } from './net/segment.js';
+export { listen, connect, Connection, Listener, WinsockError } from './async/index.js';
+export type { ListenOptions, ConnectOptions, ProviderSource } from './async/index.js';

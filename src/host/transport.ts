@@ -128,6 +128,7 @@ function canonical(address: string): string {
 }
 
 export class HostTransport implements Transport {
+  readonly domain: object = this;
   readonly oracle = new BindOracle();
   /** Every live Node socket and server, so that the network can be closed. */
   readonly handles = new Set<{ destroy?(): void; close?(): void }>();

@@ -77,6 +77,8 @@ export interface DatagramEndpoint {
 export type BlockOutcome = 'done' | 'idle' | 'deadline' | 'unsupported';
 
 export interface Transport {
+  /** Transports that share one network (one clock) share this object. */
+  readonly domain: object;
   /** Current time in milliseconds (virtual on the virtual network). */
   nowMs(): number;
   /** True while the host's network is down (every call reports WSAENETDOWN). */

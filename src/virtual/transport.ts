@@ -10,6 +10,10 @@ import type {
 export class VirtualTransport implements Transport {
   constructor(private readonly host: NetHost) {}
 
+  get domain(): object {
+    return this.host.network;
+  }
+
   nowMs(): number {
     return this.host.scheduler.nowMicros / 1000;
   }
