@@ -71,6 +71,8 @@ function response(status: number, body: string, keepAlive: boolean): Buffer {
 // ---- the server -------------------------------------------------------------------------
 
 export interface HttpServer {
+  /** The port it listens on (the one the network chose for port 0). */
+  readonly port: number;
   step(waitMs: number): void;
   close(): void;
   readonly stats: { connections: number; requests: number; closed: number };
@@ -87,7 +89,8 @@ interface Conn {
 
 export function startHttpServer(p: ServiceProvider, at: SockAddr, log: Log = () => {}): HttpServer {
   const ls = listenOn(p, at, 16);
-  log(`server  listening on ${at.address}:${at.port}`);
+  const port = localName(p, ls).port;
+  log(`server  listening on ${at.address}:${port}`);
   const conns = new Map<number, Conn>();
   const stats = { connections: 0, requests: 0, closed: 0 };
 
@@ -143,6 +146,7 @@ export function startHttpServer(p: ServiceProvider, at: SockAddr, log: Log = () 
   };
 
   return {
+    port,
     stats,
     step(waitMs) {
       const handles = [...conns.keys()];
@@ -292,7 +296,18 @@ export function runHttp(
 
 // ---- main ---------------------------------------------------------------------------------
 
-if (isMain(import.meta.url)) {
+const portFlag = process.argv.indexOf('--port');
+if (isMain(import.meta.url) && portFlag >= 0) {
+  // The same server on the real network: it runs in a worker thread, where its blocking
+  // WSPSelect truly blocks, and this thread owns the host network.
+  const port = Number(process.argv[portFlag + 1]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port needs a port number (0-65535), got ${JSON.stringify(process.argv[portFlag + 1])}`);
+    process.exit(2);
+  }
+  const { serveOnHost } = await import('./http-host.js');
+  await serveOnHost(port, process.argv.includes('--verbose'));
+} else if (isMain(import.meta.url)) {
   const net = new VirtualNetwork({ seed: 80 });
   const serverHost = net.addHost({ name: 'server', addresses: ['10.0.0.1'] });
   const browser = net.addHost({ name: 'browser', addresses: ['10.0.0.2'] }).provider;
