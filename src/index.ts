@@ -26,3 +26,6 @@ export { flagNames } from './net/segment.js';
 export type { Segment } from './net/segment.js';
 export { listen, connect, Connection, Listener, WinsockError } from './async/index.js';
 export type { ListenOptions, ConnectOptions, ProviderSource } from './async/index.js';
+export { Capture, type CaptureSink } from './virtual/capture.js';
+export type { Faults } from './virtual/virtual-network.js';
+export type { FaultStats } from './net/faults.js';

@@ -2,6 +2,7 @@
  * The virtual network: hosts with addresses, routing between them (and each host's own
  * loopback), and delivery of segments after a latency, all on the scheduler's clock.
  */
+import { emptyStats, merge, type FaultStats, type LinkRules } from './faults.js';
 import { Random } from './random.js';
 import { Scheduler } from './scheduler.js';
 import type { IpVersion, Segment } from './segment.js';
@@ -12,13 +13,18 @@ export interface NetworkConfig {
   readonly seed: number;
   /** One-way delay between two hosts. */
   readonly latencyUs: number;
+  /** Network-wide fault rules (jitter, loss, …); links and hosts may override them. */
+  readonly faults?: LinkRules;
   /** One-way delay on a host's loopback. */
   readonly loopbackLatencyUs: number;
   readonly tcp: TcpConfig;
 }
 
-/** Sees every segment a host transmits, before routing (for traces and, later, captures). */
+/** Sees every segment a host transmits, before routing (for traces and captures). */
 export type PacketTap = (seg: Segment, from: NetHost, timeUs: number) => void;
+
+/** Sees every datagram a host transmits, and every ICMP port unreachable (`unreachable`) about one. */
+export type DatagramTap = (d: Datagram, from: NetHost, unreachable: boolean, timeUs: number) => void;
 
 /** True for canonical loopback text: 127.0.0.0/8 and ::1. */
 export function isLoopbackText(address: string): boolean {
@@ -53,7 +59,16 @@ export class Network {
   readonly random: Random;
   readonly hosts: NetHost[] = [];
   readonly taps = new Set<PacketTap>();
+  readonly datagramTaps = new Set<DatagramTap>();
+  readonly stats: FaultStats = emptyStats();
   private readonly byAddress = new Map<string, NetHost>();
+  private readonly hostRules = new Map<NetHost, LinkRules>();
+  /** Rules per direction, keyed by sender then receiver. */
+  private readonly linkRules = new Map<NetHost, Map<NetHost, LinkRules>>();
+  private readonly partitions = new Map<NetHost, Map<NetHost, true>>();
+  private readonly holds = new Map<NetHost, Map<NetHost, (() => void)[]>>();
+  /** When each direction's link is free again (bandwidth limits). */
+  private readonly busyUntil = new Map<NetHost, Map<NetHost, number>>();
 
   constructor(readonly config: NetworkConfig) {
     this.random = new Random(config.seed);
@@ -88,18 +103,122 @@ export class Network {
     }
     const to = this.byAddress.get(dst);
     if (to === undefined) return;
-    this.scheduler.schedule(this.config.latencyUs, deliver, { to, seg });
+    this.carry(from, to, 40 + (seg.payload?.length ?? 0), deliver, { to, seg });
   }
 
   /** @internal Routes a datagram, or an ICMP port-unreachable about one (towards `d.srcAddress`). */
   routeDatagram(from: NetHost, d: Datagram, unreachable: boolean): void {
     if (from.down) return;
+    if (this.datagramTaps.size > 0) {
+      for (const tap of this.datagramTaps) tap(d, from, unreachable, this.scheduler.nowMicros);
+    }
     const dst = unreachable ? d.srcAddress : d.dstAddress;
-    const local = isLoopbackText(dst) || from.owns(dst);
-    const to = local ? from : this.byAddress.get(dst);
+    if (isLoopbackText(dst) || from.owns(dst)) {
+      this.scheduler.schedule(this.config.loopbackLatencyUs, deliverDatagram, { to: from, d, unreachable });
+      return;
+    }
+    const to = this.byAddress.get(dst);
     if (to === undefined) return;
-    this.scheduler.schedule(local ? this.config.loopbackLatencyUs : this.config.latencyUs, deliverDatagram, { to, d, unreachable });
+    this.carry(from, to, 28 + d.payload.length + (unreachable ? 28 : 0), deliverDatagram, { to, d, unreachable });
   }
+
+  // ---- faults --------------------------------------------------------------------------------
+
+  /** Sets (or with `undefined`, clears) the rules of every packet a host sends or receives. */
+  setHostRules(host: NetHost, rules: LinkRules | undefined): void {
+    if (rules === undefined) this.hostRules.delete(host);
+    else this.hostRules.set(host, rules);
+  }
+
+  /** Sets (or clears) the rules of packets from `a` to `b`. */
+  setLinkRules(a: NetHost, b: NetHost, rules: LinkRules | undefined): void {
+    const m = inner(this.linkRules, a);
+    if (rules === undefined) m.delete(b);
+    else m.set(b, rules);
+  }
+
+  /** Packets between `a` and `b` (both ways) are lost until {@link repair}. */
+  partition(a: NetHost, b: NetHost): void {
+    inner(this.partitions, a).set(b, true);
+    inner(this.partitions, b).set(a, true);
+  }
+
+  repair(a: NetHost, b: NetHost): void {
+    this.partitions.get(a)?.delete(b);
+    this.partitions.get(b)?.delete(a);
+  }
+
+  /** Packets from `a` to `b` wait until {@link release} (then travel as usual, in order). */
+  hold(a: NetHost, b: NetHost): void {
+    const m = inner(this.holds, a);
+    if (!m.has(b)) m.set(b, []);
+  }
+
+  release(a: NetHost, b: NetHost): void {
+    const waiting = this.holds.get(a)?.get(b);
+    if (waiting === undefined) return;
+    this.holds.get(a)!.delete(b);
+    for (const send of waiting) send();
+  }
+
+  /** Carries a packet of `bytes` from one host to another through the fault rules. */
+  private carry<T>(from: NetHost, to: NetHost, bytes: number, fn: (arg: T) => void, arg: T): void {
+    const stats = this.stats;
+    stats.sent++;
+    if (this.partitions.get(from)?.has(to) === true) {
+      stats.partitioned++;
+      return;
+    }
+    const held = this.holds.get(from)?.get(to);
+    if (held !== undefined) {
+      stats.held++;
+      stats.sent--; // counted when it is released
+      held.push(() => this.carry(from, to, bytes, fn, arg));
+      return;
+    }
+    const r = merge(
+      { latencyUs: this.config.latencyUs }, this.config.faults, this.hostRules.get(from), this.hostRules.get(to),
+      this.linkRules.get(from)?.get(to),
+    );
+    const random = this.random;
+    if (r.lossRate > 0 && random.next() < r.lossRate) {
+      stats.lost++;
+      return;
+    }
+    if (r.corruptRate > 0 && random.next() < r.corruptRate) {
+      stats.corrupted++; // the receiver's checksum check drops it
+      return;
+    }
+    let delay = r.latencyUs;
+    if (r.bandwidthBps > 0) {
+      const now = this.scheduler.nowMicros;
+      const links = inner(this.busyUntil, from);
+      const start = Math.max(now, links.get(to) ?? 0);
+      const done = start + (bytes * 8 * 1e6) / r.bandwidthBps;
+      links.set(to, done);
+      delay += done - now;
+    }
+    if (r.jitterUs > 0) delay += random.next() * r.jitterUs;
+    if (r.reorderRate > 0 && random.next() < r.reorderRate) {
+      stats.reordered++;
+      delay += 2 * Math.max(r.latencyUs, 1);
+    }
+    stats.delivered++;
+    this.scheduler.schedule(delay, fn, arg);
+    if (r.duplicateRate > 0 && random.next() < r.duplicateRate) {
+      stats.duplicated++;
+      this.scheduler.schedule(delay + (r.jitterUs > 0 ? random.next() * r.jitterUs : 0), fn, arg);
+    }
+  }
+}
+
+function inner<K, V>(outer: Map<NetHost, Map<K, V>>, key: NetHost): Map<K, V> {
+  let m = outer.get(key);
+  if (m === undefined) {
+    m = new Map();
+    outer.set(key, m);
+  }
+  return m;
 }
 
 export class NetHost implements TcpEnvironment, UdpEnvironment {
@@ -143,6 +262,14 @@ export class NetHost implements TcpEnvironment, UdpEnvironment {
     const into = this.heldIn.splice(0);
     for (const seg of into) this.tcp.receive(seg);
     for (const seg of out) this.network.route(this, seg);
+  }
+
+  /** A crash: connections vanish and nothing held is ever sent; the host stays down until {@link setDown}(false). */
+  crash(): void {
+    this.down = true;
+    this.tcp.crash();
+    this.heldOut.length = 0;
+    this.heldIn.length = 0;
   }
 
   /** True if the address is one of this host's own (not loopback). */

@@ -3,15 +3,17 @@
  * out through {@link TcpEnvironment.transmit} and come in through {@link TcpStack.receive};
  * time is the scheduler's.
  *
- * Scope today: set-up (with SYN retransmission ending in a time-out), tear-down (FIN in both
- * directions, TIME_WAIT), resets, and a data path with flow control: a send queue paced by
- * the peer's window and the MSS, Nagle's algorithm unless `noDelay`, and a receive window
- * that follows the free space of the owner's buffer. The network is lossless and ordered for
- * now, so a window update always arrives and no zero-window probe is needed; retransmission
- * of data and reassembly come with the wire issue.
+ * Set-up (SYN and SYN-ACK retransmitted, ending in a time-out), tear-down (FIN in both
+ * directions, TIME_WAIT), resets, and a reliable data path: a send queue paced by the peer's
+ * window and the MSS, Nagle's algorithm unless `noDelay`, a receive window that follows the free
+ * space of the owner's buffer, retransmission on the RFC 6298 time-out and on three duplicate
+ * acknowledgments, out-of-order segments held for reassembly, and window probes while the
+ * peer's window is closed. There is no congestion control: the network has no queues to fill.
  */
 import type { Scheduler, ScheduledEvent } from './scheduler.js';
 import type { Random } from './random.js';
+import { Reassembly } from './reassembly.js';
+import { RtoEstimator } from './rto.js';
 import {
   ACK, FIN, PSH, RST, SYN, type IpVersion, type Segment, segmentLength, seqAdd, seqLe, seqLt,
 } from './segment.js';
@@ -65,6 +67,14 @@ export interface TcpConfig {
   window: number;
   /** Largest payload per segment. */
   mss: number;
+  /** Retransmission time-out before the first measurement (RFC 6298: 1 s). */
+  rtoInitialUs?: number;
+  /** Lower bound of the retransmission time-out (Windows' MinRto: 300 ms). */
+  rtoMinUs?: number;
+  /** Upper bound of the retransmission time-out (60 s). */
+  rtoMaxUs?: number;
+  /** Retransmissions of one segment before the connection is dropped (Windows' TcpMaxDataRetransmissions: 5). */
+  dataRetries?: number;
 }
 
 /** What the stack needs from its host. */
@@ -126,6 +136,15 @@ export class TcpConnection {
   private finSent = false;
   private timer: ScheduledEvent | null = null;
   private retries = 0;
+  /** Data sent and not yet acknowledged, in order, for retransmission. */
+  private rtx: { seq: number; data: Uint8Array }[] = [];
+  private rtxTimer: ScheduledEvent | null = null;
+  private readonly rto: RtoEstimator;
+  /** The segment being timed (its end), and when it left; null when none is (Karn's rule). */
+  private rttSeq: number | null = null;
+  private rttSentUs = 0;
+  private dupAcks = 0;
+  private readonly reassembly = new Reassembly();
 
   constructor(
     readonly stack: TcpStack,
@@ -138,8 +157,10 @@ export class TcpConnection {
     state: TcpStateName,
   ) {
     this.state = state;
-    this.rcvBuffer = stack.env.config.window;
+    const cfg = stack.env.config;
+    this.rcvBuffer = cfg.window;
     this.advertised = this.rcvBuffer;
+    this.rto = new RtoEstimator(cfg.rtoInitialUs ?? 1_000_000, cfg.rtoMinUs ?? 300_000, cfg.rtoMaxUs ?? 60_000_000);
   }
 
   /** Free space in the owner's receive buffer: the window we advertise. */
@@ -157,6 +178,7 @@ export class TcpConnection {
     if (this.state !== 'SYN-RECEIVED' || !this.synHeld) return;
     this.synHeld = false;
     this.output(SYN | ACK, this.iss, null);
+    this.armRtx();
   }
 
   /** Queues payload; it leaves as the peer's window allows. The connection keeps the array: pass a copy. */
@@ -207,13 +229,79 @@ export class TcpConnection {
       if (len < mss && this.unackedData > 0 && !this.noDelay && !this.finQueued) break;
       const payload = this.take(len);
       this.output(ACK | (this.unsentBytes === 0 ? PSH : 0), this.sndNxt, payload);
+      this.rtx.push({ seq: this.sndNxt, data: payload });
       this.sndNxt = seqAdd(this.sndNxt, len);
       this.unackedData += len;
+      if (this.rttSeq === null) {
+        this.rttSeq = this.sndNxt;
+        this.rttSentUs = this.stack.env.scheduler.nowMicros;
+      }
     }
     if (this.finQueued && !this.finSent && this.unsentBytes === 0) {
       this.finSent = true;
       this.output(FIN | ACK, this.sndNxt, null);
       this.sndNxt = seqAdd(this.sndNxt, 1);
+    }
+    // Outstanding data or FIN needs the retransmission timer; a closed window needs probes.
+    if (this.sndUna !== this.sndNxt || this.unsentBytes > 0) this.armRtx();
+  }
+
+  private armRtx(): void {
+    if (this.rtxTimer !== null) return;
+    // Probing a closed window waits on the peer's reader, not the network: after a few probes
+    // (which recover a lost window update) the timer no longer keeps the simulation busy.
+    const probing = this.sndUna === this.sndNxt && this.state !== 'SYN-RECEIVED';
+    const background = probing && this.rto.backoffs >= PERSIST_FOREGROUND_PROBES;
+    this.rtxTimer = this.stack.env.scheduler.schedule(this.rto.rtoUs, rtxTimeout, this, background);
+  }
+
+  private cancelRtx(): void {
+    if (this.rtxTimer !== null) {
+      this.rtxTimer.cancel();
+      this.rtxTimer = null;
+    }
+  }
+
+  /** @internal The retransmission (or, with nothing in flight, the persist) timer expired. */
+  onRtxTimer(): void {
+    this.rtxTimer = null;
+    if (this.state === 'CLOSED' || this.state === 'TIME-WAIT' || this.state === 'SYN-SENT') return;
+    const cfg = this.stack.env.config;
+    if (this.state === 'SYN-RECEIVED') {
+      if (this.synHeld) return;
+      if (++this.rto.backoffs > cfg.synRetries) {
+        this.fail('timed-out');
+        return;
+      }
+      this.output(SYN | ACK, this.iss, null);
+      this.armRtx();
+      return;
+    }
+    if (this.sndUna === this.sndNxt) {
+      // Nothing in flight but data waiting: the peer's window is closed. Probe it (RFC 9293 §3.8.6.1).
+      if (this.unsentBytes === 0) return;
+      this.rto.backoffs++;
+      this.output(ACK, seqAdd(this.sndUna, -1), null);
+      this.armRtx();
+      return;
+    }
+    if (++this.rto.backoffs > (cfg.dataRetries ?? 5)) {
+      this.fail('timed-out');
+      return;
+    }
+    this.rttSeq = null; // Karn: no sample from a retransmitted segment
+    this.retransmitFirst();
+    this.armRtx();
+  }
+
+  /** Sends the oldest unacknowledged segment again (its data, or the FIN). */
+  private retransmitFirst(): void {
+    const first = this.rtx[0];
+    if (first !== undefined) {
+      const mss = this.stack.env.config.mss;
+      this.output(ACK, first.seq, first.data.length > mss ? first.data.subarray(0, mss) : first.data);
+    } else if (this.finSent && this.sndUna !== this.sndNxt) {
+      this.output(FIN | ACK, seqAdd(this.sndNxt, -1), null);
     }
   }
 
@@ -361,6 +449,10 @@ export class TcpConnection {
       if (flags & RST) this.fail('reset');
       return;
     }
+    if (this.state === 'SYN-RECEIVED' && (flags & (SYN | ACK | RST)) === SYN && seg.seq === this.irs) {
+      this.output(SYN | ACK, this.iss, null); // our SYN-ACK was lost: the peer asks again
+      return;
+    }
     if (!this.acceptable(seg)) {
       if (!(flags & RST)) this.output(ACK, this.sndNxt, null);
       return;
@@ -381,30 +473,51 @@ export class TcpConnection {
     }
     if (!(flags & ACK)) return;
     if (!this.processAck(seg)) return;
-    if (seg.payload !== null && seg.payload.length > 0 && seg.seq === this.rcvNxt) {
-      if (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') {
-        if (this.events === null) {
-          // Nobody will ever read it: the owner closed. Tell the peer (what Windows does).
-          this.abort();
-          return;
-        }
-        // Whatever we offered is taken even if the buffer shrank since (RFC 9293 §3.8.6: no shrinking);
-        // a sender that goes beyond the offer loses the excess.
-        const room = Math.max(this.rcvWnd, (this.rcvRightEdge - this.rcvNxt) | 0);
-        const bytes = seg.payload.length > room ? seg.payload.subarray(0, room) : seg.payload;
-        if (bytes.length > 0) {
-          this.rcvNxt = seqAdd(this.rcvNxt, bytes.length);
-          this.rcvHeld += bytes.length;
-          this.events.data(this, bytes);
-        }
-        if (bytes.length < seg.payload.length) {
-          this.output(ACK, this.sndNxt, null);
-          return;
-        }
+    const len = seg.payload === null ? 0 : seg.payload.length;
+    if (flags & FIN) this.reassembly.finAt = seqAdd(seg.seq, len);
+    if (len > 0 && (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2')) {
+      if (this.events === null) {
+        // Nobody will ever read it: the owner closed. Tell the peer (what Windows does).
+        this.abort();
+        return;
       }
-      if (!(flags & FIN) && this.state !== 'CLOSED') this.output(ACK, this.sndNxt, null);
+      if (seqLt(this.rcvNxt, seg.seq)) {
+        // A hole before it: hold the segment and repeat our ACK, which tells the sender.
+        this.reassembly.insert(seg.seq, seg.payload!);
+        this.output(ACK, this.sndNxt, null);
+        return;
+      }
+      const skip = (this.rcvNxt - seg.seq) >>> 0; // a retransmission may overlap what we have
+      if (skip < len && !this.deliver(seg.payload!.subarray(skip))) return;
+      for (const part of this.reassembly.take(this.rcvNxt)) if (!this.deliver(part)) return;
     }
-    if (flags & FIN) this.receiveFin();
+    const fin = this.reassembly.finAt;
+    if (fin !== null && fin === this.rcvNxt && this.state !== 'CLOSED') {
+      this.reassembly.finAt = null;
+      this.receiveFin();
+    } else if (len > 0 && this.state !== 'CLOSED') {
+      this.output(ACK, this.sndNxt, null);
+    }
+  }
+
+  /**
+   * Hands in-order bytes to the owner. Whatever we offered is taken even if the buffer shrank
+   * since (RFC 9293 §3.8.6: no shrinking); bytes beyond the offer are dropped (false: stop).
+   */
+  private deliver(payload: Uint8Array): boolean {
+    const room = Math.max(this.rcvWnd, (this.rcvRightEdge - this.rcvNxt) | 0);
+    const bytes = payload.length > room ? payload.subarray(0, room) : payload;
+    if (bytes.length > 0) {
+      this.rcvNxt = seqAdd(this.rcvNxt, bytes.length);
+      this.rcvHeld += bytes.length;
+      this.events?.data(this, bytes);
+    }
+    if (bytes.length < payload.length) {
+      this.reassembly.clear();
+      this.output(ACK, this.sndNxt, null);
+      return false;
+    }
+    return true;
   }
 
   private receiveInSynSent(seg: Segment): void {
@@ -457,6 +570,8 @@ export class TcpConnection {
         this.sndWl2 = ack;
         // Closed before the handshake completed: the FIN goes out now, after any queued data.
         this.state = this.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED';
+        this.cancelRtx(); // the SYN-ACK's timer
+        this.rto.backoffs = 0;
         this.events?.established(this);
         this.pump();
         return true;
@@ -475,6 +590,12 @@ export class TcpConnection {
       this.unackedData -= data;
       this.sndUna = ack;
       progressed = data > 0;
+      this.acknowledged(ack);
+    } else if (
+      ack === this.sndUna && this.unackedData > 0 && (seg.payload === null || seg.payload.length === 0)
+      && (seg.flags & (SYN | FIN)) === 0 && seg.window === this.sndWnd && ++this.dupAcks === 3
+    ) {
+      this.retransmitFirst(); // fast retransmit (RFC 5681 §3.2)
     }
     if (seqLe(this.sndUna, ack) && (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack)))) {
       const opened = seg.window > this.sndWnd;
@@ -511,6 +632,24 @@ export class TcpConnection {
     return true;
   }
 
+  /** New data was acknowledged: forget it, measure, and restart the timer (RFC 6298 §5). */
+  private acknowledged(ack: number): void {
+    const rtx = this.rtx;
+    let drop = 0;
+    while (drop < rtx.length && seqLe(seqAdd(rtx[drop]!.seq, rtx[drop]!.data.length), ack)) drop++;
+    if (drop > 0) rtx.splice(0, drop);
+    const first = rtx[0];
+    if (first !== undefined && seqLt(first.seq, ack)) rtx[0] = { seq: ack, data: first.data.subarray((ack - first.seq) >>> 0) };
+    if (this.rttSeq !== null && seqLe(this.rttSeq, ack)) {
+      this.rto.sample(this.stack.env.scheduler.nowMicros - this.rttSentUs);
+      this.rttSeq = null;
+    }
+    this.rto.backoffs = 0;
+    this.dupAcks = 0;
+    this.cancelRtx();
+    if (this.sndUna !== this.sndNxt) this.armRtx();
+  }
+
   private receiveFin(): void {
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
     this.output(ACK, this.sndNxt, null);
@@ -536,6 +675,7 @@ export class TcpConnection {
 
   private enterTimeWait(): void {
     this.cancelTimer();
+    this.cancelRtx();
     this.state = 'TIME-WAIT';
     const events = this.events;
     this.detach();
@@ -556,9 +696,16 @@ export class TcpConnection {
     events?.failed(this, reason);
   }
 
+  /** @internal The host crashed: the TCB is gone, nobody is told, nothing is sent. */
+  vanish(): void {
+    this.events = null;
+    this.destroy();
+  }
+
   /** Removes the TCB without telling anyone. */
   private destroy(): void {
     this.cancelTimer();
+    this.cancelRtx();
     this.state = 'CLOSED';
     this.stack.forget(this);
   }
@@ -589,9 +736,16 @@ export class TcpConnection {
   }
 }
 
+/** Window probes that keep a blocking call waiting; later ones run in the background. */
+const PERSIST_FOREGROUND_PROBES = 3;
+
 /** Largest window a segment can advertise without window scaling (which arrives with the wire issue). */
 const MAX_WINDOW = 0xffff;
 const EMPTY = new Uint8Array(0);
+
+function rtxTimeout(conn: TcpConnection): void {
+  conn.onRtxTimer();
+}
 
 function synTimeout(conn: TcpConnection): void {
   conn.onSynTimer();
@@ -728,6 +882,12 @@ export class TcpStack {
   unreachable(seg: Segment, reason: 'host-unreachable' | 'net-unreachable'): void {
     const conn = this.connections.get(tupleKey(seg.srcAddress, seg.srcPort, seg.dstAddress, seg.dstPort));
     conn?.unreachable(reason);
+  }
+
+  /** The host crashed: every TCB and listener is gone without a word to the peers. */
+  crash(): void {
+    for (const conn of [...this.connections.values()]) conn.vanish();
+    this.listeners.clear();
   }
 
   /** @internal */

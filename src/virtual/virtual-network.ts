@@ -2,6 +2,8 @@
  * The embedded virtual network: the default place a provider runs, with nothing to set up.
  * Deterministic: the same seed and the same calls give the same run.
  */
+import { checkRules, type FaultStats, type LinkRules } from '../net/faults.js';
+import { Capture, fileSink, type CaptureSink } from './capture.js';
 import { Network, type PacketTap } from '../net/network.js';
 import type { Segment } from '../net/segment.js';
 import { DEFAULT_LIMITS, ProviderCore, type ProviderLimits } from '../provider/provider.js';
@@ -10,9 +12,37 @@ import { parseIpAddress } from '../wire/ip.js';
 import { VirtualTransport } from './transport.js';
 import type { NetHost } from '../net/network.js';
 
+/**
+ * What can go wrong on a link (network-wide, per host or per link). Times in milliseconds;
+ * rates are probabilities per packet.
+ */
+export interface Faults {
+  /** One-way delay. */
+  latencyMs?: number;
+  /** Extra delay drawn uniformly from [0, jitterMs): packets may overtake each other. */
+  jitterMs?: number;
+  lossRate?: number;
+  duplicateRate?: number;
+  /** Probability that a packet is held back behind the next ones. */
+  reorderRate?: number;
+  /** Probability that a packet is damaged; the receiver drops it (bad checksum). */
+  corruptRate?: number;
+  /** Link capacity in megabits per second (absent: unlimited). */
+  bandwidthMbps?: number;
+}
+
+function toRules(f: Faults): LinkRules {
+  const us = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1000);
+  return checkRules({
+    latencyUs: us(f.latencyMs), jitterUs: us(f.jitterMs), lossRate: f.lossRate, duplicateRate: f.duplicateRate,
+    reorderRate: f.reorderRate, corruptRate: f.corruptRate,
+    bandwidthBps: f.bandwidthMbps === undefined ? undefined : f.bandwidthMbps * 1e6,
+  });
+}
+
 /** Network-wide settings. Times are in milliseconds of virtual time. */
-export interface VirtualNetworkOptions {
-  /** Seed of every random choice (initial sequence numbers now; loss and jitter later). Default 1. */
+export interface VirtualNetworkOptions extends Omit<Faults, 'latencyMs'> {
+  /** Seed of every random choice (initial sequence numbers, loss, jitter, …). Default 1. */
   seed?: number;
   /** One-way delay between hosts. Default 0.1 ms. */
   latencyMs?: number;
@@ -24,6 +54,10 @@ export interface VirtualNetworkOptions {
   synRetries?: number;
   /** TIME_WAIT duration (2·MSL). Default 240000 ms, Windows' default. */
   timeWaitMs?: number;
+  /** Lower bound of TCP's retransmission time-out. Default 300 ms (Windows' MinRto). */
+  rtoMinMs?: number;
+  /** Retransmissions of a segment before the connection is dropped. Default 5 (Windows' TcpMaxDataRetransmissions). */
+  dataRetries?: number;
 }
 
 /** Per-host settings. */
@@ -67,12 +101,15 @@ export class VirtualNetwork {
       seed: options.seed ?? 1,
       latencyUs: ms(options.latencyMs, 0.1),
       loopbackLatencyUs: ms(options.loopbackLatencyMs, 0.01),
+      faults: toRules({ ...options, latencyMs: undefined }),
       tcp: {
         synRtoUs: ms(options.synRtoMs, 3000),
         synRetries: retries,
         timeWaitUs: ms(options.timeWaitMs, 240_000),
         window: 65535,
         mss: 1460,
+        rtoMinUs: ms(options.rtoMinMs, 300),
+        dataRetries: options.dataRetries ?? 5,
       },
     });
   }
@@ -118,6 +155,52 @@ export class VirtualNetwork {
   }
 
   /** Calls `fn` for every segment any host sends. Returns a function that stops it. */
+  /** Fault rules for packets between two hosts (both directions unless `oneWay`); `undefined` clears them. */
+  setLink(a: VirtualHost, b: VirtualHost, faults: Faults | undefined, oneWay = false): void {
+    const rules = faults === undefined ? undefined : toRules(faults);
+    this.net.setLinkRules(a.net, b.net, rules);
+    if (!oneWay) this.net.setLinkRules(b.net, a.net, rules);
+  }
+
+  /** Fault rules for every packet a host sends or receives; `undefined` clears them. */
+  setHostFaults(host: VirtualHost, faults: Faults | undefined): void {
+    this.net.setHostRules(host.net, faults === undefined ? undefined : toRules(faults));
+  }
+
+  /** Packets between the two hosts are lost (both ways) until {@link repair}. */
+  partition(a: VirtualHost, b: VirtualHost): void {
+    this.net.partition(a.net, b.net);
+  }
+
+  repair(a: VirtualHost, b: VirtualHost): void {
+    this.net.repair(a.net, b.net);
+  }
+
+  /** Packets from `a` to `b` (and back, unless `oneWay`) wait until {@link release}. */
+  hold(a: VirtualHost, b: VirtualHost, oneWay = false): void {
+    this.net.hold(a.net, b.net);
+    if (!oneWay) this.net.hold(b.net, a.net);
+  }
+
+  release(a: VirtualHost, b: VirtualHost, oneWay = false): void {
+    this.net.release(a.net, b.net);
+    if (!oneWay) this.net.release(b.net, a.net);
+  }
+
+  /**
+   * Captures every packet from now on into a pcap file (a path) or a sink with `write`
+   * (a Node Writable, or your own). Wireshark and tshark read it; times are virtual.
+   */
+  capture(target: string | CaptureSink): Capture {
+    const sink = typeof target === 'string' ? fileSink(target) : target;
+    return new Capture(this.net, sink, this.net.config.tcp.mss);
+  }
+
+  /** What the network did with packets between hosts (sent, lost, duplicated, …). */
+  get faultStats(): Readonly<FaultStats> {
+    return this.net.stats;
+  }
+
   onPacket(fn: (p: PacketRecord) => void): () => void {
     const tap: PacketTap = (segment, from, timeUs) => fn({ time: timeUs / 1000, from: from.name, segment });
     this.net.taps.add(tap);
@@ -160,5 +243,20 @@ export class VirtualHost {
 
   get networkDown(): boolean {
     return this.net.down;
+  }
+
+  /**
+   * The host crashes: its programs' sockets and its TCP connections vanish without a packet;
+   * it stays off the network until {@link restart}. Peers find out when they next send (RST).
+   */
+  crash(): void {
+    this.net.setDown(true);
+    this.provider.core.closeAll();
+    this.net.crash();
+  }
+
+  /** Back on the network after a crash, with nothing open. */
+  restart(): void {
+    this.net.setDown(false);
   }
 }
