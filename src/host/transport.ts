@@ -172,7 +172,7 @@ export class HostTransport implements Transport {
       );
       // The operating system already completed the handshake: a refusal can only be a reset.
       const verdict = hooks.onSyn(conn);
-      if (verdict === 'refuse') conn.abort();
+      if (verdict === 'refuse' || verdict === 'drop') conn.abort(); // too late to drop a SYN
       else if (verdict === 'accept') conn.events?.established(conn);
     });
     server.on('error', () => {

@@ -37,8 +37,8 @@ export interface ConnectionEvents {
   closed(conn: TcpConnection): void;
 }
 
-/** A listener's answer to an arriving SYN. */
-export type SynVerdict = 'accept' | 'refuse' | 'defer';
+/** A listener's answer to an arriving SYN ('drop': ignore it, as Linux does when its queue is full). */
+export type SynVerdict = 'accept' | 'refuse' | 'defer' | 'drop';
 
 /** What a listening endpoint is asked. */
 export interface ListenerHooks {
@@ -845,6 +845,7 @@ export class TcpStack {
       this.refuse(seg);
       return;
     }
+    if (verdict === 'drop') return; // the client's SYN retransmissions try again
     this.connections.set(key, conn);
     if (verdict === 'defer') {
       conn.synHeld = true;

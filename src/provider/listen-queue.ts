@@ -25,6 +25,8 @@ export interface QueueOwner {
   reserveDescriptor(): boolean;
   releaseDescriptor(): void;
   nowMs(): number;
+  /** What a full queue does with a SYN: answer RST (Windows) or ignore it (Linux). */
+  readonly fullQueue: 'reset' | 'drop';
   /** A queued connection changed state (readiness for the data-path issue). */
   queueChanged(listener: Socket): void;
 }
@@ -113,7 +115,7 @@ export class ListenQueue {
     }
     if (this.entries.size >= this.backlog) {
       this.stats.refusedFull++;
-      return 'refuse';
+      return this.owner.fullQueue === 'drop' ? 'drop' : 'refuse';
     }
     if (!this.owner.reserveDescriptor()) {
       this.suspended = true;

@@ -28,6 +28,11 @@ export interface ProviderLimits {
   maxBacklog: number;
   /** Bytes of provider memory (sockets, listen slots, later buffers); WSAENOBUFS past it. */
   bufferBudget: number;
+  /**
+   * A SYN to a full listen queue: 'reset' answers RST, Windows' behaviour (the client gets
+   * WSAECONNREFUSED at once); 'drop' ignores it, Linux's (the client retransmits its SYN).
+   */
+  fullQueue?: 'reset' | 'drop';
 }
 
 /** Defaults no ordinary program meets. */
@@ -107,6 +112,11 @@ export class ProviderCore implements QueueOwner {
   readonly watchers = new Set<(s: Socket) => void>();
 
   constructor(readonly transport: Transport, readonly limits: ProviderLimits) {}
+
+  /** @internal QueueOwner: what a full queue does with a SYN. */
+  get fullQueue(): 'reset' | 'drop' {
+    return this.limits.fullQueue ?? 'reset';
+  }
 
   /** Open descriptors, including those reserved by queued connections. */
   get descriptorsInUse(): number {

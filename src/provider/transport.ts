@@ -48,7 +48,7 @@ export interface StreamConnection {
 }
 
 /** A listener's answer to an incoming connection request. */
-export type SynVerdict = 'accept' | 'refuse' | 'defer';
+export type SynVerdict = 'accept' | 'refuse' | 'defer' | 'drop';
 
 export interface StreamListenHooks {
   /** A connection request arrived; the hook sets `conn.events` unless it refuses. */

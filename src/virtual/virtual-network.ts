@@ -72,6 +72,11 @@ export interface HostOptions {
   maxBacklog?: number;
   /** Provider memory budget in bytes; past it, WSAENOBUFS. Default 256 MiB. */
   bufferBudget?: number;
+  /**
+   * A SYN to a full listen queue: 'reset' (default) answers RST as Windows does; 'drop' ignores
+   * it as Linux does, so the client retransmits its SYN and may get in later.
+   */
+  fullQueue?: 'reset' | 'drop';
 }
 
 /** A segment as a trace sees it. */
@@ -131,6 +136,7 @@ export class VirtualNetwork {
       maxSockets: positive('maxSockets', options.maxSockets, DEFAULT_LIMITS.maxSockets),
       maxBacklog: positive('maxBacklog', options.maxBacklog, DEFAULT_LIMITS.maxBacklog),
       bufferBudget: positive('bufferBudget', options.bufferBudget, DEFAULT_LIMITS.bufferBudget, 0),
+      fullQueue: fullQueueOption(options.fullQueue),
     };
     const netHost = this.net.addHost(options.name ?? `host${n}`, addresses);
     const host = new VirtualHost(netHost, limits);
@@ -206,6 +212,11 @@ export class VirtualNetwork {
     this.net.taps.add(tap);
     return () => this.net.taps.delete(tap);
   }
+}
+
+function fullQueueOption(v: unknown): 'reset' | 'drop' {
+  if (v === undefined || v === 'reset' || v === 'drop') return v ?? 'reset';
+  throw new RangeError(`fullQueue must be 'reset' or 'drop', got ${String(v)}`);
 }
 
 function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
