@@ -228,3 +228,31 @@ test('random fault schedules: every byte arrives once and in order, or the conne
     { numRuns: 60, seed: 55, includeErrorInReport: true },
   );
 });
+
+describe('SO_KEEPALIVE', () => {
+  const keepAlive = (w: ReturnType<typeof world>, s: number) => {
+    const on = new Uint8Array([1, 0, 0, 0]);
+    assert.equal(w.b.provider.WSPSetSockOpt(s, SOL_SOCKET, 0x0008, on, 4, e()), 0);
+  };
+
+  test('WSAENETRESET: keep-alive probes to a crashed peer go unanswered; the connection is dropped', () => {
+    const w = world({ keepAliveTimeMs: 60_000 });
+    const { c } = pairOf(w);
+    keepAlive(w, c);
+    w.a.crash();
+    w.net.advance(60_000 + 9_500);
+    assert.equal(recvSome(w.b.provider, c), 'WSAEWOULDBLOCK', 'nine probes unanswered: not yet');
+    w.net.advance(2_000);
+    assert.equal(recvSome(w.b.provider, c), 'WSAENETRESET', 'ten probes unanswered');
+  });
+
+  test('a live peer answers the probes: an idle connection stays up for hours', () => {
+    const w = world();
+    const { c, s } = pairOf(w);
+    keepAlive(w, c);
+    w.net.advance(5 * 3600_000);
+    assert.equal(sendSome(w.b.provider, c, pattern(3)), 3);
+    w.net.run();
+    assert.deepEqual(recvSome(w.a.provider, s), pattern(3));
+  });
+});

@@ -21,6 +21,7 @@ const isWildcard = (address: string): boolean => address === '0.0.0.0' || addres
 class HostConnection implements StreamConnection {
   events: StreamEvents<any> | null = null;
   noDelayValue = false;
+  private keepAliveValue = false;
   bufferedBytes = 0;
   localAddress: string;
   localPort: number;
@@ -68,6 +69,15 @@ class HostConnection implements StreamConnection {
     if (this.gone) return;
     this.gone = true;
     this.events?.failed(this, code);
+  }
+
+  get keepAlive(): boolean {
+    return this.keepAliveValue;
+  }
+
+  set keepAlive(on: boolean) {
+    this.keepAliveValue = on;
+    this.socket.setKeepAlive(on);
   }
 
   get noDelay(): boolean {

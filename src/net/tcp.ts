@@ -19,7 +19,7 @@ import {
 } from './segment.js';
 
 /** Why a connection failed or was torn down abnormally. */
-export type FailReason = 'refused' | 'reset' | 'timed-out' | 'host-unreachable' | 'net-unreachable';
+export type FailReason = 'refused' | 'reset' | 'timed-out' | 'host-unreachable' | 'net-unreachable' | 'keepalive';
 
 /** What the owner of a connection (the provider) is told. */
 export interface ConnectionEvents {
@@ -75,6 +75,12 @@ export interface TcpConfig {
   rtoMaxUs?: number;
   /** Retransmissions of one segment before the connection is dropped (Windows' TcpMaxDataRetransmissions: 5). */
   dataRetries?: number;
+  /** Idle time before the first keep-alive probe (Windows' KeepAliveTime: 2 hours). */
+  keepAliveTimeUs?: number;
+  /** Time between unanswered keep-alive probes (Windows' KeepAliveInterval: 1 s). */
+  keepAliveIntervalUs?: number;
+  /** Unanswered probes before the connection is dropped (Windows: 10). */
+  keepAliveProbes?: number;
 }
 
 /** What the stack needs from its host. */
@@ -145,6 +151,10 @@ export class TcpConnection {
   private rttSentUs = 0;
   private dupAcks = 0;
   private readonly reassembly = new Reassembly();
+  private keepAliveOn = false;
+  private keepAliveTimer: ScheduledEvent | null = null;
+  private lastHeardUs = 0;
+  private probesUnanswered = 0;
 
   constructor(
     readonly stack: TcpStack,
@@ -171,6 +181,50 @@ export class TcpConnection {
   /** Bytes handed to {@link sendData} that the peer has not acknowledged yet. */
   get bufferedBytes(): number {
     return this.unsentBytes + this.unackedData;
+  }
+
+  /** SO_KEEPALIVE: after an idle time, probe the peer; drop the connection if it never answers. */
+  get keepAlive(): boolean {
+    return this.keepAliveOn;
+  }
+
+  set keepAlive(on: boolean) {
+    this.keepAliveOn = on;
+    if (this.keepAliveTimer !== null) {
+      this.keepAliveTimer.cancel();
+      this.keepAliveTimer = null;
+    }
+    if (on) {
+      this.lastHeardUs = this.stack.env.scheduler.nowMicros;
+      this.armKeepAlive(this.stack.env.config.keepAliveTimeUs ?? 7_200_000_000);
+    }
+  }
+
+  /** Keep-alive timers never keep the simulation busy: they watch, they do not make progress. */
+  private armKeepAlive(delayUs: number): void {
+    this.keepAliveTimer = this.stack.env.scheduler.schedule(delayUs, keepAliveDue, this, true);
+  }
+
+  /** @internal */
+  onKeepAlive(): void {
+    this.keepAliveTimer = null;
+    if (!this.keepAliveOn || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
+    const cfg = this.stack.env.config;
+    const idle = cfg.keepAliveTimeUs ?? 7_200_000_000;
+    const interval = cfg.keepAliveIntervalUs ?? 1_000_000;
+    const quietUs = this.stack.env.scheduler.nowMicros - this.lastHeardUs;
+    if (this.probesUnanswered === 0 && quietUs < idle) {
+      this.armKeepAlive(idle - quietUs); // something was heard since: wait the rest of the idle time
+      return;
+    }
+    if (this.probesUnanswered >= (cfg.keepAliveProbes ?? 10)) {
+      this.fail('keepalive');
+      return;
+    }
+    this.probesUnanswered++;
+    // A probe is an old sequence number: the peer answers with an ACK if it is still there.
+    this.output(ACK, seqAdd(this.sndUna, -1), null);
+    this.armKeepAlive(interval);
   }
 
   /** Answers a held SYN with SYN-ACK (after a 'defer' verdict). */
@@ -440,6 +494,10 @@ export class TcpConnection {
   /** @internal Segment processing (RFC 9293 §3.10.7), simplified for an ordered network. */
   receive(seg: Segment): void {
     const flags = seg.flags;
+    if (this.keepAliveOn) {
+      this.lastHeardUs = this.stack.env.scheduler.nowMicros;
+      this.probesUnanswered = 0;
+    }
     if (this.state === 'SYN-SENT') {
       this.receiveInSynSent(seg);
       return;
@@ -706,6 +764,7 @@ export class TcpConnection {
   private destroy(): void {
     this.cancelTimer();
     this.cancelRtx();
+    this.keepAlive = false;
     this.state = 'CLOSED';
     this.stack.forget(this);
   }
@@ -742,6 +801,10 @@ const PERSIST_FOREGROUND_PROBES = 3;
 /** Largest window a segment can advertise without window scaling (which arrives with the wire issue). */
 const MAX_WINDOW = 0xffff;
 const EMPTY = new Uint8Array(0);
+
+function keepAliveDue(conn: TcpConnection): void {
+  conn.onKeepAlive();
+}
 
 function rtxTimeout(conn: TcpConnection): void {
   conn.onRtxTimer();

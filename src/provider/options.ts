@@ -66,6 +66,7 @@ const defs: OptionDef[] = [
     get: (s) => (s.keepAlive ? 1 : 0),
     set: (s, v) => {
       s.keepAlive = bool(v);
+      if (s.conn !== null) s.conn.keepAlive = s.keepAlive;
       return 0;
     },
   },

@@ -11,6 +11,7 @@ import {
   WSAEFAULT, WSAEMFILE, WSAENETDOWN, WSAENOPROTOOPT, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP,
   WSAEPROTONOSUPPORT, WSAEPROTOTYPE, WSAESOCKTNOSUPPORT, WSAETIMEDOUT, WSAEWOULDBLOCK, WSATRY_AGAIN,
   WSA_FLAG_ACCESS_SYSTEM_SECURITY, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, FD_ACCEPT, FD_CONNECT,
+  WSAENETRESET,
 } from './constants.js';
 import { abortConnection, datagramReceiver } from './data.js';
 import { ListenQueue, type ListenStats, type PendingConnection, type PendingState, type QueueOwner } from './listen-queue.js';
@@ -92,6 +93,7 @@ export function failCode(reason: StreamFailReason): number {
     case 'timed-out': return WSAETIMEDOUT;
     case 'host-unreachable': return WSAEHOSTUNREACH;
     case 'net-unreachable': return WSAENETUNREACH;
+    case 'keepalive': return WSAENETRESET;
   }
 }
 
@@ -458,6 +460,7 @@ export class ProviderCore implements QueueOwner {
     child.writeArmed = true;
     conn.events = this.eventsFor(child);
     conn.noDelay = child.noDelay;
+    conn.keepAlive = child.keepAlive;
     conn.setReceiveBuffer(child.receiveBuffer);
     this.ports(child)!.add(conn.localPort, child);
     // An accepted socket has the listener's WSPEventSelect/WSPAsyncSelect association.
@@ -518,6 +521,7 @@ export class ProviderCore implements QueueOwner {
     sock.phase = 'connecting';
     const conn = this.transport.connectStream(sock.version, source, port, name.address, name.port, this.eventsFor(sock), sock.receiveBuffer);
     conn.noDelay = sock.noDelay;
+    conn.keepAlive = sock.keepAlive;
     sock.conn = conn;
     reenable(sock, FD_CONNECT);
     this.changed(sock);

@@ -6,7 +6,7 @@
 export type IpVersion = 4 | 6;
 
 /** Why a stream connection failed or was torn down abnormally: a cause, or the Winsock code itself. */
-export type StreamFailReason = 'refused' | 'reset' | 'timed-out' | 'host-unreachable' | 'net-unreachable' | number;
+export type StreamFailReason = 'refused' | 'reset' | 'timed-out' | 'host-unreachable' | 'net-unreachable' | 'keepalive' | number;
 
 /** Callbacks a stream connection delivers to its owner. */
 export interface StreamEvents<C extends StreamConnection = StreamConnection> {
@@ -41,6 +41,8 @@ export interface StreamConnection {
   readonly bufferedBytes: number;
   /** TCP_NODELAY. */
   noDelay: boolean;
+  /** SO_KEEPALIVE: probe an idle connection, fail it (WSAENETRESET) if the peer is gone. */
+  keepAlive: boolean;
   /** The owner read `n` bytes: the receive window opens. */
   consumed(n: number): void;
   /** The owner's receive buffer (SO_RCVBUF) changed size. */

@@ -58,6 +58,10 @@ export interface VirtualNetworkOptions extends Omit<Faults, 'latencyMs'> {
   rtoMinMs?: number;
   /** Retransmissions of a segment before the connection is dropped. Default 5 (Windows' TcpMaxDataRetransmissions). */
   dataRetries?: number;
+  /** SO_KEEPALIVE: idle time before the first probe. Default 7200000 ms (2 hours, Windows' KeepAliveTime). */
+  keepAliveTimeMs?: number;
+  /** SO_KEEPALIVE: time between unanswered probes (10 of them, then WSAENETRESET). Default 1000 ms. */
+  keepAliveIntervalMs?: number;
 }
 
 /** Per-host settings. */
@@ -115,6 +119,8 @@ export class VirtualNetwork {
         mss: 1460,
         rtoMinUs: ms(options.rtoMinMs, 300),
         dataRetries: options.dataRetries ?? 5,
+        keepAliveTimeUs: ms(options.keepAliveTimeMs, 7_200_000),
+        keepAliveIntervalUs: ms(options.keepAliveIntervalMs, 1000),
       },
     });
   }
