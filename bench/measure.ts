@@ -1,0 +1,236 @@
+/**
+ * The measurements of `npm run bench`, side by side: node:net on 127.0.0.1, the SPI on the
+ * virtual network, and the SPI on the host network. Each function takes its sizes so a smoke
+ * test can run them tiny; none of them asserts on time.
+ */
+import net from 'node:net';
+import {
+  AF_INET, IPPROTO_TCP, SOCK_STREAM, TCP_NODELAY, VirtualNetwork, connect, listen, type ServiceProvider,
+} from '../src/index.js';
+import { HostNetwork } from '../src/host/index.js';
+
+const e = () => ({ value: 0 });
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+
+// ---- node:net ----------------------------------------------------------------------------------
+
+async function nodeServer(onSocket: (s: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const server = net.createServer({ noDelay: true }, onSocket);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export async function nodeConnPerSec(cycles: number): Promise<number> {
+  const server = await nodeServer((s) => s.on('end', () => s.end()).resume());
+  const t0 = performance.now();
+  for (let i = 0; i < cycles; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const c = net.connect(server.port, '127.0.0.1', () => c.end());
+      c.on('close', () => resolve()).on('error', reject).resume();
+    });
+  }
+  const rate = cycles / seconds(t0);
+  await server.close();
+  return rate;
+}
+
+export async function nodeRttPerSec(trips: number): Promise<number> {
+  const server = await nodeServer((s) => s.on('data', (d) => s.write(d)));
+  const c = net.connect({ port: server.port, host: '127.0.0.1', noDelay: true });
+  await new Promise((r) => c.once('connect', r));
+  const one = Buffer.from([1]);
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    let left = trips;
+    c.on('data', (d) => {
+      left -= d.length;
+      if (left <= 0) resolve();
+      else c.write(one);
+    });
+    c.write(one);
+  });
+  const rate = trips / seconds(t0);
+  c.destroy();
+  await server.close();
+  return rate;
+}
+
+export async function nodeBulkMBps(totalBytes: number): Promise<number> {
+  let received = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const server = await nodeServer((s) => s.on('data', (d) => {
+    received += d.length;
+    if (received >= totalBytes) done();
+  }));
+  const c = net.connect({ port: server.port, host: '127.0.0.1' });
+  await new Promise((r) => c.once('connect', r));
+  const chunk = Buffer.alloc(65536, 7);
+  const t0 = performance.now();
+  for (let sent = 0; sent < totalBytes; sent += chunk.length) {
+    if (!c.write(chunk)) await new Promise((r) => c.once('drain', r));
+  }
+  await finished;
+  const rate = totalBytes / 1e6 / seconds(t0);
+  c.destroy();
+  await server.close();
+  return rate;
+}
+
+// ---- the SPI on the virtual network (blocking calls: each runs the simulation) ------------------
+
+/** A server listening on 10.0.0.1:80 and enough client hosts for `connections` (16k ephemeral ports each). */
+function virtualPair(connections = 1000) {
+  const vn = new VirtualNetwork({ seed: 1, timeWaitMs: 0 });
+  const maxSockets = 2 * connections + 16;
+  const server = vn.addHost({ addresses: ['10.0.0.1'], maxSockets, maxBacklog: 65535 }).provider;
+  const clients = Array.from({ length: Math.ceil(connections / 16_000) }, (_, i) =>
+    vn.addHost({ addresses: [`10.0.1.${i + 1}`], maxSockets }).provider);
+  const l = server.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+  server.WSPBind(l, { family: AF_INET, address: '10.0.0.1', port: 80 }, 16, e());
+  server.WSPListen(l, 0x7fffffff, e());
+  let next = 0;
+  return {
+    vn, server, l,
+    get client(): ServiceProvider {
+      return clients[0]!;
+    },
+    /** The client host for the next connection (round robin). */
+    nextClient: () => clients[next++ % clients.length]!,
+  };
+}
+
+const AT = { family: AF_INET, address: '10.0.0.1', port: 80 };
+
+function openConnection(p: ReturnType<typeof virtualPair>, client = p.client): [number, number] {
+  const c = client.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+  const err = e();
+  if (client.WSPConnect(c, AT, 16, null, null, null, null, err) !== 0) throw new Error(`connect failed: ${err.value}`);
+  const a = p.server.WSPAccept(p.l, null, null, null, 0, e());
+  if (a <= 0 || a === 0xffffffff) throw new Error('accept failed');
+  return [c, a];
+}
+
+export function virtualConnPerSec(cycles: number): number {
+  const p = virtualPair();
+  const t0 = performance.now();
+  for (let i = 0; i < cycles; i++) {
+    const [c, a] = openConnection(p);
+    p.client.WSPCloseSocket(c, e());
+    p.server.WSPCloseSocket(a, e());
+  }
+  p.vn.run();
+  return cycles / seconds(t0);
+}
+
+function noDelay(sp: ServiceProvider, s: number): void {
+  sp.WSPSetSockOpt(s, IPPROTO_TCP, TCP_NODELAY, new Uint8Array([1, 0, 0, 0]), 4, e());
+}
+
+export function virtualRttPerSec(trips: number): number {
+  const p = virtualPair();
+  const [c, a] = openConnection(p);
+  noDelay(p.client, c);
+  noDelay(p.server, a);
+  const buf = new Uint8Array(1);
+  const bufs = [{ len: 1, buf }];
+  const n = e();
+  const flags = e();
+  const t0 = performance.now();
+  for (let i = 0; i < trips; i++) {
+    p.client.WSPSend(c, bufs, 1, n, 0, null, null, null, e());
+    p.server.WSPRecv(a, bufs, 1, n, flags, null, null, null, e());
+    p.server.WSPSend(a, bufs, 1, n, 0, null, null, null, e());
+    p.client.WSPRecv(c, bufs, 1, n, flags, null, null, null, e());
+  }
+  return trips / seconds(t0);
+}
+
+export function virtualBulkMBps(totalBytes: number): number {
+  const p = virtualPair();
+  const [c, a] = openConnection(p);
+  const out = [{ len: 65536, buf: new Uint8Array(65536).fill(7) }];
+  const into = [{ len: 65536, buf: new Uint8Array(65536) }];
+  const n = e();
+  const flags = e();
+  let received = 0;
+  const t0 = performance.now();
+  for (let sent = 0; sent < totalBytes; sent += 65536) {
+    p.client.WSPSend(c, out, 1, n, 0, null, null, null, e());
+    while (received < sent + 65536) {
+      p.server.WSPRecv(a, into, 1, n, flags, null, null, null, e());
+      received += n.value;
+    }
+  }
+  return totalBytes / 1e6 / seconds(t0);
+}
+
+/** Time per connection set-up with `open` connections already open (microseconds), and heap per idle connection. */
+export function virtualScale(open: number, measured: number): { usPerSetup: number; bytesPerIdleConn: number } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const p = virtualPair(open + measured);
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < open; i++) openConnection(p, p.nextClient());
+  p.vn.run();
+  gc?.();
+  const bytesPerIdleConn = (process.memoryUsage().heapUsed - before) / open;
+  const t0 = performance.now();
+  for (let i = 0; i < measured; i++) openConnection(p, p.nextClient());
+  const usPerSetup = ((performance.now() - t0) * 1000) / measured;
+  return { usPerSetup, bytesPerIdleConn };
+}
+
+// ---- the SPI on the host network (async API: this thread runs the event loop) ------------------
+
+export async function hostRttPerSec(trips: number): Promise<number> {
+  const host = new HostNetwork();
+  try {
+    const server = await listen(host, { address: '127.0.0.1', port: 0 });
+    const serving = (async () => {
+      const conn = await server.accept();
+      for await (const chunk of conn) await conn.write(chunk);
+      conn.close();
+    })();
+    const c = await connect(host, { address: '127.0.0.1', port: server.localAddress.port, noDelay: true });
+    const one = new Uint8Array([1]);
+    const t0 = performance.now();
+    for (let i = 0; i < trips; i++) {
+      await c.write(one);
+      await c.read(1);
+    }
+    const rate = trips / seconds(t0);
+    c.end();
+    await serving;
+    c.close();
+    server.close();
+    return rate;
+  } finally {
+    await host.close();
+  }
+}
+
+export async function hostBulkMBps(totalBytes: number): Promise<number> {
+  const host = new HostNetwork();
+  try {
+    const server = await listen(host, { address: '127.0.0.1', port: 0 });
+    let received = 0;
+    const serving = (async () => {
+      const conn = await server.accept();
+      for await (const chunk of conn) received += chunk.length;
+      conn.close();
+    })();
+    const c = await connect(host, { address: '127.0.0.1', port: server.localAddress.port });
+    const chunk = new Uint8Array(65536).fill(7);
+    const t0 = performance.now();
+    for (let sent = 0; sent < totalBytes; sent += chunk.length) await c.write(chunk);
+    c.end();
+    await serving;
+    const rate = received / 1e6 / seconds(t0);
+    c.close();
+    server.close();
+    return rate;
+  } finally {
+    await host.close();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: node:net on 127.0.0.1, the virtual network and the host network doing the
+ * same work in the same process, as a table; `-- --json` adds one JSON object as the last line.
+ * `-- --quick` runs tiny sizes (what the smoke test does).
+ */
+import * as m from './measure.js';
+
+export interface BenchResult {
+  node: { connPerSec: number; rttPerSec: number; bulkMBps: number };
+  virtual: { connPerSec: number; rttPerSec: number; bulkMBps: number; bytesPerIdleConn: number; setupScale100kOver1k: number };
+  host: { rttPerSec: number; bulkMBps: number };
+}
+
+export interface BenchSizes {
+  cycles: number;
+  trips: number;
+  bulkBytes: number;
+  scaleSmall: number;
+  scaleLarge: number;
+  scaleMeasured: number;
+}
+
+export const FULL: BenchSizes = { cycles: 20_000, trips: 50_000, bulkBytes: 512 << 20, scaleSmall: 1_000, scaleLarge: 100_000, scaleMeasured: 2_000 };
+export const QUICK: BenchSizes = { cycles: 50, trips: 100, bulkBytes: 1 << 20, scaleSmall: 20, scaleLarge: 200, scaleMeasured: 20 };
+
+export async function bench(sizes: BenchSizes, progress: (what: string) => void = () => {}): Promise<BenchResult> {
+  progress('node:net connection cycles');
+  const nodeConn = await m.nodeConnPerSec(Math.min(sizes.cycles, 10_000));
+  progress('node:net round trips');
+  const nodeRtt = await m.nodeRttPerSec(sizes.trips);
+  progress('node:net bulk');
+  const nodeBulk = await m.nodeBulkMBps(sizes.bulkBytes);
+  progress('virtual connection cycles');
+  const vConn = m.virtualConnPerSec(sizes.cycles);
+  progress('virtual round trips');
+  const vRtt = m.virtualRttPerSec(sizes.trips);
+  progress('virtual bulk');
+  const vBulk = m.virtualBulkMBps(sizes.bulkBytes);
+  progress('virtual scale');
+  const small = m.virtualScale(sizes.scaleSmall, sizes.scaleMeasured);
+  const large = m.virtualScale(sizes.scaleLarge, sizes.scaleMeasured);
+  progress('host round trips');
+  const hRtt = await m.hostRttPerSec(Math.min(sizes.trips, 20_000));
+  progress('host bulk');
+  const hBulk = await m.hostBulkMBps(Math.min(sizes.bulkBytes, 256 << 20));
+  return {
+    node: { connPerSec: nodeConn, rttPerSec: nodeRtt, bulkMBps: nodeBulk },
+    virtual: {
+      connPerSec: vConn, rttPerSec: vRtt, bulkMBps: vBulk,
+      bytesPerIdleConn: large.bytesPerIdleConn, setupScale100kOver1k: large.usPerSetup / small.usPerSetup,
+    },
+    host: { rttPerSec: hRtt, bulkMBps: hBulk },
+  };
+}
+
+const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(2));
+
+export function table(r: BenchResult): string {
+  const rows: [string, number, number, string][] = [
+    ['connection cycles/s', r.node.connPerSec, r.virtual.connPerSec, '≥ 200,000 and 10×'],
+    ['round trips/s (1 byte, TCP_NODELAY)', r.node.rttPerSec, r.virtual.rttPerSec, '≥ 500,000 and 7×'],
+    ['bulk MB/s (64 KiB sends)', r.node.bulkMBps, r.virtual.bulkMBps, '≥ 4,000 and 1.5×'],
+  ];
+  const out = ['| measure | node:net | virtual | virtual ÷ node | goal |', '|---|---:|---:|---:|---|'];
+  for (const [name, n, v, goal] of rows) out.push(`| ${name} | ${fmt(n)} | ${fmt(v)} | ${(v / n).toFixed(1)}× | ${goal} |`);
+  out.push('', '| virtual network at scale | value | goal |', '|---|---:|---|');
+  out.push(`| heap bytes per idle connection | ${fmt(r.virtual.bytesPerIdleConn)} | ≤ 2,048 |`);
+  out.push(`| set-up time with 100k open ÷ with 1k open | ${r.virtual.setupScale100kOver1k.toFixed(2)} | ≤ 1.5 |`);
+  out.push('', '| host network (SPI over node:net) | host | node:net | host ÷ node | goal |', '|---|---:|---:|---:|---|');
+  out.push(`| round trips/s | ${fmt(r.host.rttPerSec)} | ${fmt(r.node.rttPerSec)} | ${(r.host.rttPerSec / r.node.rttPerSec * 100).toFixed(0)} % | ≥ 80 % |`);
+  out.push(`| bulk MB/s | ${fmt(r.host.bulkMBps)} | ${fmt(r.node.bulkMBps)} | ${(r.host.bulkMBps / r.node.bulkMBps * 100).toFixed(0)} % | ≥ 90 % |`);
+  return out.join('\n');
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').slice(-2).join('/'));
+if (isMain) {
+  const quick = process.argv.includes('--quick');
+  const result = await bench(quick ? QUICK : FULL, (what) => process.stderr.write(`… ${what}\n`));
+  console.log(table(result));
+  if (process.argv.includes('--json')) console.log(JSON.stringify(result));
+}

@@ -1,0 +1,20 @@
+/** The benchmark keeps working: a tiny run produces every field (no timing is asserted). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { QUICK, bench, table } from '../bench/run.js';
+
+test('npm run bench, tiny sizes: every figure of the JSON is there and positive', async () => {
+  const r = await bench(QUICK);
+  const fields = {
+    node: ['connPerSec', 'rttPerSec', 'bulkMBps'],
+    virtual: ['connPerSec', 'rttPerSec', 'bulkMBps', 'bytesPerIdleConn', 'setupScale100kOver1k'],
+    host: ['rttPerSec', 'bulkMBps'],
+  } as const;
+  for (const [group, names] of Object.entries(fields)) {
+    for (const name of names) {
+      const v = (r as unknown as Record<string, Record<string, number>>)[group]![name];
+      assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0, `${group}.${name} = ${v}`);
+    }
+  }
+  assert.match(table(r), /connection cycles\/s/);
+});
