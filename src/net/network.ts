@@ -67,6 +67,8 @@ export class Network {
   private readonly linkRules = new Map<NetHost, Map<NetHost, LinkRules>>();
   private readonly partitions = new Map<NetHost, Map<NetHost, true>>();
   private readonly holds = new Map<NetHost, Map<NetHost, (() => void)[]>>();
+  /** Effective rules per direction, worked out once (rule changes clear it). */
+  private readonly rulesCache = new Map<NetHost, Map<NetHost, Required<LinkRules>>>();
   /** When each direction's link is free again (bandwidth limits). */
   private readonly busyUntil = new Map<NetHost, Map<NetHost, number>>();
 
@@ -128,6 +130,7 @@ export class Network {
   setHostRules(host: NetHost, rules: LinkRules | undefined): void {
     if (rules === undefined) this.hostRules.delete(host);
     else this.hostRules.set(host, rules);
+    this.rulesCache.clear();
   }
 
   /** Sets (or clears) the rules of packets from `a` to `b`. */
@@ -135,6 +138,18 @@ export class Network {
     const m = inner(this.linkRules, a);
     if (rules === undefined) m.delete(b);
     else m.set(b, rules);
+    this.rulesCache.clear();
+  }
+
+  private rulesFor(from: NetHost, to: NetHost): Required<LinkRules> {
+    const cached = this.rulesCache.get(from)?.get(to);
+    if (cached !== undefined) return cached;
+    const r = merge(
+      { latencyUs: this.config.latencyUs }, this.config.faults, this.hostRules.get(from), this.hostRules.get(to),
+      this.linkRules.get(from)?.get(to),
+    );
+    inner(this.rulesCache, from).set(to, r);
+    return r;
   }
 
   /** Packets between `a` and `b` (both ways) are lost until {@link repair}. */
@@ -176,10 +191,7 @@ export class Network {
       held.push(() => this.carry(from, to, bytes, fn, arg));
       return;
     }
-    const r = merge(
-      { latencyUs: this.config.latencyUs }, this.config.faults, this.hostRules.get(from), this.hostRules.get(to),
-      this.linkRules.get(from)?.get(to),
-    );
+    const r = this.rulesFor(from, to);
     const random = this.random;
     if (r.lossRate > 0 && random.next() < r.lossRate) {
       stats.lost++;

@@ -364,7 +364,10 @@ export class TcpConnection {
     const first = this.unsent[this.unsentHead]!;
     const left = first.length - this.unsentOffset;
     let out: Uint8Array;
-    if (left >= len) {
+    if (left === len && this.unsentOffset === 0) {
+      out = first; // the whole chunk: no view to make
+      this.advanceChunk();
+    } else if (left >= len) {
       out = first.subarray(this.unsentOffset, this.unsentOffset + len);
       this.unsentOffset += len;
       if (this.unsentOffset === first.length) this.advanceChunk();
@@ -836,6 +839,7 @@ export function wildcardAddress(version: IpVersion): string {
 export class TcpStack {
   private readonly connections = new Map<string, TcpConnection>();
   private readonly listeners = new Map<string, TcpListener>();
+  private lastMatch: TcpConnection | null = null;
 
   constructor(readonly env: TcpEnvironment) {}
 
@@ -879,8 +883,13 @@ export class TcpStack {
 
   /** A segment addressed to this host. */
   receive(seg: Segment): void {
-    const key = tupleKey(seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort);
-    const conn = this.connections.get(key);
+    // Most segments belong to the connection the previous one did: skip building the key then.
+    const last = this.lastMatch;
+    const hit = last !== null && last.state !== 'CLOSED' && last.localPort === seg.dstPort && last.remotePort === seg.srcPort
+      && last.remoteAddress === seg.srcAddress && last.localAddress === seg.dstAddress;
+    const key = hit ? last.key : tupleKey(seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort);
+    const conn = hit ? last : this.connections.get(key);
+    if (conn !== undefined) this.lastMatch = conn;
     if (conn !== undefined) {
       const reopens = conn.state === 'TIME-WAIT' && (seg.flags & (SYN | ACK | RST)) === SYN && seqLt(conn.rcvNxt, seg.seq);
       if (!reopens) {
@@ -956,6 +965,7 @@ export class TcpStack {
 
   /** @internal */
   forget(conn: TcpConnection): void {
+    if (this.lastMatch === conn) this.lastMatch = null;
     if (this.connections.get(conn.key) === conn) this.connections.delete(conn.key);
   }
 
