@@ -85,6 +85,7 @@ interface Conn {
   requests: number;
   closing: boolean; // no more requests: send what is queued, then FIN
   finSent: boolean;
+  peerDone: boolean; // the client sent FIN (it may still wait for our answers)
 }
 
 export function startHttpServer(p: ServiceProvider, at: SockAddr, log: Log = () => {}): HttpServer {
@@ -139,7 +140,14 @@ export function startHttpServer(p: ServiceProvider, at: SockAddr, log: Log = () 
       const got = c.stream.read();
       if (got === 'reset') return drop(s, 'reset the connection (WSAECONNRESET)');
       if (got === 'wait') break;
-      if (got === 'eof') return drop(s, c.closing ? 'closed after our FIN' : 'closed the connection');
+      if (got === 'eof') {
+        if (c.closing && c.finSent) return drop(s, 'closed after our FIN');
+        // A client may send its requests and FIN at once: answer what came, then close.
+        c.peerDone = true;
+        handle(c);
+        c.closing = true;
+        return;
+      }
       if (!c.closing) c.input += latin1(got); // after a close decision, input is read and dropped
     }
     handle(c);
@@ -158,17 +166,18 @@ export function startHttpServer(p: ServiceProvider, at: SockAddr, log: Log = () 
           continue;
         }
         for (const a of acceptAll(p, ls)) {
-          conns.set(a.s, { stream: new Stream(p, a.s), peer: a.peer, input: '', requests: 0, closing: false, finSent: false });
+          conns.set(a.s, { stream: new Stream(p, a.s), peer: a.peer, input: '', requests: 0, closing: false, finSent: false, peerDone: false });
           stats.connections++;
           log(`server  accepted ${a.peer}`);
         }
       }
       // A connection we decided to close: once the response is handed over, send FIN (graceful;
       // WSPCloseSocket follows when the client's FIN arrives, so no unread data turns it into RST).
-      for (const c of conns.values()) {
+      for (const [s, c] of [...conns]) {
         if (c.closing && !c.finSent && c.stream.pending === 0) {
           c.stream.shutdownSend();
           c.finSent = true;
+          if (c.peerDone) drop(s, 'closed the connection after its last answer');
         }
       }
     },
