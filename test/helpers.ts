@@ -1,7 +1,7 @@
 /** Shared set-up for conformance tests: two hosts, terse call wrappers. */
 import assert from 'node:assert/strict';
 import {
-  AF_INET, AF_INET6, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET,
+  type VirtualHost, AF_INET, AF_INET6, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET,
   VirtualNetwork, errorName, type HostOptions, type LPINT, type ServiceProvider, type SockAddr,
   type VirtualNetworkOptions,
 } from '../src/index.js';
@@ -109,4 +109,17 @@ export function setInt(p: ServiceProvider, s: number, level: number, name: numbe
 
 export function soError(p: ServiceProvider, s: number): number {
   return getInt(p, s, SOL_SOCKET, 0x1007);
+}
+
+/** Closes every socket of every host, lets the network finish, and checks nothing is left held. */
+export function closeAllAndCheckNothingHeld(net: VirtualNetwork, hosts: readonly VirtualHost[], settleMs: number): void {
+  for (const h of hosts) for (const s of h.provider.core.handles()) assert.equal(h.provider.WSPCloseSocket(s, { value: 0 }), 0);
+  net.run();
+  net.advance(settleMs);
+  for (const h of hosts) {
+    assert.equal(h.provider.core.descriptorsInUse, 0, 'descriptors');
+    assert.equal(h.provider.core.bytesInUse, 0, 'budget bytes');
+    assert.equal(h.provider.core.portsHeld, 0, 'ports');
+    assert.equal(h.net.tcp.connectionCount, 0, 'TCBs');
+  }
 }

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import * as E from '../src/index.js';
 import { documented } from './documented-errors.js';
+import { closeAllAndCheckNothingHeld } from './helpers.js';
 
 /** The byte at `offset` of sender `id`'s stream: any loss, duplicate or reordering shows. */
 function pattern(id: number, offset: number): number {
@@ -305,15 +306,7 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
         }
       });
 
-      for (const h of hosts) for (const s of h.provider.core.handles()) assert.equal(h.provider.WSPCloseSocket(s, { value: 0 }), 0);
-      net.run();
-      net.advance(1000);
-      for (const h of hosts) {
-        assert.equal(h.provider.core.descriptorsInUse, 0);
-        assert.equal(h.provider.core.bytesInUse, 0);
-        assert.equal(h.provider.core.portsHeld, 0);
-        assert.equal(h.net.tcp.connectionCount, 0);
-      }
+      closeAllAndCheckNothingHeld(net, hosts, 1000);
       assert.ok(posted.every((l) => Number.isInteger(l)));
     }),
     { numRuns: 400, seed: 20261126, includeErrorInReport: true },

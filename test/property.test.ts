@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import * as W from '../src/index.js';
 import { documented } from './documented-errors.js';
+import { closeAllAndCheckNothingHeld } from './helpers.js';
 
 const E = W;
 
@@ -94,15 +95,7 @@ test('random call sequences: no throw, well-formed returns, documented errors on
         }
       }
       for (const h of hosts) h.setNetworkDown(false);
-      for (const h of hosts) for (const s of h.provider.core.handles()) assert.equal(h.provider.WSPCloseSocket(s, { value: 0 }), 0);
-      net.run();
-      net.advance(1000);
-      for (const h of hosts) {
-        assert.equal(h.provider.core.descriptorsInUse, 0);
-        assert.equal(h.provider.core.bytesInUse, 0);
-        assert.equal(h.provider.core.portsHeld, 0);
-        assert.equal(h.net.tcp.connectionCount, 0);
-      }
+      closeAllAndCheckNothingHeld(net, hosts, 1000);
     }),
     { numRuns: 300, seed: 20261124, includeErrorInReport: true },
   );

@@ -108,6 +108,11 @@ export function parseIpv4(bytes: Uint8Array): Ipv4Packet | Ipv4DropReason {
   if (!sumIsValid(sum16(bytes.subarray(0, headerLength)))) return 'ipv4-checksum';
   const fragment = v.getUint16(6);
   if ((fragment & FLAG_MF) !== 0 || (fragment & OFFSET_MASK) !== 0) return 'ipv4-fragment';
+  return fields(bytes, v, headerLength, total);
+}
+
+/** The header's fields, with the payload up to `end`. */
+function fields(bytes: Uint8Array, v: DataView, headerLength: number, end: number): Ipv4Packet {
   return {
     version: 4,
     src: bytes.subarray(12, 16),
@@ -116,9 +121,9 @@ export function parseIpv4(bytes: Uint8Array): Ipv4Packet | Ipv4DropReason {
     ttl: bytes[8]!,
     identification: v.getUint16(4),
     tos: bytes[1]!,
-    dontFragment: (fragment & FLAG_DF) !== 0,
+    dontFragment: (v.getUint16(6) & FLAG_DF) !== 0,
     headerLength,
-    payload: bytes.subarray(headerLength, total),
+    payload: bytes.subarray(headerLength, end),
   };
 }
 
@@ -137,16 +142,7 @@ export function peekIpv4(bytes: Uint8Array): (Ipv4Packet & { readonly firstFragm
   const end = Math.max(headerLength, Math.min(total, bytes.length));
   const fragment = v.getUint16(6);
   return {
-    version: 4,
-    src: bytes.subarray(12, 16),
-    dst: bytes.subarray(16, 20),
-    protocol: bytes[9]!,
-    ttl: bytes[8]!,
-    identification: v.getUint16(4),
-    tos: bytes[1]!,
-    dontFragment: (fragment & FLAG_DF) !== 0,
-    headerLength,
-    payload: bytes.subarray(headerLength, end),
+    ...fields(bytes, v, headerLength, end),
     firstFragment: (fragment & OFFSET_MASK) === 0,
   };
 }
