@@ -130,7 +130,7 @@ export class TcpConnection {
   /** rcvNxt + the window last advertised: the peer may send up to here, and we never take it back. */
   private rcvRightEdge = 0;
   /** Data handed over and not yet sent (the peer's window or Nagle holds it). */
-  private readonly unsent: Uint8Array[] = [];
+  private unsent: Uint8Array[] = NO_CHUNKS;
   private unsentHead = 0;
   private unsentOffset = 0;
   private unsentBytes = 0;
@@ -143,14 +143,15 @@ export class TcpConnection {
   private timer: ScheduledEvent | null = null;
   private retries = 0;
   /** Data sent and not yet acknowledged, in order, for retransmission. */
-  private rtx: { seq: number; data: Uint8Array }[] = [];
+  private rtx: { seq: number; data: Uint8Array }[] = NO_RTX;
   private rtxTimer: ScheduledEvent | null = null;
-  private readonly rto: RtoEstimator;
+  /** Made when first needed: an idle connection carries no retransmission or reassembly state. */
+  private rtoState: RtoEstimator | null = null;
   /** The segment being timed (its end), and when it left; null when none is (Karn's rule). */
   private rttSeq: number | null = null;
   private rttSentUs = 0;
   private dupAcks = 0;
-  private readonly reassembly = new Reassembly();
+  private reassemblyState: Reassembly | null = null;
   private keepAliveOn = false;
   private keepAliveTimer: ScheduledEvent | null = null;
   private lastHeardUs = 0;
@@ -167,10 +168,20 @@ export class TcpConnection {
     state: TcpStateName,
   ) {
     this.state = state;
-    const cfg = stack.env.config;
-    this.rcvBuffer = cfg.window;
+    this.rcvBuffer = stack.env.config.window;
     this.advertised = this.rcvBuffer;
-    this.rto = new RtoEstimator(cfg.rtoInitialUs ?? 1_000_000, cfg.rtoMinUs ?? 300_000, cfg.rtoMaxUs ?? 60_000_000);
+  }
+
+  private get rto(): RtoEstimator {
+    if (this.rtoState === null) {
+      const cfg = this.stack.env.config;
+      this.rtoState = new RtoEstimator(cfg.rtoInitialUs ?? 1_000_000, cfg.rtoMinUs ?? 300_000, cfg.rtoMaxUs ?? 60_000_000);
+    }
+    return this.rtoState;
+  }
+
+  private get reassembly(): Reassembly {
+    return (this.reassemblyState ??= new Reassembly());
   }
 
   /** Free space in the owner's receive buffer: the window we advertise. */
@@ -239,6 +250,7 @@ export class TcpConnection {
   sendData(bytes: Uint8Array): void {
     if (this.finQueued || bytes.length === 0) return;
     if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE-WAIT' && this.state !== 'SYN-SENT' && this.state !== 'SYN-RECEIVED') return;
+    if (this.unsent === NO_CHUNKS) this.unsent = [];
     this.unsent.push(bytes);
     this.unsentBytes += bytes.length;
     this.pump();
@@ -283,6 +295,7 @@ export class TcpConnection {
       if (len < mss && this.unackedData > 0 && !this.noDelay && !this.finQueued) break;
       const payload = this.take(len);
       this.output(ACK | (this.unsentBytes === 0 ? PSH : 0), this.sndNxt, payload);
+      if (this.rtx === NO_RTX) this.rtx = [];
       this.rtx.push({ seq: this.sndNxt, data: payload });
       this.sndNxt = seqAdd(this.sndNxt, len);
       this.unackedData += len;
@@ -550,11 +563,12 @@ export class TcpConnection {
       }
       const skip = (this.rcvNxt - seg.seq) >>> 0; // a retransmission may overlap what we have
       if (skip < len && !this.deliver(seg.payload!.subarray(skip))) return;
-      for (const part of this.reassembly.take(this.rcvNxt)) if (!this.deliver(part)) return;
+      const held = this.reassemblyState;
+      if (held !== null && held.size > 0) for (const part of held.take(this.rcvNxt)) if (!this.deliver(part)) return;
     }
-    const fin = this.reassembly.finAt;
+    const fin = this.reassemblyState?.finAt ?? null;
     if (fin !== null && fin === this.rcvNxt && this.state !== 'CLOSED') {
-      this.reassembly.finAt = null;
+      this.reassemblyState!.finAt = null;
       this.receiveFin();
     } else if (len > 0 && this.state !== 'CLOSED') {
       this.output(ACK, this.sndNxt, null);
@@ -574,7 +588,7 @@ export class TcpConnection {
       this.events?.data(this, bytes);
     }
     if (bytes.length < payload.length) {
-      this.reassembly.clear();
+      this.reassemblyState?.clear();
       this.output(ACK, this.sndNxt, null);
       return false;
     }
@@ -632,7 +646,7 @@ export class TcpConnection {
         // Closed before the handshake completed: the FIN goes out now, after any queued data.
         this.state = this.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED';
         this.cancelRtx(); // the SYN-ACK's timer
-        this.rto.backoffs = 0;
+        this.rtoState = null; // an idle connection keeps no timer state
         this.events?.established(this);
         this.pump();
         return true;
@@ -804,6 +818,9 @@ const PERSIST_FOREGROUND_PROBES = 3;
 /** Largest window a segment can advertise without window scaling (which arrives with the wire issue). */
 const MAX_WINDOW = 0xffff;
 const EMPTY = new Uint8Array(0);
+/** Shared empty queues of connections that never sent (replaced on first use, never written). */
+const NO_CHUNKS: Uint8Array[] = [];
+const NO_RTX: { seq: number; data: Uint8Array }[] = [];
 
 function keepAliveDue(conn: TcpConnection): void {
   conn.onKeepAlive();
