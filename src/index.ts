@@ -29,3 +29,6 @@ export type { ListenOptions, ConnectOptions, ProviderSource } from './async/inde
 export { Capture, type CaptureSink } from './virtual/capture.js';
 export type { Faults } from './virtual/virtual-network.js';
 export type { FaultStats } from './net/faults.js';
+export { validateScenario, parseScenarioText, type Scenario, type Validation } from './scenario/schema.js';
+export { runScenario, type ScenarioResult, type Outcome, type Sample } from './scenario/run.js';
+export { reportHtml, summaryText } from './scenario/report.js';
