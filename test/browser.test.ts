@@ -5,13 +5,26 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Loads a URL in headless Chromium; returns the DOM after scripts ran, and Chromium's log. */
+function chromium(url: string): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile('chromium', [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage',
+      '--enable-logging=stderr', '--v=0', '--virtual-time-budget=20000', '--dump-dom', url,
+    ], { timeout: 90_000, maxBuffer: 16 << 20, env: { ...process.env, http_proxy: '', https_proxy: '', HTTP_PROXY: '', HTTPS_PROXY: '' } },
+    (err, out, errOut) => (err !== null && out === '' ? reject(new Error(`chromium failed (is Debian's chromium installed? .ci/run installs it): ${err.message}\n${errOut}`)) : resolve({ stdout: out, stderr: errOut })));
+  });
+}
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json' };
 
 test('headless Chromium runs a scenario from dist/ and renders the report charts without console errors', async (t) => {
@@ -32,16 +45,28 @@ test('headless Chromium runs a scenario from dist/ and renders the report charts
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
   const port = (server.address() as { port: number }).port;
-  const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile('chromium', [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage',
-      '--enable-logging=stderr', '--v=0', '--virtual-time-budget=20000', '--dump-dom', `http://127.0.0.1:${port}/`,
-    ], { timeout: 90_000, maxBuffer: 16 << 20, env: { ...process.env, http_proxy: '', https_proxy: '', HTTP_PROXY: '', HTTPS_PROXY: '' } },
-    (err, out, errOut) => (err !== null && out === '' ? reject(new Error(`chromium failed (is Debian's chromium installed? .ci/run installs it): ${err.message}\n${errOut}`)) : resolve({ stdout: out, stderr: errOut })));
-  });
+  const { stdout, stderr } = await chromium(`http://127.0.0.1:${port}/`);
   assert.match(stdout, /<title>done: \d+ queued<\/title>/, 'the scenario ran in the page');
   assert.match(stdout, /<svg id="queue-chart"[^>]*>.*<path d="M/s, 'the queue chart has a line');
   assert.match(stdout, /<svg id="outcome-chart"/);
   assert.match(stdout, /<pre id="errors"><\/pre>/, `no error on the page: ${/<pre id="errors">([^<]*)/.exec(stdout)?.[1]}`);
   assert.doesNotMatch(stderr, /Uncaught|CONSOLE\(\d+\)\] "(Error|TypeError)/, 'no console error');
+});
+
+test('a report written by wsp opens offline in headless Chromium with both charts', async () => {
+  const { parseScenarioText, runScenario, reportHtml } = await import('../src/index.js');
+  const parsed = parseScenarioText(await readFile(join(ROOT, 'examples/scenarios/backlog-lowered.json'), 'utf8'));
+  assert.ok(parsed.ok);
+  const dir = mkdtempSync(join(tmpdir(), 'wsp-report-'));
+  try {
+    const file = join(dir, 'report.html');
+    writeFileSync(file, reportHtml(runScenario(parsed.scenario)));
+    const { stdout, stderr } = await chromium(`file://${file}`);
+    assert.match(stdout, /<svg id="queue-chart"[^>]*>.*<path d="M/s);
+    assert.match(stdout, /<svg id="outcome-chart"[^>]*>.*<path d="M/s);
+    assert.match(stdout, /WSPListen again with backlog 3/);
+    assert.doesNotMatch(stderr, /Uncaught|ERR_FILE_NOT_FOUND/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
