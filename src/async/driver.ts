@@ -36,6 +36,8 @@ export class Driver {
   private readonly waiters = new Set<Waiter>();
   private readonly cores = new WeakSet<ProviderCore>();
   private pumpQueued = false;
+  /** The network cannot be run from here (the host network): its own events wake the waiters. */
+  private passive = false;
   /** Waiters resolved so far: a pump stops as soon as one more program continuation can run. */
   private resolved = 0;
   private readonly check = (): void => {
@@ -83,7 +85,7 @@ export class Driver {
   }
 
   private queuePump(): void {
-    if (this.pumpQueued) return;
+    if (this.pumpQueued || this.passive) return;
     this.pumpQueued = true;
     later(() => {
       this.pumpQueued = false;
@@ -105,6 +107,7 @@ export class Driver {
         w.reject(new WinsockError(WSAEINTR, 'wait'));
       }
     }
-    if (this.waiters.size > 0 && outcome !== 'unsupported') this.queuePump();
+    if (outcome === 'unsupported') this.passive = true;
+    else if (this.waiters.size > 0) this.queuePump();
   }
 }

@@ -20,7 +20,7 @@ const isWildcard = (address: string): boolean => address === '0.0.0.0' || addres
 /** One real TCP connection as the provider drives it. */
 class HostConnection implements StreamConnection {
   events: StreamEvents<any> | null = null;
-  noDelayValue = false;
+  private noDelayValue = false;
   private keepAliveValue = false;
   bufferedBytes = 0;
   localAddress: string;

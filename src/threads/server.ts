@@ -132,7 +132,7 @@ export class ProviderServer {
       return;
     }
     if (m.type !== 'call') return;
-    const args = m.args.map((a, i) => (isFunctionRef(a) ? this.callbackProxy(channel, a.__function, i) : a));
+    const args = m.args.map((a) => (isFunctionRef(a) ? this.callbackProxy(channel, a.__function) : a));
     const job = this.job(channel, m.fn, args);
     channel.job = job;
     const ret = job.attempt();
@@ -218,7 +218,7 @@ export class ProviderServer {
   }
 
   /** Runs a worker's callback synchronously: the worker is asleep in its call and wakes for it. */
-  private callbackProxy(channel: Channel, index: number, _position: number): (...args: unknown[]) => unknown {
+  private callbackProxy(channel: Channel, index: number): (...args: unknown[]) => unknown {
     return (...args: unknown[]) => {
       Atomics.store(channel.state, 1, IDLE);
       channel.reply({ type: 'callback', index, args });
