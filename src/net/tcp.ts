@@ -81,6 +81,8 @@ export interface TcpConfig {
   keepAliveIntervalUs?: number;
   /** Unanswered probes before the connection is dropped (Windows: 10). */
   keepAliveProbes?: number;
+  /** How long an acknowledgment may wait for a second segment or an answer to ride on (Windows: 200 ms). */
+  delayedAckUs?: number;
 }
 
 /** What the stack needs from its host. */
@@ -151,6 +153,9 @@ export class TcpConnection {
   private rttSeq: number | null = null;
   private rttSentUs = 0;
   private dupAcks = 0;
+  /** In-order data segments received and not yet acknowledged; their delayed-ACK timer. */
+  private ackOwed = 0;
+  private delAckTimer: ScheduledEvent | null = null;
   private reassemblyState: Reassembly | null = null;
   private keepAliveOn = false;
   private keepAliveTimer: ScheduledEvent | null = null;
@@ -564,15 +569,27 @@ export class TcpConnection {
       const skip = (this.rcvNxt - seg.seq) >>> 0; // a retransmission may overlap what we have
       if (skip < len && !this.deliver(seg.payload!.subarray(skip))) return;
       const held = this.reassemblyState;
-      if (held !== null && held.size > 0) for (const part of held.take(this.rcvNxt)) if (!this.deliver(part)) return;
+      if (held !== null && held.size > 0) {
+        this.ackOwed++; // a hole was filled: acknowledge at once (RFC 5681 §4.2)
+        for (const part of held.take(this.rcvNxt)) if (!this.deliver(part)) return;
+      }
     }
     const fin = this.reassemblyState?.finAt ?? null;
     if (fin !== null && fin === this.rcvNxt && this.state !== 'CLOSED') {
       this.reassemblyState!.finAt = null;
       this.receiveFin();
     } else if (len > 0 && this.state !== 'CLOSED') {
-      this.output(ACK, this.sndNxt, null);
+      // Delayed ACK (RFC 1122 §4.2.3.2): every second segment, or when the timer runs out,
+      // unless an answer carries it first.
+      if (++this.ackOwed >= 2) this.output(ACK, this.sndNxt, null);
+      else if (this.delAckTimer === null) this.delAckTimer = this.stack.env.scheduler.schedule(this.stack.env.config.delayedAckUs ?? 200_000, delayedAck, this);
     }
+  }
+
+  /** @internal The delayed-ACK timer ran out. */
+  onDelayedAck(): void {
+    this.delAckTimer = null;
+    if (this.ackOwed > 0 && this.state !== 'CLOSED' && this.state !== 'TIME-WAIT') this.output(ACK, this.sndNxt, null);
   }
 
   /**
@@ -781,6 +798,10 @@ export class TcpConnection {
   private destroy(): void {
     this.cancelTimer();
     this.cancelRtx();
+    if (this.delAckTimer !== null) {
+      this.delAckTimer.cancel();
+      this.delAckTimer = null;
+    }
     this.keepAlive = false;
     this.state = 'CLOSED';
     this.stack.forget(this);
@@ -794,6 +815,13 @@ export class TcpConnection {
   }
 
   private output(flags: number, seq: number, payload: Uint8Array | null): void {
+    if (flags & ACK) {
+      this.ackOwed = 0; // every segment we send carries the acknowledgment
+      if (this.delAckTimer !== null) {
+        this.delAckTimer.cancel();
+        this.delAckTimer = null;
+      }
+    }
     const window = Math.min(this.rcvWnd, MAX_WINDOW);
     this.advertised = window;
     if (seqLt(this.rcvRightEdge, seqAdd(this.rcvNxt, window))) this.rcvRightEdge = seqAdd(this.rcvNxt, window);
@@ -821,6 +849,10 @@ const EMPTY = new Uint8Array(0);
 /** Shared empty queues of connections that never sent (replaced on first use, never written). */
 const NO_CHUNKS: Uint8Array[] = [];
 const NO_RTX: { seq: number; data: Uint8Array }[] = [];
+
+function delayedAck(conn: TcpConnection): void {
+  conn.onDelayedAck();
+}
 
 function keepAliveDue(conn: TcpConnection): void {
   conn.onKeepAlive();
