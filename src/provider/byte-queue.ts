@@ -2,8 +2,11 @@
  * A socket's receive buffer: chunks as they arrived, read front to back into scatter
  * buffers, with or without consuming them (MSG_PEEK).
  */
+/** The chunks of every empty queue (replaced on the first push, never written). */
+const NO_CHUNKS: Uint8Array[] = [];
+
 export class ByteQueue {
-  private chunks: Uint8Array[] = [];
+  private chunks: Uint8Array[] = NO_CHUNKS;
   private head = 0;
   private offset = 0;
   /** Bytes held. */
@@ -11,6 +14,7 @@ export class ByteQueue {
 
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    if (this.chunks === NO_CHUNKS) this.chunks = [];
     this.chunks.push(bytes);
     this.length += bytes.length;
   }
@@ -25,7 +29,7 @@ export class ByteQueue {
   }
 
   clear(): void {
-    this.chunks = [];
+    this.chunks = NO_CHUNKS;
     this.head = 0;
     this.offset = 0;
     this.length = 0;

@@ -11,7 +11,7 @@ import {
 } from './constants.js';
 import type { ProviderCore } from './provider.js';
 import { hasException, isReadable, isWritable, reenable, sendSpace } from './readiness.js';
-import type { Endpoint, Socket } from './socket.js';
+import { NO_DATAGRAMS, type Endpoint, type Socket } from './socket.js';
 import type { BlockOutcome, DatagramReceiver } from './transport.js';
 
 /** Largest UDP payload: 65535 minus the IPv4 (20) or, for IPv6, only the UDP (8) header. */
@@ -309,6 +309,7 @@ export function datagramReceiver(core: ProviderCore, sock: Socket): DatagramRece
       if (sock.datagramBytes + payload.length > Math.max(sock.receiveBuffer, 1)) return;
       core.charge(payload.length);
       sock.datagramBytes += payload.length;
+      if (sock.datagrams === NO_DATAGRAMS) sock.datagrams = [];
       sock.datagrams.push({ from: { family: sock.af, address: srcAddress, port: srcPort }, payload });
       core.changed(sock);
     },

@@ -198,7 +198,7 @@ export function inheritOptions(from: Socket, to: Socket): void {
   to.reuseAddr = from.reuseAddr;
   to.exclusiveAddrUse = from.exclusiveAddrUse;
   to.keepAlive = from.keepAlive;
-  to.linger = { onoff: from.linger.onoff, seconds: from.linger.seconds };
+  to.linger = from.linger; // never changed in place
   to.sendBuffer = from.sendBuffer;
   to.receiveBuffer = from.receiveBuffer;
   to.noDelay = from.noDelay;

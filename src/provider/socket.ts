@@ -31,6 +31,9 @@ export interface Linger {
   seconds: number;
 }
 
+export const NO_DATAGRAMS: ReceivedDatagram[] = [];
+const NO_LINGER: Readonly<Linger> = Object.freeze({ onoff: 0, seconds: 0 });
+
 export class Socket {
   phase: SocketPhase = 'open';
   nonBlocking = false;
@@ -63,7 +66,8 @@ export class Socket {
 
   // Datagram sockets.
   endpoint: DatagramEndpoint | null = null;
-  readonly datagrams: ReceivedDatagram[] = [];
+  /** Received datagrams; a shared empty list until the first arrives (most sockets are streams). */
+  datagrams: ReceivedDatagram[] = NO_DATAGRAMS;
   datagramHead = 0;
   datagramBytes = 0;
   /** An ICMP port-unreachable arrived: the next receive reports WSAECONNRESET (unless SIO_UDP_CONNRESET turned it off). */
@@ -75,7 +79,8 @@ export class Socket {
 
   // Options that are stored and reported; their effect arrives with the data path.
   keepAlive = false;
-  linger: Linger = { onoff: 0, seconds: 0 };
+  /** Replaced, never changed in place, so sockets can share one value. */
+  linger: Readonly<Linger> = NO_LINGER;
   sendBuffer = 65536;
   receiveBuffer = 65536;
   noDelay = false;
