@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import {
-  AF_INET, FD_CLOSE, FD_READ, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, IPPROTO_UDP, SD_SEND, SOCK_DGRAM,
+  AF_INET, FD_CLOSE, FD_READ, FIONBIO, FIONREAD, INVALID_SOCKET, IPPROTO_TCP, IPPROTO_UDP, MSG_PEEK, SD_SEND, SOCK_DGRAM,
   SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET, SO_ERROR, SO_LINGER, VirtualNetwork, WSAEvent, errorName, type ServiceProvider,
   type SockAddr,
 } from '../src/index.js';
@@ -236,6 +236,94 @@ for (const [name, make] of Object.entries(makers)) {
       const small = new Uint8Array(6);
       assert.equal(fails((e) => w.server.WSPRecvFrom(r, [{ len: 6, buf: small }], 1, n, { value: 0 }, null, null, null, null, null, e)), 'WSAEMSGSIZE');
       assert.equal(new TextDecoder().decode(small), 'second');
+    });
+
+    /** A connected pair (client socket, accepted socket), both non-blocking. */
+    async function connected(w: World): Promise<{ c: number; a: number }> {
+      const { l, at } = listener(w, 5);
+      const c = startConnect(w, at);
+      await w.settle(() => queued(w, l) === 1 && phase(w.client, c) === 'connected');
+      const a = ok('WSPAccept', (e) => w.server.WSPAccept(l, null, null, null, 0, e));
+      return { c, a };
+    }
+
+    test('argument and state errors: WSPListen unbound (WSAEINVAL), WSPAccept not listening (WSAEINVAL), WSPShutdown unconnected (WSAENOTCONN), WSPConnect twice (WSAEISCONN)', async () => {
+      const w = world();
+      const s = socket(w.server);
+      assert.equal(fails((e) => w.server.WSPListen(s, 5, e)), 'WSAEINVAL');
+      assert.equal(fails((e) => w.server.WSPAccept(s, null, null, null, 0, e)), 'WSAEINVAL');
+      assert.equal(fails((e) => w.server.WSPShutdown(s, SD_SEND, e)), 'WSAENOTCONN');
+      const { c } = await connected(w);
+      const peer = { family: 0, address: '', port: 0 };
+      ok('WSPGetPeerName', (e) => w.client.WSPGetPeerName(c, peer, { value: 16 }, e));
+      assert.equal(fails((e) => w.client.WSPConnect(c, peer, 16, null, null, null, null, e)), 'WSAEISCONN');
+    });
+
+    test('MSG_PEEK, FIONREAD and WSAEWOULDBLOCK on an empty receive', async () => {
+      const w = world();
+      const { c, a } = await connected(w);
+      assert.deepEqual(recv(w.server, a), { error: 'WSAEWOULDBLOCK' });
+      send(w.client, c, 'peek-a-boo');
+      await w.settle(() => readable(w.server, a));
+      const count = new Uint8Array(4);
+      ok('FIONREAD', (e) => w.server.WSPIoctl(a, FIONREAD, null, 0, count, 4, { value: 0 }, null, null, null, e));
+      assert.equal(new DataView(count.buffer).getUint32(0, true), 10);
+      const buf = new Uint8Array(4);
+      const n = { value: 0 };
+      ok('WSPRecv', (e) => w.server.WSPRecv(a, [{ len: 4, buf }], 1, n, { value: MSG_PEEK }, null, null, null, e));
+      assert.equal(new TextDecoder().decode(buf), 'peek');
+      assert.deepEqual(recv(w.server, a), { text: 'peek-a-boo' });
+    });
+
+    test('WSAESHUTDOWN after SD_SEND; the other direction still works', async () => {
+      const w = world();
+      const { c, a } = await connected(w);
+      ok('WSPShutdown', (e) => w.client.WSPShutdown(c, SD_SEND, e));
+      const buf = new TextEncoder().encode('late');
+      assert.equal(fails((e) => w.client.WSPSend(c, [{ len: 4, buf }], 1, { value: 0 }, 0, null, null, null, e)), 'WSAESHUTDOWN');
+      await w.settle(() => readable(w.server, a));
+      assert.deepEqual(recv(w.server, a), { text: '' });
+      send(w.server, a, 'still here');
+      await w.settle(() => readable(w.client, c));
+      assert.deepEqual(recv(w.client, c), { text: 'still here' });
+    });
+
+    test('a large transfer arrives intact while the reader reads slowly (flow control)', async () => {
+      const w = world();
+      const { c, a } = await connected(w);
+      const total = 1 << 20;
+      const data = Uint8Array.from({ length: total }, (_, i) => (i * 13) & 0xff);
+      let sent = 0;
+      const got: Uint8Array[] = [];
+      let received = 0;
+      while (received < total) {
+        if (sent < total) {
+          const n = { value: 0 };
+          const e = { value: 0 };
+          const rest = data.subarray(sent);
+          if (w.client.WSPSend(c, [{ len: rest.length, buf: rest }], 1, n, 0, null, null, null, e) === 0) sent += n.value;
+        }
+        await w.settle(() => readable(w.server, a)); // data is always on its way: something was sent
+        const buf = new Uint8Array(8192);
+        const n = { value: 0 };
+        if (w.server.WSPRecv(a, [{ len: buf.length, buf }], 1, n, { value: 0 }, null, null, null, { value: 0 }) === 0) {
+          got.push(buf.slice(0, n.value));
+          received += n.value;
+        }
+      }
+      assert.equal(Buffer.compare(Buffer.concat(got), data), 0);
+    });
+
+    test('UDP: connect sets the default peer; WSPSend and WSPRecv on the connected socket', async () => {
+      const w = world();
+      const r = socket(w.server, SOCK_DGRAM);
+      ok('WSPBind', (e) => w.server.WSPBind(r, { family: AF_INET, address: w.address, port: 0 }, 16, e));
+      const at = nameOf(w.server, r);
+      const s = socket(w.client, SOCK_DGRAM);
+      ok('WSPConnect', (e) => w.client.WSPConnect(s, at, 16, null, null, null, null, e));
+      assert.equal(send(w.client, s, 'to my peer'), 10);
+      await w.settle(() => (w.server.core.lookup(r)?.datagrams.length ?? 0) > (w.server.core.lookup(r)?.datagramHead ?? 0));
+      assert.deepEqual(recv(w.server, r), { text: 'to my peer' });
     });
   });
 }
