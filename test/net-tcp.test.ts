@@ -56,7 +56,7 @@ test('three-way handshake: SYN, SYN-ACK, ACK with matching sequence numbers, one
   assert.equal(serverConn.state, 'ESTABLISHED');
   assert.deepEqual(client.log, ['established']);
   assert.deepEqual(server.log, ['established']);
-  assert.equal(wire[1]!.seg.ack, (wire[0]!.seg.seq + 1) >>> 0);
+  assert.equal(wire[1]!.seg.ack >>> 0, (wire[0]!.seg.seq + 1) >>> 0); // 32-bit sequence space
   assert.equal(conn.sndNxt, serverConn.rcvNxt);
   assert.equal(serverConn.sndNxt, conn.rcvNxt);
 });
@@ -117,7 +117,7 @@ test('a SYN to a closed port is answered RST,ACK and the connect is refused', ()
   assert.deepEqual(client.log, ['failed:refused']);
   const rst = w.wire[1]!.seg;
   assert.equal(rst.flags, RST | ACK);
-  assert.equal(rst.ack, (w.wire[0]!.seg.seq + 1) >>> 0);
+  assert.equal(rst.ack >>> 0, (w.wire[0]!.seg.seq + 1) >>> 0); // 32-bit sequence space
 });
 
 test('a SYN nobody answers is retransmitted at 3 s and 9 s and fails at 21 s', () => {

@@ -21,9 +21,13 @@ export interface Segment {
   readonly dstAddress: string;
   readonly srcPort: number;
   readonly dstPort: number;
-  /** Unsigned 32-bit sequence number. */
+  /**
+   * 32-bit sequence number, held as a signed integer so that V8 keeps it a small integer
+   * (an unsigned one above 2^31 would be a boxed double in every connection): the 32 bits are
+   * what count; compare with seqLt/seqLe, and `>>> 0` gives the unsigned reading.
+   */
   readonly seq: number;
-  /** Unsigned 32-bit acknowledgment number (meaningful with ACK). */
+  /** 32-bit acknowledgment number (meaningful with ACK), held like `seq`. */
   readonly ack: number;
   readonly flags: number;
   readonly window: number;
@@ -49,9 +53,9 @@ export function seqLe(a: number, b: number): boolean {
   return ((a - b) | 0) <= 0;
 }
 
-/** Adds to a sequence number modulo 2^32. */
+/** Adds to a sequence number modulo 2^32 (a signed 32-bit result, see {@link Segment.seq}). */
 export function seqAdd(a: number, n: number): number {
-  return (a + n) >>> 0;
+  return (a + n) | 0;
 }
 
 /** Human-readable flags, e.g. "SYN,ACK". */

@@ -1020,6 +1020,6 @@ export class TcpStack {
 
   /** @internal Initial sequence number (RFC 9293 §3.4.1 wants unpredictable; a seeded draw is). */
   newIss(): number {
-    return this.env.random.uint32();
+    return this.env.random.uint32() | 0;
   }
 }
