@@ -157,10 +157,8 @@ export class TcpConnection {
   private ackOwed = 0;
   private delAckTimer: ScheduledEvent | null = null;
   private reassemblyState: Reassembly | null = null;
-  private keepAliveOn = false;
-  private keepAliveTimer: ScheduledEvent | null = null;
-  private lastHeardUs = 0;
-  private probesUnanswered = 0;
+  /** SO_KEEPALIVE's state while it is on (most connections never turn it on). */
+  private ka: { timer: ScheduledEvent | null; lastHeardUs: number; probesUnanswered: number } | null = null;
 
   constructor(
     readonly stack: TcpStack,
@@ -201,43 +199,38 @@ export class TcpConnection {
 
   /** SO_KEEPALIVE: after an idle time, probe the peer; drop the connection if it never answers. */
   get keepAlive(): boolean {
-    return this.keepAliveOn;
+    return this.ka !== null;
   }
 
   set keepAlive(on: boolean) {
-    this.keepAliveOn = on;
-    if (this.keepAliveTimer !== null) {
-      this.keepAliveTimer.cancel();
-      this.keepAliveTimer = null;
-    }
-    if (on) {
-      this.lastHeardUs = this.stack.env.scheduler.nowMicros;
-      this.armKeepAlive(this.stack.env.config.keepAliveTimeUs ?? 7_200_000_000);
-    }
+    this.ka?.timer?.cancel();
+    this.ka = on ? { timer: null, lastHeardUs: this.stack.env.scheduler.nowMicros, probesUnanswered: 0 } : null;
+    if (on) this.armKeepAlive(this.stack.env.config.keepAliveTimeUs ?? 7_200_000_000);
   }
 
   /** Keep-alive timers never keep the simulation busy: they watch, they do not make progress. */
   private armKeepAlive(delayUs: number): void {
-    this.keepAliveTimer = this.stack.env.scheduler.schedule(delayUs, keepAliveDue, this, true);
+    this.ka!.timer = this.stack.env.scheduler.schedule(delayUs, keepAliveDue, this, true);
   }
 
   /** @internal */
   onKeepAlive(): void {
-    this.keepAliveTimer = null;
-    if (!this.keepAliveOn || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
+    const ka = this.ka;
+    if (ka === null || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
+    ka.timer = null;
     const cfg = this.stack.env.config;
     const idle = cfg.keepAliveTimeUs ?? 7_200_000_000;
     const interval = cfg.keepAliveIntervalUs ?? 1_000_000;
-    const quietUs = this.stack.env.scheduler.nowMicros - this.lastHeardUs;
-    if (this.probesUnanswered === 0 && quietUs < idle) {
+    const quietUs = this.stack.env.scheduler.nowMicros - ka.lastHeardUs;
+    if (ka.probesUnanswered === 0 && quietUs < idle) {
       this.armKeepAlive(idle - quietUs); // something was heard since: wait the rest of the idle time
       return;
     }
-    if (this.probesUnanswered >= (cfg.keepAliveProbes ?? 10)) {
+    if (ka.probesUnanswered >= (cfg.keepAliveProbes ?? 10)) {
       this.fail('keepalive');
       return;
     }
-    this.probesUnanswered++;
+    ka.probesUnanswered++;
     // A probe is an old sequence number: the peer answers with an ACK if it is still there.
     this.output(ACK, seqAdd(this.sndUna, -1), null);
     this.armKeepAlive(interval);
@@ -515,9 +508,10 @@ export class TcpConnection {
   /** @internal Segment processing (RFC 9293 §3.10.7), simplified for an ordered network. */
   receive(seg: Segment): void {
     const flags = seg.flags;
-    if (this.keepAliveOn) {
-      this.lastHeardUs = this.stack.env.scheduler.nowMicros;
-      this.probesUnanswered = 0;
+    const ka = this.ka;
+    if (ka !== null) {
+      ka.lastHeardUs = this.stack.env.scheduler.nowMicros;
+      ka.probesUnanswered = 0;
     }
     if (this.state === 'SYN-SENT') {
       this.receiveInSynSent(seg);

@@ -195,16 +195,6 @@ export function findOption(s: Socket, level: number, name: number): OptionDef | 
 /** Options an accepted socket takes over from its listener. */
 export function inheritOptions(from: Socket, to: Socket): void {
   to.nonBlocking = from.nonBlocking;
-  to.reuseAddr = from.reuseAddr;
-  to.exclusiveAddrUse = from.exclusiveAddrUse;
-  to.keepAlive = from.keepAlive;
-  to.linger = from.linger; // never changed in place
-  to.sendBuffer = from.sendBuffer;
-  to.receiveBuffer = from.receiveBuffer;
-  to.noDelay = from.noDelay;
-  to.receiveTimeoutMs = from.receiveTimeoutMs;
-  to.sendTimeoutMs = from.sendTimeoutMs;
-  to.oobInline = from.oobInline;
-  to.debug = from.debug;
-  to.dontRoute = from.dontRoute;
+  to.inheritOptions(from);
+  if (to.conditionalAccept) to.conditionalAccept = false; // the listener's option, not the connection's
 }

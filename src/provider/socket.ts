@@ -32,7 +32,40 @@ export interface Linger {
 }
 
 export const NO_DATAGRAMS: ReceivedDatagram[] = [];
-const NO_LINGER: Readonly<Linger> = Object.freeze({ onoff: 0, seconds: 0 });
+
+interface DatagramState {
+  endpoint: DatagramEndpoint | null;
+  datagrams: ReceivedDatagram[];
+  head: number;
+  bytes: number;
+  pendingUnreachable: boolean;
+}
+
+/** Options as Winsock stores them per socket (SO_*, TCP_NODELAY, SIO_UDP_CONNRESET). */
+interface SocketOptions {
+  reuseAddr: boolean;
+  exclusiveAddrUse: boolean;
+  reportUnreachable: boolean;
+  keepAlive: boolean;
+  linger: Readonly<Linger>;
+  sendBuffer: number;
+  receiveBuffer: number;
+  noDelay: boolean;
+  conditionalAccept: boolean;
+  receiveTimeoutMs: number;
+  sendTimeoutMs: number;
+  broadcast: boolean;
+  oobInline: boolean;
+  debug: boolean;
+  dontRoute: boolean;
+}
+
+const DEFAULT_OPTIONS: Readonly<SocketOptions> = Object.freeze({
+  reuseAddr: false, exclusiveAddrUse: false, reportUnreachable: true, keepAlive: false,
+  linger: Object.freeze({ onoff: 0, seconds: 0 }), sendBuffer: 65536, receiveBuffer: 65536, noDelay: false,
+  conditionalAccept: false, receiveTimeoutMs: 0, sendTimeoutMs: 0, broadcast: false, oobInline: false, debug: false,
+  dontRoute: false,
+});
 
 export class Socket {
   phase: SocketPhase = 'open';
@@ -42,8 +75,6 @@ export class Socket {
   /** The address the port table holds for us (a connect from the wildcard keeps the wildcard there). */
   boundAddress = '';
   remote: Endpoint | null = null;
-  reuseAddr = false;
-  exclusiveAddrUse = false;
   /** The last asynchronous error (SO_ERROR). */
   soError = 0;
   conn: StreamConnection | null = null;
@@ -64,33 +95,17 @@ export class Socket {
   /** FD_WRITE is due when the socket next becomes writable (after a connect, an accept, or a WSAEWOULDBLOCK send). */
   writeArmed = false;
 
-  // Datagram sockets.
-  endpoint: DatagramEndpoint | null = null;
-  /** Received datagrams; a shared empty list until the first arrives (most sockets are streams). */
-  datagrams: ReceivedDatagram[] = NO_DATAGRAMS;
-  datagramHead = 0;
-  datagramBytes = 0;
-  /** An ICMP port-unreachable arrived: the next receive reports WSAECONNRESET (unless SIO_UDP_CONNRESET turned it off). */
-  pendingUnreachable = false;
-  reportUnreachable = true;
+  /** Datagram sockets' state; made on first use (stream sockets never need it). */
+  private dgram: DatagramState | null = null;
 
   /** WSPEventSelect/WSPAsyncSelect state; null until one is called. */
   notify: EventSelection | null = null;
 
-  // Options that are stored and reported; their effect arrives with the data path.
-  keepAlive = false;
-  /** Replaced, never changed in place, so sockets can share one value. */
-  linger: Readonly<Linger> = NO_LINGER;
-  sendBuffer = 65536;
-  receiveBuffer = 65536;
-  noDelay = false;
-  conditionalAccept = false;
-  receiveTimeoutMs = 0;
-  sendTimeoutMs = 0;
-  broadcast = false;
-  oobInline = false;
-  debug = false;
-  dontRoute = false;
+  /**
+   * The socket's options. Most sockets never change one, so they share the defaults until the
+   * first change (the accessors below): an idle connection stays small.
+   */
+  private options: SocketOptions = DEFAULT_OPTIONS;
 
   constructor(
     readonly handle: number,
@@ -99,6 +114,66 @@ export class Socket {
     readonly protocol: number,
     readonly version: IpVersion,
   ) {}
+
+  private datagramState(): DatagramState {
+    return (this.dgram ??= { endpoint: null, datagrams: NO_DATAGRAMS, head: 0, bytes: 0, pendingUnreachable: false });
+  }
+
+  get endpoint(): DatagramEndpoint | null { return this.dgram?.endpoint ?? null; }
+  set endpoint(v: DatagramEndpoint | null) { if (v !== null || this.dgram !== null) this.datagramState().endpoint = v; }
+  /** Received datagrams; a shared empty list until the first arrives. */
+  get datagrams(): ReceivedDatagram[] { return this.dgram?.datagrams ?? NO_DATAGRAMS; }
+  set datagrams(v: ReceivedDatagram[]) { this.datagramState().datagrams = v; }
+  get datagramHead(): number { return this.dgram?.head ?? 0; }
+  set datagramHead(v: number) { this.datagramState().head = v; }
+  get datagramBytes(): number { return this.dgram?.bytes ?? 0; }
+  set datagramBytes(v: number) { this.datagramState().bytes = v; }
+  /** An ICMP port-unreachable arrived: the next receive reports WSAECONNRESET (unless SIO_UDP_CONNRESET turned it off). */
+  get pendingUnreachable(): boolean { return this.dgram?.pendingUnreachable ?? false; }
+  set pendingUnreachable(v: boolean) { if (v || this.dgram !== null) this.datagramState().pendingUnreachable = v; }
+
+  private own(): SocketOptions {
+    if (this.options === DEFAULT_OPTIONS) this.options = { ...DEFAULT_OPTIONS };
+    return this.options;
+  }
+
+  get reuseAddr(): boolean { return this.options.reuseAddr; }
+  set reuseAddr(v: boolean) { this.own().reuseAddr = v; }
+  get exclusiveAddrUse(): boolean { return this.options.exclusiveAddrUse; }
+  set exclusiveAddrUse(v: boolean) { this.own().exclusiveAddrUse = v; }
+  /** ICMP port unreachable surfaces as WSAECONNRESET (SIO_UDP_CONNRESET). */
+  get reportUnreachable(): boolean { return this.options.reportUnreachable; }
+  set reportUnreachable(v: boolean) { this.own().reportUnreachable = v; }
+  get keepAlive(): boolean { return this.options.keepAlive; }
+  set keepAlive(v: boolean) { this.own().keepAlive = v; }
+  /** Replaced, never changed in place, so sockets can share one value. */
+  get linger(): Readonly<Linger> { return this.options.linger; }
+  set linger(v: Readonly<Linger>) { this.own().linger = v; }
+  get sendBuffer(): number { return this.options.sendBuffer; }
+  set sendBuffer(v: number) { this.own().sendBuffer = v; }
+  get receiveBuffer(): number { return this.options.receiveBuffer; }
+  set receiveBuffer(v: number) { this.own().receiveBuffer = v; }
+  get noDelay(): boolean { return this.options.noDelay; }
+  set noDelay(v: boolean) { this.own().noDelay = v; }
+  get conditionalAccept(): boolean { return this.options.conditionalAccept; }
+  set conditionalAccept(v: boolean) { this.own().conditionalAccept = v; }
+  get receiveTimeoutMs(): number { return this.options.receiveTimeoutMs; }
+  set receiveTimeoutMs(v: number) { this.own().receiveTimeoutMs = v; }
+  get sendTimeoutMs(): number { return this.options.sendTimeoutMs; }
+  set sendTimeoutMs(v: number) { this.own().sendTimeoutMs = v; }
+  get broadcast(): boolean { return this.options.broadcast; }
+  set broadcast(v: boolean) { this.own().broadcast = v; }
+  get oobInline(): boolean { return this.options.oobInline; }
+  set oobInline(v: boolean) { this.own().oobInline = v; }
+  get debug(): boolean { return this.options.debug; }
+  set debug(v: boolean) { this.own().debug = v; }
+  get dontRoute(): boolean { return this.options.dontRoute; }
+  set dontRoute(v: boolean) { this.own().dontRoute = v; }
+
+  /** Takes another socket's options (an accepted socket inherits the listener's). */
+  inheritOptions(from: Socket): void {
+    this.options = from.options === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : { ...from.options };
+  }
 
   /** SOCK_STREAM: the only type that listens, accepts and connects with a handshake. */
   get streamType(): boolean {
