@@ -48,7 +48,8 @@ class HostConnection implements StreamConnection {
         this.paused = true;
         socket.pause();
       }
-      this.events?.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length).slice());
+      // Node gives every read its own memory: keep a view, no copy.
+      this.events?.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
     });
     socket.on('end', () => this.events?.remoteClosed(this));
     socket.on('error', (e: Error) => this.fail(wsaFromNodeError(e)));
