@@ -2,6 +2,7 @@
  * A TCP segment as the virtual network carries it: structured in memory, with the header
  * fields a real segment has, so a capture can later emit exact bytes for it.
  */
+import type { WireSegment } from '../wire/packet.js';
 
 /** TCP header flag bits (RFC 9293 §3.1). */
 export const FIN = 0x01;
@@ -14,26 +15,8 @@ export const URG = 0x20;
 /** IP version of an address or a segment. */
 export type IpVersion = 4 | 6;
 
-export interface Segment {
-  readonly version: IpVersion;
-  /** Canonical address text (see wire/ip.ts). */
-  readonly srcAddress: string;
-  readonly dstAddress: string;
-  readonly srcPort: number;
-  readonly dstPort: number;
-  /**
-   * 32-bit sequence number, held as a signed integer so that V8 keeps it a small integer
-   * (an unsigned one above 2^31 would be a boxed double in every connection): the 32 bits are
-   * what count; compare with seqLt/seqLe, and `>>> 0` gives the unsigned reading.
-   */
-  readonly seq: number;
-  /** 32-bit acknowledgment number (meaningful with ACK), held like `seq`. */
-  readonly ack: number;
-  readonly flags: number;
-  readonly window: number;
-  /** Payload bytes, or null for none. */
-  readonly payload: Uint8Array | null;
-}
+/** A segment in memory: the fields its header would carry (see wire/tcp.ts for their meaning). */
+export type Segment = WireSegment;
 
 /** Sequence-space length of a segment: payload plus one for SYN and one for FIN. */
 export function segmentLength(seg: Segment): number {

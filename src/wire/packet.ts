@@ -8,21 +8,14 @@ import { type IcmpDropReason, type IcmpParsed, type UnreachableKind, icmpUnreach
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './ip.js';
 import { type Ipv4DropReason, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_HEADER_LENGTH, parseIpv4, writeIpv4Header } from './ipv4.js';
 import { type Ipv6DropReason, IPPROTO_ICMPV6, IPV6_HEADER_LENGTH, parseIpv6, writeIpv6Header } from './ipv6.js';
-import { type TcpDropReason, type TcpOptions, parseTcp, tcpHeaderLength, writeTcpSegment } from './tcp.js';
+import { type TcpDropReason, type TcpOptions, type TcpSegmentFields, parseTcp, tcpHeaderLength, writeTcpSegment } from './tcp.js';
 import { type UdpDropReason, UDP_HEADER_LENGTH, parseUdp, writeUdpDatagram } from './udp.js';
 
 /** A TCP segment as the virtual network holds it (structurally its `Segment`). */
-export interface WireSegment {
+export interface WireSegment extends TcpSegmentFields {
   readonly version: 4 | 6;
   readonly srcAddress: string;
   readonly dstAddress: string;
-  readonly srcPort: number;
-  readonly dstPort: number;
-  readonly seq: number;
-  readonly ack: number;
-  readonly flags: number;
-  readonly window: number;
-  readonly payload: Uint8Array | null;
 }
 
 /** A UDP datagram as the virtual network holds it (structurally its `Datagram`). */

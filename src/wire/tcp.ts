@@ -54,7 +54,13 @@ export interface TcpOptions {
 export interface TcpSegmentFields {
   readonly srcPort: number;
   readonly dstPort: number;
+  /**
+   * 32-bit sequence number. The virtual network holds it as a signed integer so that V8 keeps
+   * it a small integer; the 32 bits are what count (emitting writes them, `>>> 0` reads them
+   * unsigned, and parsing returns the unsigned value).
+   */
   readonly seq: number;
+  /** 32-bit acknowledgment number (meaningful with ACK), held like `seq`. */
   readonly ack: number;
   readonly flags: number;
   readonly window: number;
