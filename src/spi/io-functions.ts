@@ -27,7 +27,7 @@ function readBuffers(lpBuffers: unknown, count: unknown): Uint8Array[] | undefin
     if (typeof b !== 'object' || b === null || !(b.buf instanceof Uint8Array)) return undefined;
     const len = b.len;
     if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > b.buf.length) return undefined;
-    out.push(b.buf.subarray(0, len));
+    out.push(len === b.buf.length ? b.buf : b.buf.subarray(0, len)); // a view only when it is shorter
   }
   return out;
 }
