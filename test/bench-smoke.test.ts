@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { QUICK, bench, table } from '../bench/run.js';
 
-test('npm run bench, tiny sizes: every figure of the JSON is there and positive', async () => {
+test('npm run bench, tiny sizes: every figure of the JSON is there, rates and ratios positive', async () => {
   const r = await bench(QUICK);
   const fields = {
     node: ['connPerSec', 'rttPerSec', 'bulkMBps'],
@@ -13,7 +13,9 @@ test('npm run bench, tiny sizes: every figure of the JSON is there and positive'
   for (const [group, names] of Object.entries(fields)) {
     for (const name of names) {
       const v = (r as unknown as Record<string, Record<string, number>>)[group]![name];
-      assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0, `${group}.${name} = ${v}`);
+      assert.ok(typeof v === 'number' && Number.isFinite(v), `${group}.${name} = ${v}`);
+      // A heap delta over a few connections without --expose-gc is noise; rates and ratios are not.
+      if (name !== 'bytesPerIdleConn') assert.ok(v > 0, `${group}.${name} = ${v}`);
     }
   }
   assert.match(table(r), /connection cycles\/s/);

@@ -43,6 +43,8 @@ export class Scheduler {
   private heap: Entry<any>[] = [];
   private foreground = 0;
   private live = 0;
+  /** Cancelled entries still in the heap (they leave when they reach the top, or in a compaction). */
+  private dead = 0;
 
   /** Current virtual time in microseconds. */
   get nowMicros(): number {
@@ -68,6 +70,16 @@ export class Scheduler {
   forget(entry: Entry<any>): void {
     if (!entry.background) this.foreground--;
     this.live--;
+    // Timers re-armed on every ACK leave many cancelled entries far in the future: once they
+    // outnumber the live ones, rebuild the heap so its depth follows what is really pending.
+    if (++this.dead > 64 && this.dead * 2 > this.heap.length) this.compact();
+  }
+
+  private compact(): void {
+    const heap = this.heap.filter((e) => !e.cancelled);
+    this.heap = heap;
+    this.dead = 0;
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
   /** Runs events until no foreground event remains. Returns the number of events run. */
@@ -115,7 +127,10 @@ export class Scheduler {
   /** Pops and runs one event; false if it was a cancelled one. */
   private step(): boolean {
     const entry = this.pop();
-    if (entry.cancelled) return false;
+    if (entry.cancelled) {
+      this.dead--;
+      return false;
+    }
     entry.cancelled = true; // a late cancel() of a run event must not count twice
     if (!entry.background) this.foreground--;
     this.live--;
@@ -126,7 +141,10 @@ export class Scheduler {
 
   /** Earliest live event, discarding cancelled ones at the top. */
   private peek(): Entry<any> | undefined {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) {
+      this.pop();
+      this.dead--;
+    }
     return this.heap[0];
   }
 
@@ -148,20 +166,27 @@ export class Scheduler {
     const top = heap[0]!;
     const last = heap.pop()!;
     if (heap.length > 0) {
-      let i = 0;
-      const n = heap.length;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const child = r < n && before(heap[r]!, heap[l]!) ? r : l;
-        if (!before(heap[child]!, last)) break;
-        heap[i] = heap[child]!;
-        i = child;
-      }
-      heap[i] = last;
+      heap[0] = last;
+      this.siftDown(0);
     }
     return top;
+  }
+
+  private siftDown(start: number): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const item = heap[start]!;
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const child = r < n && before(heap[r]!, heap[l]!) ? r : l;
+      if (!before(heap[child]!, item)) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = item;
   }
 }
 
