@@ -38,6 +38,9 @@ function total(bufs: readonly Uint8Array[]): number {
 
 /** Copies `len` bytes starting at logical offset `from` of the scatter list into one new array. */
 function gather(bufs: readonly Uint8Array[], from: number, len: number): Uint8Array {
+  // One buffer holds it all (the usual case): slice copies without zero-filling first.
+  const first = bufs[0];
+  if (first !== undefined && from + len <= first.length) return first.slice(from, from + len);
   const out = new Uint8Array(len);
   let skip = from;
   let filled = 0;
@@ -126,6 +129,7 @@ function streamSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[
   if (sock.sendShutdown) return -WSAESHUTDOWN;
   const size = total(data);
   let sent = 0;
+  let copy: Uint8Array | null = null;
   while (sent < size) {
     const conn = sock.conn;
     if (conn === null || sock.reset) {
@@ -153,7 +157,9 @@ function streamSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[
     }
     core.charge(room);
     sock.sendCharged += room;
-    conn.sendData(gather(data, sent, room));
+    // A blocking send that goes out in pieces copies the caller's bytes once, then hands views.
+    if (copy === null && room < size - sent && !sock.nonBlocking) copy = gather(data, 0, size);
+    conn.sendData(copy !== null ? copy.subarray(sent, sent + room) : gather(data, sent, room));
     sent += room;
   }
   return sent;
