@@ -147,6 +147,8 @@ export class TcpConnection {
   /** Data sent and not yet acknowledged, in order, for retransmission. */
   private rtx: { seq: number; data: Uint8Array }[] = NO_RTX;
   private rtxTimer: ScheduledEvent | null = null;
+  /** When the retransmission timer is really due, if later than its scheduler entry. */
+  private rtxDueUs = 0;
   /** Made when first needed: an idle connection carries no retransmission or reassembly state. */
   private rtoState: RtoEstimator | null = null;
   /** The segment being timed (its end), and when it left; null when none is (Karn's rule). */
@@ -317,6 +319,7 @@ export class TcpConnection {
     // (which recover a lost window update) the timer no longer keeps the simulation busy.
     const probing = this.sndUna === this.sndNxt && this.state !== 'SYN-RECEIVED';
     const background = probing && this.rto.backoffs >= PERSIST_FOREGROUND_PROBES;
+    this.rtxDueUs = 0;
     this.rtxTimer = this.stack.env.scheduler.schedule(this.rto.rtoUs, rtxTimeout, this, background);
   }
 
@@ -330,6 +333,11 @@ export class TcpConnection {
   /** @internal The retransmission (or, with nothing in flight, the persist) timer expired. */
   onRtxTimer(): void {
     this.rtxTimer = null;
+    const now = this.stack.env.scheduler.nowMicros;
+    if (now < this.rtxDueUs && this.sndUna !== this.sndNxt) {
+      this.rtxTimer = this.stack.env.scheduler.schedule(this.rtxDueUs - now, rtxTimeout, this);
+      return;
+    }
     if (this.state === 'CLOSED' || this.state === 'TIME-WAIT' || this.state === 'SYN-SENT') return;
     const cfg = this.stack.env.config;
     if (this.state === 'SYN-RECEIVED') {
@@ -732,8 +740,15 @@ export class TcpConnection {
     }
     this.rto.backoffs = 0;
     this.dupAcks = 0;
-    this.cancelRtx();
-    if (this.sndUna !== this.sndNxt) this.armRtx();
+    if (this.sndUna === this.sndNxt) {
+      this.cancelRtx();
+    } else if (this.rtxTimer === null) {
+      this.armRtx();
+    } else {
+      // Restart the timer (RFC 6298 §5.3) without a new scheduler entry per ACK: the running
+      // one, when it fires early, moves on to this time.
+      this.rtxDueUs = this.stack.env.scheduler.nowMicros + this.rto.rtoUs;
+    }
   }
 
   private receiveFin(): void {
