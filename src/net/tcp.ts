@@ -148,12 +148,8 @@ export class TcpConnection {
   private rtx: { seq: number; data: Uint8Array }[] = NO_RTX;
   private rtxTimer: ScheduledEvent | null = null;
   /** When the retransmission timer is really due, if later than its scheduler entry. */
-  private rtxDueUs = 0;
   /** Made when first needed: an idle connection carries no retransmission or reassembly state. */
   private rtoState: RtoEstimator | null = null;
-  /** The segment being timed (its end), and when it left; null when none is (Karn's rule). */
-  private rttSeq: number | null = null;
-  private rttSentUs = 0;
   private dupAcks = 0;
   /** In-order data segments received and not yet acknowledged; their delayed-ACK timer. */
   private ackOwed = 0;
@@ -299,9 +295,9 @@ export class TcpConnection {
       this.rtx.push({ seq: this.sndNxt, data: payload });
       this.sndNxt = seqAdd(this.sndNxt, len);
       this.unackedData += len;
-      if (this.rttSeq === null) {
-        this.rttSeq = this.sndNxt;
-        this.rttSentUs = this.stack.env.scheduler.nowMicros;
+      if (this.rto.timedSeq === null) {
+        this.rto.timedSeq = this.sndNxt;
+        this.rto.timedSentUs = this.stack.env.scheduler.nowMicros;
       }
     }
     if (this.finQueued && !this.finSent && this.unsentBytes === 0) {
@@ -319,7 +315,8 @@ export class TcpConnection {
     // (which recover a lost window update) the timer no longer keeps the simulation busy.
     const probing = this.sndUna === this.sndNxt && this.state !== 'SYN-RECEIVED';
     const background = probing && this.rto.backoffs >= PERSIST_FOREGROUND_PROBES;
-    this.rtxDueUs = 0;
+    this.rto.dueUs = 0;
+    this.rto.scheduledUs = this.stack.env.scheduler.nowMicros + this.rto.rtoUs;
     this.rtxTimer = this.stack.env.scheduler.schedule(this.rto.rtoUs, rtxTimeout, this, background);
   }
 
@@ -334,8 +331,9 @@ export class TcpConnection {
   onRtxTimer(): void {
     this.rtxTimer = null;
     const now = this.stack.env.scheduler.nowMicros;
-    if (now < this.rtxDueUs && this.sndUna !== this.sndNxt) {
-      this.rtxTimer = this.stack.env.scheduler.schedule(this.rtxDueUs - now, rtxTimeout, this);
+    if (now < this.rto.dueUs && this.sndUna !== this.sndNxt) {
+      this.rto.scheduledUs = this.rto.dueUs;
+      this.rtxTimer = this.stack.env.scheduler.schedule(this.rto.dueUs - now, rtxTimeout, this);
       return;
     }
     if (this.state === 'CLOSED' || this.state === 'TIME-WAIT' || this.state === 'SYN-SENT') return;
@@ -362,7 +360,7 @@ export class TcpConnection {
       this.fail('timed-out');
       return;
     }
-    this.rttSeq = null; // Karn: no sample from a retransmitted segment
+    this.rto.timedSeq = null; // Karn: no sample from a retransmitted segment
     this.retransmitFirst();
     this.armRtx();
   }
@@ -734,20 +732,21 @@ export class TcpConnection {
     if (drop > 0) rtx.splice(0, drop);
     const first = rtx[0];
     if (first !== undefined && seqLt(first.seq, ack)) rtx[0] = { seq: ack, data: first.data.subarray((ack - first.seq) >>> 0) };
-    if (this.rttSeq !== null && seqLe(this.rttSeq, ack)) {
-      this.rto.sample(this.stack.env.scheduler.nowMicros - this.rttSentUs);
-      this.rttSeq = null;
+    if (this.rto.timedSeq !== null && seqLe(this.rto.timedSeq, ack)) {
+      this.rto.sample(this.stack.env.scheduler.nowMicros - this.rto.timedSentUs);
+      this.rto.timedSeq = null;
     }
     this.rto.backoffs = 0;
     this.dupAcks = 0;
     if (this.sndUna === this.sndNxt) {
       this.cancelRtx();
-    } else if (this.rtxTimer === null) {
-      this.armRtx();
     } else {
-      // Restart the timer (RFC 6298 §5.3) without a new scheduler entry per ACK: the running
-      // one, when it fires early, moves on to this time.
-      this.rtxDueUs = this.stack.env.scheduler.nowMicros + this.rto.rtoUs;
+      // Restart the timer (RFC 6298 §5.3). A running entry due no later than the new time is
+      // kept and moves on when it fires early: no new scheduler entry per ACK.
+      const due = this.stack.env.scheduler.nowMicros + this.rto.rtoUs;
+      if (this.rtxTimer !== null && this.rto.scheduledUs > due) this.cancelRtx();
+      if (this.rtxTimer === null) this.armRtx();
+      else this.rto.dueUs = due;
     }
   }
 
