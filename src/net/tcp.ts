@@ -567,7 +567,7 @@ export class TcpConnection {
         return;
       }
       const skip = (this.rcvNxt - seg.seq) >>> 0; // a retransmission may overlap what we have
-      if (skip < len && !this.deliver(seg.payload!.subarray(skip))) return;
+      if (skip < len && !this.deliver(skip === 0 ? seg.payload! : seg.payload!.subarray(skip))) return;
       const held = this.reassemblyState;
       if (held !== null && held.size > 0) {
         this.ackOwed++; // a hole was filled: acknowledge at once (RFC 5681 §4.2)

@@ -45,7 +45,7 @@ export class ByteQueue {
       while (filled < t.length && ci < this.chunks.length) {
         const c = this.chunks[ci]!;
         const n = Math.min(t.length - filled, c.length - co);
-        t.set(c.subarray(co, co + n), filled);
+        t.set(co === 0 && n === c.length ? c : c.subarray(co, co + n), filled); // a view only for part of a chunk
         filled += n;
         co += n;
         if (co === c.length) {
