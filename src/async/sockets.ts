@@ -102,11 +102,13 @@ export class Connection extends Base {
 
   /** The next bytes (at most `max`), or null once the peer has closed its side. */
   async read(max = 65536, signal?: AbortSignal): Promise<Uint8Array | null> {
-    const buf = new Uint8Array(max);
     for (;;) {
+      // A buffer the size of what is there (at most `max`): no 64 KiB to clear for one byte.
+      const size = Math.min(max, Math.max(1, this.state?.inbox.length ?? 0));
+      const buf = new Uint8Array(size);
       const n = { value: 0 };
-      const r = call('WSPRecv', (e) => this.provider.WSPRecv(this.socket, [{ len: max, buf }], 1, n, { value: 0 }, null, null, null, e));
-      if (r !== null) return n.value === 0 && max > 0 ? null : buf.subarray(0, n.value);
+      const r = call('WSPRecv', (e) => this.provider.WSPRecv(this.socket, [{ len: size, buf }], 1, n, { value: 0 }, null, null, null, e));
+      if (r !== null) return n.value === 0 && max > 0 ? null : n.value === size ? buf : buf.subarray(0, n.value);
       await this.until(isReadable, signal);
     }
   }
