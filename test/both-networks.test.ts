@@ -100,6 +100,13 @@ function recv(p: ServiceProvider, s: number): { text?: string; error?: string } 
   if (p.WSPRecv(s, [{ len: buf.length, buf }], 1, n, { value: 0 }, null, null, null, e) === SOCKET_ERROR) return { error: errorName(e.value) };
   return { text: new TextDecoder().decode(buf.subarray(0, n.value)) };
 }
+/** A bound UDP socket on the server (its address) and an unbound one on the client. */
+function udpPair(w: World): { r: number; at: SockAddr; s: number } {
+  const r = socket(w.server, SOCK_DGRAM);
+  ok('WSPBind', (e) => w.server.WSPBind(r, { family: AF_INET, address: w.address, port: 0 }, 16, e));
+  return { r, at: nameOf(w.server, r), s: socket(w.client, SOCK_DGRAM) };
+}
+const datagramsQueued = (p: ServiceProvider, s: number) => (p.core.lookup(s)?.datagrams.length ?? 0) - (p.core.lookup(s)?.datagramHead ?? 0);
 const readable = (p: ServiceProvider, s: number) => (p.core.lookup(s)?.inbox.length ?? 0) > 0 || p.core.lookup(s)?.peerClosed === true || p.core.lookup(s)?.reset === true;
 
 for (const [name, make] of Object.entries(makers)) {
@@ -218,15 +225,12 @@ for (const [name, make] of Object.entries(makers)) {
 
     test('UDP: datagram boundaries kept, the sender filled in, a datagram larger than the buffer truncated (WSAEMSGSIZE)', async () => {
       const w = world();
-      const r = socket(w.server, SOCK_DGRAM);
-      ok('WSPBind', (e) => w.server.WSPBind(r, { family: AF_INET, address: w.address, port: 0 }, 16, e));
-      const at = nameOf(w.server, r);
-      const s = socket(w.client, SOCK_DGRAM);
+      const { r, at, s } = udpPair(w);
       for (const text of ['first', 'second datagram']) {
         const buf = new TextEncoder().encode(text);
         ok('WSPSendTo', (e) => w.client.WSPSendTo(s, [{ len: buf.length, buf }], 1, { value: 0 }, 0, at, 16, null, null, null, e));
       }
-      await w.settle(() => (w.server.core.lookup(r)?.datagrams.length ?? 0) - (w.server.core.lookup(r)?.datagramHead ?? 0) === 2);
+      await w.settle(() => datagramsQueued(w.server, r) === 2);
       const buf = new Uint8Array(100);
       const n = { value: 0 };
       const from = { family: 0, address: '', port: 0 };
@@ -316,13 +320,10 @@ for (const [name, make] of Object.entries(makers)) {
 
     test('UDP: connect sets the default peer; WSPSend and WSPRecv on the connected socket', async () => {
       const w = world();
-      const r = socket(w.server, SOCK_DGRAM);
-      ok('WSPBind', (e) => w.server.WSPBind(r, { family: AF_INET, address: w.address, port: 0 }, 16, e));
-      const at = nameOf(w.server, r);
-      const s = socket(w.client, SOCK_DGRAM);
+      const { r, at, s } = udpPair(w);
       ok('WSPConnect', (e) => w.client.WSPConnect(s, at, 16, null, null, null, null, e));
       assert.equal(send(w.client, s, 'to my peer'), 10);
-      await w.settle(() => (w.server.core.lookup(r)?.datagrams.length ?? 0) > (w.server.core.lookup(r)?.datagramHead ?? 0));
+      await w.settle(() => datagramsQueued(w.server, r) > 0);
       assert.deepEqual(recv(w.server, r), { text: 'to my peer' });
     });
   });
