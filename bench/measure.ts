@@ -86,36 +86,57 @@ function virtualPair(connections = 1000) {
   const server = vn.addHost({ addresses: ['10.0.0.1'], maxSockets, maxBacklog: 65535 }).provider;
   const clients = Array.from({ length: Math.ceil(connections / 16_000) }, (_, i) =>
     vn.addHost({ addresses: [`10.0.1.${i + 1}`], maxSockets }).provider);
-  const l = server.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
-  server.WSPBind(l, { family: AF_INET, address: '10.0.0.1', port: 80 }, 16, e());
-  server.WSPListen(l, 0x7fffffff, e());
+  const l = listening(server, AT);
   let next = 0;
   return {
-    vn, server, l,
-    get client(): ServiceProvider {
-      return clients[0]!;
-    },
+    vn, server, l, at: AT,
     /** The client host for the next connection (round robin). */
     nextClient: () => clients[next++ % clients.length]!,
   };
 }
 
+/**
+ * What node:net does in this benchmark, on the virtual network: client and server on one host,
+ * over its loopback (127.0.0.1, segments of up to 65495 bytes as on Windows' loopback).
+ */
+function loopbackPair() {
+  const vn = new VirtualNetwork({ seed: 1, timeWaitMs: 0 });
+  const provider = vn.addHost({ addresses: ['10.0.0.1'], maxSockets: 1024, maxBacklog: 65535 }).provider;
+  const at = { family: AF_INET, address: '127.0.0.1', port: 80 };
+  return { vn, server: provider, client: provider, l: listening(provider, at), at };
+}
+
+/** Two hosts on a LAN with the default MTU of 1500 bytes (for the bulk figure between hosts). */
+function lanPair() {
+  const p = virtualPair();
+  return { ...p, client: p.nextClient() };
+}
+
 const AT = { family: AF_INET, address: '10.0.0.1', port: 80 };
 
-function openConnection(p: ReturnType<typeof virtualPair>, client = p.client): [number, number] {
+function listening(server: ServiceProvider, at: typeof AT): number {
+  const l = server.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+  server.WSPBind(l, at, 16, e());
+  server.WSPListen(l, 0x7fffffff, e());
+  return l;
+}
+
+type Listening = { server: ServiceProvider; l: number; at: typeof AT };
+
+function openConnection(p: Listening, client: ServiceProvider): [number, number] {
   const c = client.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
   const err = e();
-  if (client.WSPConnect(c, AT, 16, null, null, null, null, err) !== 0) throw new Error(`connect failed: ${err.value}`);
+  if (client.WSPConnect(c, p.at, 16, null, null, null, null, err) !== 0) throw new Error(`connect failed: ${err.value}`);
   const a = p.server.WSPAccept(p.l, null, null, null, 0, e());
   if (a <= 0 || a === 0xffffffff) throw new Error('accept failed');
   return [c, a];
 }
 
 export function virtualConnPerSec(cycles: number): number {
-  const p = virtualPair();
+  const p = loopbackPair();
   const t0 = performance.now();
   for (let i = 0; i < cycles; i++) {
-    const [c, a] = openConnection(p);
+    const [c, a] = openConnection(p, p.client);
     p.client.WSPCloseSocket(c, e());
     p.server.WSPCloseSocket(a, e());
   }
@@ -128,8 +149,8 @@ function noDelay(sp: ServiceProvider, s: number): void {
 }
 
 export function virtualRttPerSec(trips: number): number {
-  const p = virtualPair();
-  const [c, a] = openConnection(p);
+  const p = loopbackPair();
+  const [c, a] = openConnection(p, p.client);
   noDelay(p.client, c);
   noDelay(p.server, a);
   const buf = new Uint8Array(1);
@@ -146,9 +167,10 @@ export function virtualRttPerSec(trips: number): number {
   return trips / seconds(t0);
 }
 
-export function virtualBulkMBps(totalBytes: number): number {
-  const p = virtualPair();
-  const [c, a] = openConnection(p);
+/** Bulk over loopback, or between two hosts on a LAN (`lan`). */
+export function virtualBulkMBps(totalBytes: number, lan = false): number {
+  const p = lan ? lanPair() : loopbackPair();
+  const [c, a] = openConnection(p, p.client);
   const out = [{ len: 65536, buf: new Uint8Array(65536).fill(7) }];
   const into = [{ len: 65536, buf: new Uint8Array(65536) }];
   const n = e();

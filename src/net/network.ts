@@ -284,6 +284,10 @@ export class NetHost implements TcpEnvironment, UdpEnvironment {
     this.heldIn.length = 0;
   }
 
+  staysLocal(address: string): boolean {
+    return isLoopbackText(address) || this.own.has(address);
+  }
+
   /** True if the address is one of this host's own (not loopback). */
   owns(address: string): boolean {
     return this.own.has(address);

@@ -65,8 +65,10 @@ export interface TcpConfig {
   timeWaitUs: number;
   /** Receive buffer a connection starts with (its window until the owner says otherwise). */
   window: number;
-  /** Largest payload per segment. */
+  /** Largest payload per segment to another host (the link MTU less 40 bytes of IP and TCP header). */
   mss: number;
+  /** Largest payload per segment on loopback and to the host's own addresses (Windows: 65495). Default: `mss`. */
+  loopbackMss?: number;
   /** Retransmission time-out before the first measurement (RFC 6298: 1 s). */
   rtoInitialUs?: number;
   /** Lower bound of the retransmission time-out (Windows' MinRto: 300 ms). */
@@ -91,6 +93,8 @@ export interface TcpEnvironment {
   readonly random: Random;
   readonly config: TcpConfig;
   transmit(seg: Segment): void;
+  /** True if segments to this address never leave the host (loopback or one of its own addresses). */
+  staysLocal(address: string): boolean;
 }
 
 /** A registered listening endpoint. */
@@ -123,6 +127,8 @@ export class TcpConnection {
   private sndWl2 = 0;
   /** A passive connection whose SYN-ACK is held by a 'defer' verdict. */
   synHeld = false;
+  /** Largest payload per segment on this path (both ends see the same path, so no MSS option is exchanged). */
+  readonly mss: number;
   /** Send segments smaller than the MSS at once (TCP_NODELAY) instead of waiting for the ACK of what is in flight. */
   noDelay = false;
   /** Size of the owner's receive buffer, and the bytes of it delivered and not yet read. */
@@ -169,7 +175,9 @@ export class TcpConnection {
     state: TcpStateName,
   ) {
     this.state = state;
-    this.rcvBuffer = stack.env.config.window;
+    const cfg = stack.env.config;
+    this.mss = stack.env.staysLocal(remoteAddress) ? (cfg.loopbackMss ?? cfg.mss) : cfg.mss;
+    this.rcvBuffer = cfg.window;
     this.advertised = this.rcvBuffer;
   }
 
@@ -261,7 +269,7 @@ export class TcpConnection {
   /** The owner's receive buffer changed size (SO_RCVBUF); the window follows. */
   setReceiveBuffer(requested: number): void {
     // Less than one segment could never be filled by a sender that avoids silly windows.
-    const size = Math.max(requested, this.stack.env.config.mss);
+    const size = Math.max(requested, this.mss);
     this.rcvBuffer = size;
     this.maybeUpdateWindow();
   }
@@ -269,7 +277,7 @@ export class TcpConnection {
   /** Receiver-side silly-window avoidance (RFC 1122 §4.2.3.3): announce a window only once it is worth using. */
   private maybeUpdateWindow(): void {
     if (!this.synchronized()) return;
-    const worth = Math.min(this.stack.env.config.mss, this.rcvBuffer >> 1);
+    const worth = Math.min(this.mss, this.rcvBuffer >> 1);
     if (this.advertised < worth && this.rcvWnd >= worth) this.output(ACK, this.sndNxt, null);
   }
 
@@ -280,7 +288,7 @@ export class TcpConnection {
   /** Sends what the peer's window allows; then the FIN once nothing is left. */
   private pump(): void {
     if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED' || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
-    const mss = this.stack.env.config.mss;
+    const mss = this.mss;
     while (this.unsentBytes > 0) {
       const room = this.sndWnd - this.unackedData;
       const len = Math.min(mss, room, this.unsentBytes);
@@ -369,7 +377,7 @@ export class TcpConnection {
   private retransmitFirst(): void {
     const first = this.rtx[0];
     if (first !== undefined) {
-      const mss = this.stack.env.config.mss;
+      const mss = this.mss;
       this.output(ACK, first.seq, first.data.length > mss ? first.data.subarray(0, mss) : first.data);
     } else if (this.finSent && this.sndUna !== this.sndNxt) {
       this.output(FIN | ACK, seqAdd(this.sndNxt, -1), null);

@@ -23,11 +23,12 @@ export class Capture {
   private closed = false;
   private readonly stop: () => void;
 
-  constructor(network: Network, private readonly sink: CaptureSink, private readonly mss: number) {
+  constructor(network: Network, private readonly sink: CaptureSink) {
     sink.write(pcapFileHeader());
+    const { mss, loopbackMss = mss } = network.config.tcp;
     const tcpTap = (seg: Segment, from: NetHost, timeUs: number) => this.record(timeUs, emitTcpFrame(seg, {
       identification: this.nextId(from),
-      tcpOptions: seg.flags & SYN ? { mss: this.mss } : undefined,
+      tcpOptions: seg.flags & SYN ? { mss: from.staysLocal(seg.dstAddress) ? loopbackMss : mss } : undefined,
     }));
     const udpTap = (d: Datagram, from: NetHost, unreachable: boolean, timeUs: number) => this.record(timeUs, unreachable
       ? emitIcmpUnreachableFrame(d, 'port', { identification: this.nextId(from) })

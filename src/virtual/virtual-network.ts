@@ -48,6 +48,11 @@ export interface VirtualNetworkOptions extends Omit<Faults, 'latencyMs'> {
   latencyMs?: number;
   /** One-way delay on a host's loopback. Default 0.01 ms. */
   loopbackLatencyMs?: number;
+  /**
+   * MTU of the links between hosts, in bytes: TCP segments carry at most this less 40 bytes
+   * (1460 at the default 1500). Loopback, as on Windows, carries segments of up to 65495 bytes.
+   */
+  mtu?: number;
   /** First SYN retransmission time-out. Default 3000 ms (Windows' InitialRto). */
   synRtoMs?: number;
   /** SYN retransmissions before connect fails with WSAETIMEDOUT. Default 2 (Windows' TcpMaxConnectRetransmissions), so an unanswered connect fails after 21 s. */
@@ -105,6 +110,8 @@ export class VirtualNetwork {
 
   constructor(options: VirtualNetworkOptions = {}) {
     const retries = options.synRetries ?? 2;
+    const mtu = options.mtu ?? 1500;
+    if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new RangeError(`mtu must be an integer from 576 to 65535, got ${String(mtu)}`);
     if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`synRetries must be an integer >= 0, got ${String(retries)}`);
     this.net = new Network({
       seed: options.seed ?? 1,
@@ -116,7 +123,8 @@ export class VirtualNetwork {
         synRetries: retries,
         timeWaitUs: ms(options.timeWaitMs, 240_000),
         window: 65535,
-        mss: 1460,
+        mss: mtu - 40,
+        loopbackMss: 65495,
         rtoMinUs: ms(options.rtoMinMs, 300),
         dataRetries: options.dataRetries ?? 5,
         keepAliveTimeUs: ms(options.keepAliveTimeMs, 7_200_000),
@@ -205,7 +213,7 @@ export class VirtualNetwork {
    */
   capture(target: string | CaptureSink): Capture {
     const sink = typeof target === 'string' ? fileSink(target) : target;
-    return new Capture(this.net, sink, this.net.config.tcp.mss);
+    return new Capture(this.net, sink);
   }
 
   /** What the network did with packets between hosts (sent, lost, duplicated, …). */
