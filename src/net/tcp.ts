@@ -14,6 +14,7 @@ import type { Scheduler, ScheduledEvent } from './scheduler.js';
 import type { Random } from './random.js';
 import { Reassembly } from './reassembly.js';
 import { RtoEstimator } from './rto.js';
+import { TupleTable } from './tuple-table.js';
 import {
   ACK, FIN, PSH, RST, SYN, type IpVersion, type Segment, segmentLength, seqAdd, seqLe, seqLt,
 } from './segment.js';
@@ -166,7 +167,6 @@ export class TcpConnection {
 
   constructor(
     readonly stack: TcpStack,
-    readonly key: string,
     readonly version: IpVersion,
     readonly localAddress: string,
     readonly localPort: number,
@@ -886,11 +886,6 @@ function timeWaitExpired(conn: TcpConnection): void {
   if (conn.state === 'TIME-WAIT') conn.finish();
 }
 
-/** Key of a connection's 4-tuple as seen from its own host. */
-export function tupleKey(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
-  return `${localAddress}|${localPort}|${remoteAddress}|${remotePort}`;
-}
-
 /** Key of a listening endpoint; the wildcard address is '0.0.0.0' or '::'. */
 export function listenKey(address: string, port: number): string {
   return `${address}|${port}`;
@@ -902,7 +897,7 @@ export function wildcardAddress(version: IpVersion): string {
 
 /** One host's TCP: the connection table and the listeners. */
 export class TcpStack {
-  private readonly connections = new Map<string, TcpConnection>();
+  private readonly connections = new TupleTable<TcpConnection>();
   private readonly listeners = new Map<string, TcpListener>();
   private lastMatch: TcpConnection | null = null;
 
@@ -929,7 +924,7 @@ export class TcpStack {
 
   /** True if a TCB (in any state, TIME_WAIT included) uses this 4-tuple. */
   tupleInUse(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean {
-    return this.connections.has(tupleKey(localAddress, localPort, remoteAddress, remotePort));
+    return this.connections.get(localAddress, localPort, remoteAddress, remotePort) !== undefined;
   }
 
   /** Active open. The caller has checked that the tuple is free. */
@@ -937,11 +932,10 @@ export class TcpStack {
     version: IpVersion, localAddress: string, localPort: number,
     remoteAddress: string, remotePort: number, events: ConnectionEvents, receiveBuffer?: number,
   ): TcpConnection {
-    const key = tupleKey(localAddress, localPort, remoteAddress, remotePort);
-    const conn = new TcpConnection(this, key, version, localAddress, localPort, remoteAddress, remotePort, 'SYN-SENT');
+    const conn = new TcpConnection(this, version, localAddress, localPort, remoteAddress, remotePort, 'SYN-SENT');
     conn.events = events;
     if (receiveBuffer !== undefined) conn.setReceiveBuffer(receiveBuffer);
-    this.connections.set(key, conn);
+    this.connections.add(conn);
     conn.openActive();
     return conn;
   }
@@ -952,8 +946,7 @@ export class TcpStack {
     const last = this.lastMatch;
     const hit = last !== null && last.state !== 'CLOSED' && last.localPort === seg.dstPort && last.remotePort === seg.srcPort
       && last.remoteAddress === seg.srcAddress && last.localAddress === seg.dstAddress;
-    const key = hit ? last.key : tupleKey(seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort);
-    const conn = hit ? last : this.connections.get(key);
+    const conn = hit ? last : this.connections.get(seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort);
     if (conn !== undefined) this.lastMatch = conn;
     if (conn !== undefined) {
       const reopens = conn.state === 'TIME-WAIT' && (seg.flags & (SYN | ACK | RST)) === SYN && seqLt(conn.rcvNxt, seg.seq);
@@ -967,15 +960,15 @@ export class TcpStack {
       const listener = this.listeners.get(listenKey(seg.dstAddress, seg.dstPort))
         ?? this.listeners.get(listenKey(wildcardAddress(seg.version), seg.dstPort));
       if (listener !== undefined) {
-        this.passiveOpen(listener, key, seg);
+        this.passiveOpen(listener, seg);
         return;
       }
     }
     this.refuse(seg);
   }
 
-  private passiveOpen(listener: TcpListener, key: string, seg: Segment): void {
-    const conn = new TcpConnection(this, key, seg.version, seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort, 'SYN-RECEIVED');
+  private passiveOpen(listener: TcpListener, seg: Segment): void {
+    const conn = new TcpConnection(this, seg.version, seg.dstAddress, seg.dstPort, seg.srcAddress, seg.srcPort, 'SYN-RECEIVED');
     conn.openPassive(seg);
     const verdict = listener.hooks.onSyn(conn);
     if (verdict === 'refuse') {
@@ -983,7 +976,7 @@ export class TcpStack {
       return;
     }
     if (verdict === 'drop') return; // the client's SYN retransmissions try again
-    this.connections.set(key, conn);
+    this.connections.add(conn);
     if (verdict === 'defer') {
       conn.synHeld = true;
       return;
@@ -1018,20 +1011,20 @@ export class TcpStack {
 
   /** A SYN of ours could not be delivered (no such host or network). */
   unreachable(seg: Segment, reason: 'host-unreachable' | 'net-unreachable'): void {
-    const conn = this.connections.get(tupleKey(seg.srcAddress, seg.srcPort, seg.dstAddress, seg.dstPort));
+    const conn = this.connections.get(seg.srcAddress, seg.srcPort, seg.dstAddress, seg.dstPort);
     conn?.unreachable(reason);
   }
 
   /** The host crashed: every TCB and listener is gone without a word to the peers. */
   crash(): void {
-    for (const conn of [...this.connections.values()]) conn.vanish();
+    for (const conn of this.connections.all()) conn.vanish();
     this.listeners.clear();
   }
 
   /** @internal */
   forget(conn: TcpConnection): void {
     if (this.lastMatch === conn) this.lastMatch = null;
-    if (this.connections.get(conn.key) === conn) this.connections.delete(conn.key);
+    this.connections.delete(conn);
   }
 
   /** @internal Initial sequence number (RFC 9293 §3.4.1 wants unpredictable; a seeded draw is). */
