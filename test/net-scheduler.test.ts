@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Scheduler } from '../src/net/scheduler.js';
 import { Random } from '../src/net/random.js';
+import fc from 'fast-check';
 
 test('events run in time order, FIFO among equal times', () => {
   const s = new Scheduler();
@@ -90,4 +91,75 @@ test('Random: one seed, one stream; different seeds differ', () => {
     const f = a.next();
     assert.ok(f >= 0 && f < 1);
   }
+});
+
+test('a Timer fires once at the time it was last armed; clear() disarms; background timers do not keep run() going', () => {
+  const s = new Scheduler();
+  const fired: number[] = [];
+  const t = s.timer((x: number[]) => x.push(s.nowMicros), fired);
+  t.set(100);
+  s.advance(50);
+  t.set(100); // re-armed later: the old entry wakes at 100 for nothing
+  s.run();
+  assert.deepEqual(fired, [150]);
+  assert.equal(t.armed, false);
+  t.set(10);
+  t.set(5); // re-armed earlier
+  s.run();
+  assert.deepEqual(fired, [150, 155]);
+  t.set(10);
+  t.clear();
+  s.run();
+  assert.equal(s.nowMicros, 155, 'a cleared timer does not keep run() going');
+  t.set(10, true);
+  assert.equal(s.pendingForeground, 0);
+  s.run();
+  assert.deepEqual(fired, [150, 155]);
+  s.advance(10);
+  assert.deepEqual(fired, [150, 155, 165]);
+});
+
+test('property: a Timer behaves exactly as cancelling and scheduling a fresh event each time it is armed', () => {
+  type Op = { kind: 'event' | 'set' | 'clear' | 'advance' | 'run'; timer: number; delay: number; background: boolean };
+  const op = fc.record({
+    kind: fc.constantFrom<Op['kind']>('event', 'set', 'set', 'clear', 'advance', 'run'),
+    timer: fc.integer({ min: 0, max: 2 }),
+    // Few distinct delays, so events and timers often fall due at the same time (order of ties).
+    delay: fc.oneof(fc.constantFrom(0, 10, 20), fc.integer({ min: 0, max: 300 })),
+    background: fc.boolean(),
+  });
+  fc.assert(fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+    const run = (useTimer: boolean): string[] => {
+      const s = new Scheduler();
+      const log: string[] = [];
+      const note = (what: string) => log.push(`${s.nowMicros}:${what}`);
+      const timers = [0, 1, 2].map((i) => s.timer(() => note(`t${i}`), null));
+      const plain: ({ cancel(): void } | null)[] = [null, null, null];
+      ops.forEach((o, n) => {
+        switch (o.kind) {
+          case 'event': s.schedule(o.delay, () => note(`e${n}`), null, o.background); break;
+          case 'set':
+            if (useTimer) timers[o.timer]!.set(o.delay, o.background);
+            else {
+              plain[o.timer]?.cancel();
+              const i = o.timer;
+              const entry = s.schedule(o.delay, () => { plain[i] = null; note(`t${i}`); }, null, o.background);
+              plain[i] = entry;
+            }
+            break;
+          case 'clear':
+            if (useTimer) timers[o.timer]!.clear();
+            else { plain[o.timer]?.cancel(); plain[o.timer] = null; }
+            break;
+          case 'advance': s.advance(o.delay); break;
+          case 'run': s.run(); break;
+        }
+        log.push(`fg${s.pendingForeground}`);
+      });
+      s.run();
+      note('end');
+      return log;
+    };
+    assert.deepEqual(run(true), run(false));
+  }), { numRuns: 300 });
 });

@@ -16,9 +16,6 @@ export class RtoEstimator {
   /** The segment being timed (its end), and when it left; null when none is (Karn's rule). */
   timedSeq: number | null = null;
   timedSentUs = 0;
-  /** When the retransmission timer's entry fires, and when it is really due (if later). */
-  scheduledUs = 0;
-  dueUs = 0;
 
   constructor(
     initialUs: number,

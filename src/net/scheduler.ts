@@ -18,8 +18,8 @@ export type RunOutcome = 'done' | 'idle' | 'deadline';
 class Entry<T> implements ScheduledEvent {
   cancelled = false;
   constructor(
-    readonly time: number,
-    readonly seq: number,
+    public time: number,
+    public seq: number,
     readonly fn: (arg: T) => void,
     readonly arg: T,
     readonly background: boolean,
@@ -54,6 +54,34 @@ export class Scheduler {
   /** Events that keep the simulation busy (not cancelled, not background). */
   get pendingForeground(): number {
     return this.foreground;
+  }
+
+  /** A re-armable timer for `fn(arg)`: see {@link Timer}. */
+  timer<T>(fn: (arg: T) => void, arg: T): Timer<T> {
+    return new Timer(this, fn, arg);
+  }
+
+  /** @internal Next insertion number (ties in time run in insertion order). */
+  nextSeq(): number {
+    return this.seq++;
+  }
+
+  /** @internal Counts a timer armed (+1) or disarmed (-1) in the foreground. */
+  countForeground(delta: number): void {
+    this.foreground += delta;
+  }
+
+  /** @internal Puts a timer's wake-up entry on the heap (background: the timer counts itself). */
+  wake<T>(entry: Entry<T> | null, time: number, seq: number, fn: (arg: T) => void, arg: T): Entry<T> {
+    if (entry === null) entry = new Entry(time, seq, fn, arg, true, this);
+    else {
+      entry.time = time;
+      entry.seq = seq;
+      entry.cancelled = false;
+    }
+    this.live++;
+    this.push(entry);
+    return entry;
   }
 
   /** Schedules `fn(arg)` after `delayUs` microseconds (rounded down to whole microseconds, at least 0). */
@@ -192,4 +220,85 @@ export class Scheduler {
 
 function before(a: Entry<any>, b: Entry<any>): boolean {
   return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+}
+
+/**
+ * A timer that is armed, re-armed and disarmed far more often than it fires (retransmission,
+ * delayed ACK). It keeps at most one entry on the heap: disarming leaves the entry to wake up
+ * for nothing, and re-arming for a later time leaves it to wake up early and go back on the heap
+ * at the armed time. Its callback runs exactly when a freshly scheduled event would, in the same
+ * order among events of the same time (the insertion number is taken when it is armed).
+ */
+export class Timer<T> {
+  /** When the callback is due (-1: disarmed), its insertion number, and whether it keeps the simulation busy. */
+  private dueUs = -1;
+  private dueSeq = 0;
+  private foreground = false;
+  /** The entry on the heap, if any (its time is never later than dueUs while armed). */
+  private entry: Entry<any> | null = null;
+  private queued = false;
+
+  constructor(private readonly scheduler: Scheduler, private readonly fn: (arg: T) => void, private readonly arg: T) {}
+
+  get armed(): boolean {
+    return this.dueUs >= 0;
+  }
+
+  /** Virtual time the callback is due at (meaningful while armed). */
+  get due(): number {
+    return this.dueUs;
+  }
+
+  /** Arms (or re-arms) the timer `delayUs` from now; background timers do not keep {@link Scheduler.run} going. */
+  set(delayUs: number, background = false): void {
+    const sch = this.scheduler;
+    this.disarm();
+    this.dueUs = sch.nowMicros + (delayUs > 0 ? Math.floor(delayUs) : 0);
+    this.dueSeq = sch.nextSeq();
+    this.foreground = !background;
+    if (this.foreground) sch.countForeground(1);
+    const e = this.entry;
+    if (this.queued && e !== null && e.time <= this.dueUs) return; // it wakes early and moves on
+    if (this.queued) e!.cancel();
+    this.entry = sch.wake(this.queued ? null : e, this.dueUs, this.dueSeq, timerWoke, this);
+    this.queued = true;
+  }
+
+  /** Disarms the timer; its heap entry, if any, wakes up later for nothing (cheap to re-arm). */
+  clear(): void {
+    this.disarm();
+  }
+
+  /** Disarms the timer and takes its entry off the heap: for a timer that will not be armed again. */
+  dispose(): void {
+    this.disarm();
+    if (this.queued) this.entry!.cancel();
+    this.queued = false;
+    this.entry = null;
+  }
+
+  private disarm(): void {
+    if (this.dueUs < 0) return;
+    if (this.foreground) this.scheduler.countForeground(-1);
+    this.dueUs = -1;
+  }
+
+  /** @internal The heap entry came up. */
+  woke(): void {
+    this.queued = false;
+    if (this.dueUs < 0) return;
+    const sch = this.scheduler;
+    const e = this.entry!;
+    if (e.time !== this.dueUs || e.seq !== this.dueSeq) { // woke early (before the armed time, or before its turn in a tie)
+      this.entry = sch.wake(e, this.dueUs, this.dueSeq, timerWoke, this);
+      this.queued = true;
+      return;
+    }
+    this.disarm();
+    this.fn(this.arg);
+  }
+}
+
+function timerWoke(timer: Timer<any>): void {
+  timer.woke();
 }

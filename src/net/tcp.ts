@@ -10,7 +10,7 @@
  * acknowledgments, out-of-order segments held for reassembly, and window probes while the
  * peer's window is closed. There is no congestion control: the network has no queues to fill.
  */
-import type { Scheduler, ScheduledEvent } from './scheduler.js';
+import type { Scheduler, ScheduledEvent, Timer } from './scheduler.js';
 import type { Random } from './random.js';
 import { Reassembly } from './reassembly.js';
 import { RtoEstimator } from './rto.js';
@@ -153,14 +153,13 @@ export class TcpConnection {
   private retries = 0;
   /** Data sent and not yet acknowledged, in order, for retransmission. */
   private rtx: { seq: number; data: Uint8Array }[] = NO_RTX;
-  private rtxTimer: ScheduledEvent | null = null;
-  /** When the retransmission timer is really due, if later than its scheduler entry. */
+  private rtxTimer: Timer<TcpConnection> | null = null;
   /** Made when first needed: an idle connection carries no retransmission or reassembly state. */
   private rtoState: RtoEstimator | null = null;
   private dupAcks = 0;
   /** In-order data segments received and not yet acknowledged; their delayed-ACK timer. */
   private ackOwed = 0;
-  private delAckTimer: ScheduledEvent | null = null;
+  private delAckTimer: Timer<TcpConnection> | null = null;
   private reassemblyState: Reassembly | null = null;
   /** SO_KEEPALIVE's state while it is on (most connections never turn it on). */
   private ka: { timer: ScheduledEvent | null; lastHeardUs: number; probesUnanswered: number } | null = null;
@@ -318,32 +317,20 @@ export class TcpConnection {
   }
 
   private armRtx(): void {
-    if (this.rtxTimer !== null) return;
+    if (this.rtxTimer?.armed) return;
     // Probing a closed window waits on the peer's reader, not the network: after a few probes
     // (which recover a lost window update) the timer no longer keeps the simulation busy.
     const probing = this.sndUna === this.sndNxt && this.state !== 'SYN-RECEIVED';
     const background = probing && this.rto.backoffs >= PERSIST_FOREGROUND_PROBES;
-    this.rto.dueUs = 0;
-    this.rto.scheduledUs = this.stack.env.scheduler.nowMicros + this.rto.rtoUs;
-    this.rtxTimer = this.stack.env.scheduler.schedule(this.rto.rtoUs, rtxTimeout, this, background);
+    (this.rtxTimer ??= this.stack.env.scheduler.timer<TcpConnection>(rtxTimeout, this)).set(this.rto.rtoUs, background);
   }
 
   private cancelRtx(): void {
-    if (this.rtxTimer !== null) {
-      this.rtxTimer.cancel();
-      this.rtxTimer = null;
-    }
+    this.rtxTimer?.clear();
   }
 
   /** @internal The retransmission (or, with nothing in flight, the persist) timer expired. */
   onRtxTimer(): void {
-    this.rtxTimer = null;
-    const now = this.stack.env.scheduler.nowMicros;
-    if (now < this.rto.dueUs && this.sndUna !== this.sndNxt) {
-      this.rto.scheduledUs = this.rto.dueUs;
-      this.rtxTimer = this.stack.env.scheduler.schedule(this.rto.dueUs - now, rtxTimeout, this);
-      return;
-    }
     if (this.state === 'CLOSED' || this.state === 'TIME-WAIT' || this.state === 'SYN-SENT') return;
     const cfg = this.stack.env.config;
     if (this.state === 'SYN-RECEIVED') {
@@ -590,13 +577,14 @@ export class TcpConnection {
       // Delayed ACK (RFC 1122 §4.2.3.2): every second segment, or when the timer runs out,
       // unless an answer carries it first.
       if (++this.ackOwed >= 2) this.output(ACK, this.sndNxt, null);
-      else if (this.delAckTimer === null) this.delAckTimer = this.stack.env.scheduler.schedule(this.stack.env.config.delayedAckUs ?? 200_000, delayedAck, this);
+      else if (!this.delAckTimer?.armed) {
+        (this.delAckTimer ??= this.stack.env.scheduler.timer<TcpConnection>(delayedAck, this)).set(this.stack.env.config.delayedAckUs ?? 200_000);
+      }
     }
   }
 
   /** @internal The delayed-ACK timer ran out. */
   onDelayedAck(): void {
-    this.delAckTimer = null;
     if (this.ackOwed > 0 && this.state !== 'CLOSED' && this.state !== 'TIME-WAIT') this.output(ACK, this.sndNxt, null);
   }
 
@@ -670,8 +658,9 @@ export class TcpConnection {
         this.sndWl2 = ack;
         // Closed before the handshake completed: the FIN goes out now, after any queued data.
         this.state = this.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED';
-        this.cancelRtx(); // the SYN-ACK's timer
-        this.rtoState = null; // an idle connection keeps no timer state
+        this.rtxTimer?.dispose(); // the SYN-ACK's timer; an idle connection keeps no timer state
+        this.rtxTimer = null;
+        this.rtoState = null;
         this.events?.established(this);
         this.pump();
         return true;
@@ -749,12 +738,9 @@ export class TcpConnection {
     if (this.sndUna === this.sndNxt) {
       this.cancelRtx();
     } else {
-      // Restart the timer (RFC 6298 §5.3). A running entry due no later than the new time is
-      // kept and moves on when it fires early: no new scheduler entry per ACK.
-      const due = this.stack.env.scheduler.nowMicros + this.rto.rtoUs;
-      if (this.rtxTimer !== null && this.rto.scheduledUs > due) this.cancelRtx();
-      if (this.rtxTimer === null) this.armRtx();
-      else this.rto.dueUs = due;
+      // Restart the timer (RFC 6298 §5.3); a Timer does this without a new scheduler entry.
+      this.cancelRtx();
+      this.armRtx();
     }
   }
 
@@ -813,11 +799,8 @@ export class TcpConnection {
   /** Removes the TCB without telling anyone. */
   private destroy(): void {
     this.cancelTimer();
-    this.cancelRtx();
-    if (this.delAckTimer !== null) {
-      this.delAckTimer.cancel();
-      this.delAckTimer = null;
-    }
+    this.rtxTimer?.dispose();
+    this.delAckTimer?.dispose();
     this.keepAlive = false;
     this.state = 'CLOSED';
     this.stack.forget(this);
@@ -833,10 +816,7 @@ export class TcpConnection {
   private output(flags: number, seq: number, payload: Uint8Array | null): void {
     if (flags & ACK) {
       this.ackOwed = 0; // every segment we send carries the acknowledgment
-      if (this.delAckTimer !== null) {
-        this.delAckTimer.cancel();
-        this.delAckTimer = null;
-      }
+      this.delAckTimer?.clear();
     }
     const window = Math.min(this.rcvWnd, MAX_WINDOW);
     this.advertised = window;
