@@ -110,6 +110,10 @@ class HostConnection implements StreamConnection {
     this.socket.resume();
   }
 
+  allocate(length: number): Uint8Array {
+    return new Uint8Array(length); // node:net keeps it until written
+  }
+
   sendData(bytes: Uint8Array): void {
     if (this.socket.destroyed) return;
     this.bufferedBytes += bytes.length;

@@ -30,7 +30,11 @@ export interface ConnectionEvents {
   failed(conn: TcpConnection, reason: FailReason): void;
   /** The peer sent FIN: no more data will arrive. */
   remoteClosed(conn: TcpConnection): void;
-  /** In-order payload arrived (it fits the receive window the owner granted). */
+  /**
+   * In-order payload arrived (it fits the receive window the owner granted). The bytes are the
+   * sender's memory, valid during the call only: copy them (the sender reuses the buffer once
+   * they are acknowledged).
+   */
   data(conn: TcpConnection, bytes: Uint8Array): void;
   /** The peer acknowledged data: {@link TcpConnection.bufferedBytes} went down. */
   acked(conn: TcpConnection): void;
@@ -153,6 +157,8 @@ export class TcpConnection {
   private retries = 0;
   /** Data sent and not yet acknowledged, in order, for retransmission. */
   private rtx: { seq: number; data: Uint8Array }[] = NO_RTX;
+  /** Pooled send buffers in use, with the sequence number just past their bytes. */
+  private lent: { buffer: Uint8Array; end: number }[] = NO_LENT;
   private rtxTimer: Timer<TcpConnection> | null = null;
   /** Made when first needed: an idle connection carries no retransmission or reassembly state. */
   private rtoState: RtoEstimator | null = null;
@@ -249,6 +255,15 @@ export class TcpConnection {
     this.armRtx();
   }
 
+  /**
+   * An array to fill and pass to {@link sendData}. Sizes a bulk sender uses come from the stack's
+   * pool of send buffers, which take them back once the peer acknowledged every byte (receivers
+   * copy what arrives, so nothing else holds them by then).
+   */
+  allocate(length: number): Uint8Array {
+    return this.stack.lend(length);
+  }
+
   /** Queues payload; it leaves as the peer's window allows. The connection keeps the array: pass a copy. */
   sendData(bytes: Uint8Array): void {
     if (this.finQueued || bytes.length === 0) return;
@@ -256,6 +271,11 @@ export class TcpConnection {
     if (this.unsent === NO_CHUNKS) this.unsent = [];
     this.unsent.push(bytes);
     this.unsentBytes += bytes.length;
+    const lent = this.stack.takeBack(bytes);
+    if (lent !== null) {
+      if (this.lent === NO_LENT) this.lent = [];
+      this.lent.push({ buffer: lent, end: seqAdd(this.sndNxt, this.unsentBytes) });
+    }
     this.pump();
   }
 
@@ -727,6 +747,8 @@ export class TcpConnection {
     let drop = 0;
     while (drop < rtx.length && seqLe(seqAdd(rtx[drop]!.seq, rtx[drop]!.data.length), ack)) drop++;
     if (drop > 0) rtx.splice(0, drop);
+    const lent = this.lent;
+    while (lent.length > 0 && seqLe(lent[0]!.end, ack)) this.stack.recycle(lent.shift()!.buffer);
     const first = rtx[0];
     if (first !== undefined && seqLt(first.seq, ack)) rtx[0] = { seq: ack, data: first.data.subarray((ack - first.seq) >>> 0) };
     if (this.rto.timedSeq !== null && seqLe(this.rto.timedSeq, ack)) {
@@ -845,6 +867,12 @@ const EMPTY = new Uint8Array(0);
 /** Shared empty queues of connections that never sent (replaced on first use, never written). */
 const NO_CHUNKS: Uint8Array[] = [];
 const NO_RTX: { seq: number; data: Uint8Array }[] = [];
+const NO_LENT: { buffer: Uint8Array; end: number }[] = [];
+/** Send buffers the stack pools: the size of a default send buffer, for sends from a quarter of it up. */
+const POOLED_SIZE = 65536;
+const POOLED_MIN = 16384;
+/** Spare pooled buffers a host keeps. */
+const POOL_LIMIT = 16;
 
 function delayedAck(conn: TcpConnection): void {
   conn.onDelayedAck();
@@ -880,6 +908,9 @@ export class TcpStack {
   private readonly connections = new TupleTable<TcpConnection>();
   private readonly listeners = new Map<string, TcpListener>();
   private lastMatch: TcpConnection | null = null;
+  /** Pooled send buffers not in use, and the one last handed out (until sendData claims it). */
+  private readonly spare: Uint8Array[] = [];
+  private handedOut: Uint8Array | null = null;
 
   constructor(readonly env: TcpEnvironment) {}
 
@@ -1005,6 +1036,27 @@ export class TcpStack {
   forget(conn: TcpConnection): void {
     if (this.lastMatch === conn) this.lastMatch = null;
     this.connections.delete(conn);
+  }
+
+  /** @internal A send buffer of `length` bytes, pooled if the size is one a bulk sender uses. */
+  lend(length: number): Uint8Array {
+    if (length < POOLED_MIN || length > POOLED_SIZE) return new Uint8Array(length);
+    const buffer = this.spare.pop() ?? new Uint8Array(POOLED_SIZE);
+    this.handedOut = buffer;
+    return length === POOLED_SIZE ? buffer : buffer.subarray(0, length);
+  }
+
+  /** @internal The whole pooled buffer behind `bytes` if it is the one just lent, else null. */
+  takeBack(bytes: Uint8Array): Uint8Array | null {
+    const lent = this.handedOut;
+    if (lent === null || bytes.buffer !== lent.buffer) return null;
+    this.handedOut = null;
+    return lent;
+  }
+
+  /** @internal Every byte of a pooled buffer was acknowledged. */
+  recycle(buffer: Uint8Array): void {
+    if (this.spare.length < POOL_LIMIT) this.spare.push(buffer);
   }
 
   /** @internal Initial sequence number (RFC 9293 §3.4.1 wants unpredictable; a seeded draw is). */

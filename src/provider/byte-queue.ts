@@ -1,71 +1,88 @@
 /**
- * A socket's receive buffer: chunks as they arrived, read front to back into scatter
- * buffers, with or without consuming them (MSG_PEEK).
+ * A socket's receive buffer: a ring the arriving bytes are copied into, read front to back
+ * into scatter buffers, with or without consuming them (MSG_PEEK).
+ *
+ * Copying on arrival (as a kernel does) means the queue never holds a view of anyone else's
+ * memory, so a sender may reuse its buffers once the bytes are acknowledged; one ring per
+ * connection replaces an allocation per segment. The ring grows to what is held (a power of two)
+ * and is kept until {@link clear}.
  */
-/** The chunks of every empty queue (replaced on the first push, never written). */
-const NO_CHUNKS: Uint8Array[] = [];
+const NO_BYTES = new Uint8Array(0);
+const SMALLEST_RING = 256;
 
 export class ByteQueue {
-  private chunks: Uint8Array[] = NO_CHUNKS;
+  private ring: Uint8Array = NO_BYTES;
+  /** Index of the first unread byte in the ring. */
   private head = 0;
-  private offset = 0;
   /** Bytes held. */
   length = 0;
 
   push(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    if (this.chunks === NO_CHUNKS) this.chunks = [];
-    this.chunks.push(bytes);
-    this.length += bytes.length;
+    const n = bytes.length;
+    if (n === 0) return;
+    if (this.length + n > this.ring.length) this.grow(this.length + n);
+    const ring = this.ring;
+    const tail = (this.head + this.length) & (ring.length - 1);
+    const first = Math.min(n, ring.length - tail);
+    ring.set(first === n ? bytes : bytes.subarray(0, first), tail);
+    if (first < n) ring.set(bytes.subarray(first), 0);
+    this.length += n;
   }
 
   /** Moves everything from another queue to the end of this one. */
   absorb(other: ByteQueue): void {
-    for (let i = other.head; i < other.chunks.length; i++) {
-      const c = other.chunks[i]!;
-      this.push(i === other.head ? c.subarray(other.offset) : c);
+    if (other.length === 0) return;
+    const ring = other.ring;
+    const end = other.head + other.length;
+    if (end <= ring.length) this.push(ring.subarray(other.head, end));
+    else {
+      this.push(ring.subarray(other.head));
+      this.push(ring.subarray(0, end - ring.length));
     }
     other.clear();
   }
 
+  /** Empties the queue and lets go of its ring. */
   clear(): void {
-    this.chunks = NO_CHUNKS;
+    this.ring = NO_BYTES;
     this.head = 0;
-    this.offset = 0;
     this.length = 0;
   }
 
   /** Copies up to the buffers' total size into them, in order; consumes unless `peek`. Returns the count. */
   read(targets: readonly Uint8Array[], peek: boolean): number {
+    const ring = this.ring;
+    const mask = ring.length - 1;
+    let at = this.head;
+    let left = this.length;
     let copied = 0;
-    let ci = this.head;
-    let co = this.offset;
     for (const t of targets) {
       let filled = 0;
-      while (filled < t.length && ci < this.chunks.length) {
-        const c = this.chunks[ci]!;
-        const n = Math.min(t.length - filled, c.length - co);
-        t.set(co === 0 && n === c.length ? c : c.subarray(co, co + n), filled); // a view only for part of a chunk
+      while (filled < t.length && left > 0) {
+        const n = Math.min(t.length - filled, left, ring.length - at);
+        t.set(ring.subarray(at, at + n), filled);
         filled += n;
-        co += n;
-        if (co === c.length) {
-          ci++;
-          co = 0;
-        }
+        left -= n;
+        at = (at + n) & mask;
       }
       copied += filled;
-      if (ci === this.chunks.length) break;
+      if (left === 0) break;
     }
     if (!peek) {
-      this.length -= copied;
-      this.head = ci;
-      this.offset = co;
-      if (this.head === this.chunks.length) this.clear();
-      else if (this.head > 64 && this.head * 2 > this.chunks.length) {
-        this.chunks.splice(0, this.head);
-        this.head = 0;
-      }
+      this.length = left;
+      this.head = left === 0 ? 0 : at;
     }
     return copied;
+  }
+
+  private grow(needed: number): void {
+    let size = Math.max(SMALLEST_RING, this.ring.length);
+    while (size < needed) size *= 2;
+    const bigger = new Uint8Array(size);
+    const held = this.length;
+    this.read([bigger], true);
+    this.ring = bigger;
+    this.head = 0;
+    this.length = held;
   }
 }

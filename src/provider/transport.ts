@@ -13,6 +13,7 @@ export interface StreamEvents<C extends StreamConnection = StreamConnection> {
   established(conn: C): void;
   failed(conn: C, reason: StreamFailReason): void;
   remoteClosed(conn: C): void;
+  /** Bytes arrived; they are valid during the call only (copy them). */
   data(conn: C, bytes: Uint8Array): void;
   /** The peer acknowledged data; `bufferedBytes` went down. */
   acked(conn: C): void;
@@ -35,6 +36,8 @@ export interface StreamConnection {
   abort(): void;
   /** Stops delivering events; a graceful close still completes on the network. */
   detach(): void;
+  /** An array of `length` bytes to fill and pass to {@link sendData} (the connection may recycle its memory). */
+  allocate(length: number): Uint8Array;
   /** Queues bytes (the connection keeps the array: pass a copy); FIN follows them on close(). */
   sendData(bytes: Uint8Array): void;
   /** Bytes queued or in flight, not yet acknowledged by the peer. */

@@ -94,6 +94,7 @@ export interface PacketRecord {
   readonly time: number;
   /** Name of the sending host. */
   readonly from: string;
+  /** The segment as sent; its payload is valid during the callback only (copy it to keep it). */
   readonly segment: Segment;
 }
 
@@ -221,6 +222,7 @@ export class VirtualNetwork {
     return this.net.stats;
   }
 
+  /** Calls `fn` for every TCP segment a host transmits; returns a function that stops it. */
   onPacket(fn: (p: PacketRecord) => void): () => void {
     const tap: PacketTap = (segment, from, timeUs) => fn({ time: timeUs / 1000, from: from.name, segment });
     this.net.taps.add(tap);
