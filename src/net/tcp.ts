@@ -156,7 +156,8 @@ export class TcpConnection {
   private timer: ScheduledEvent | null = null;
   private retries = 0;
   /** Data sent and not yet acknowledged, in order, for retransmission. */
-  private rtx: { seq: number; data: Uint8Array }[] = NO_RTX;
+  /** Payload sent and not yet acknowledged, in order: the first starts at sndUna. */
+  private rtx: Uint8Array[] = NO_RTX;
   /** Pooled send buffers in use, with the sequence number just past their bytes. */
   private lent: { buffer: Uint8Array; end: number }[] = NO_LENT;
   private rtxTimer: Timer<TcpConnection> | null = null;
@@ -319,7 +320,7 @@ export class TcpConnection {
       const payload = this.take(len);
       this.output(ACK | (this.unsentBytes === 0 ? PSH : 0), this.sndNxt, payload);
       if (this.rtx === NO_RTX) this.rtx = [];
-      this.rtx.push({ seq: this.sndNxt, data: payload });
+      this.rtx.push(payload);
       this.sndNxt = seqAdd(this.sndNxt, len);
       this.unackedData += len;
       if (this.rto.timedSeq === null) {
@@ -385,7 +386,7 @@ export class TcpConnection {
     const first = this.rtx[0];
     if (first !== undefined) {
       const mss = this.mss;
-      this.output(ACK, first.seq, first.data.length > mss ? first.data.subarray(0, mss) : first.data);
+      this.output(ACK, this.sndUna, first.length > mss ? first.subarray(0, mss) : first);
     } else if (this.finSent && this.sndUna !== this.sndNxt) {
       this.output(FIN | ACK, seqAdd(this.sndNxt, -1), null);
     }
@@ -423,7 +424,7 @@ export class TcpConnection {
     this.unsent[this.unsentHead++] = EMPTY;
     this.unsentOffset = 0;
     if (this.unsentHead === this.unsent.length) {
-      this.unsent.length = 0;
+      this.unsent = NO_CHUNKS; // cheaper than emptying the array in place
       this.unsentHead = 0;
     } else if (this.unsentHead > 64 && this.unsentHead * 2 > this.unsent.length) {
       this.unsent.splice(0, this.unsentHead);
@@ -699,7 +700,7 @@ export class TcpConnection {
       this.unackedData -= data;
       this.sndUna = ack;
       progressed = data > 0;
-      this.acknowledged(ack);
+      this.acknowledged(data, ack);
     } else if (
       ack === this.sndUna && this.unackedData > 0 && (seg.payload === null || seg.payload.length === 0)
       && (seg.flags & (SYN | FIN)) === 0 && seg.window === this.sndWnd && ++this.dupAcks === 3
@@ -741,16 +742,11 @@ export class TcpConnection {
     return true;
   }
 
-  /** New data was acknowledged: forget it, measure, and restart the timer (RFC 6298 §5). */
-  private acknowledged(ack: number): void {
-    const rtx = this.rtx;
-    let drop = 0;
-    while (drop < rtx.length && seqLe(seqAdd(rtx[drop]!.seq, rtx[drop]!.data.length), ack)) drop++;
-    if (drop > 0) rtx.splice(0, drop);
+  /** `bytes` of payload were acknowledged (up to `ack`): forget them, measure, and restart the timer (RFC 6298 §5). */
+  private acknowledged(bytes: number, ack: number): void {
+    if (bytes > 0) this.forgetAcknowledged(bytes);
     const lent = this.lent;
     while (lent.length > 0 && seqLe(lent[0]!.end, ack)) this.stack.recycle(lent.shift()!.buffer);
-    const first = rtx[0];
-    if (first !== undefined && seqLt(first.seq, ack)) rtx[0] = { seq: ack, data: first.data.subarray((ack - first.seq) >>> 0) };
     if (this.rto.timedSeq !== null && seqLe(this.rto.timedSeq, ack)) {
       this.rto.sample(this.stack.env.scheduler.nowMicros - this.rto.timedSentUs);
       this.rto.timedSeq = null;
@@ -764,6 +760,20 @@ export class TcpConnection {
       this.cancelRtx();
       this.armRtx();
     }
+  }
+
+  /** Drops the first `bytes` of the retransmission queue. */
+  private forgetAcknowledged(bytes: number): void {
+    const rtx = this.rtx;
+    let drop = 0;
+    let left = bytes;
+    while (drop < rtx.length && rtx[drop]!.length <= left) left -= rtx[drop++]!.length;
+    if (drop === rtx.length) {
+      this.rtx = NO_RTX; // the usual case: everything in flight was acknowledged
+      return;
+    }
+    if (drop > 0) rtx.splice(0, drop);
+    if (left > 0) rtx[0] = rtx[0]!.subarray(left);
   }
 
   private receiveFin(): void {
@@ -866,7 +876,7 @@ const MAX_WINDOW = 0xffff;
 const EMPTY = new Uint8Array(0);
 /** Shared empty queues of connections that never sent (replaced on first use, never written). */
 const NO_CHUNKS: Uint8Array[] = [];
-const NO_RTX: { seq: number; data: Uint8Array }[] = [];
+const NO_RTX: Uint8Array[] = [];
 const NO_LENT: { buffer: Uint8Array; end: number }[] = [];
 /** Send buffers the stack pools: the size of a default send buffer, for sends from a quarter of it up. */
 const POOLED_SIZE = 65536;
