@@ -28,12 +28,15 @@ export const FULL: BenchSizes = { cycles: 20_000, trips: 50_000, bulkBytes: 512 
 export const QUICK: BenchSizes = { cycles: 50, trips: 100, bulkBytes: 1 << 20, scaleSmall: 20, scaleLarge: 200, scaleMeasured: 20 };
 
 /**
- * Runs a measurement once at a fifth of its size, untimed, then for real: both sides get a
- * warmed-up JIT, so the figures compare steady states rather than compile times.
+ * Runs a measurement once at a fifth of its size, untimed, so both sides run JIT-compiled code;
+ * then three times, reporting the median: a shared machine's hiccups (a stolen CPU, a late
+ * compiler thread) move single runs by up to 40 %, and both sides get the same treatment.
  */
-async function warm<T>(measure: (size: number) => T | Promise<T>, size: number): Promise<T> {
+async function warm(measure: (size: number) => number | Promise<number>, size: number): Promise<number> {
   await measure(Math.max(1, Math.floor(size / 5)));
-  return measure(size);
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) runs.push(await measure(size));
+  return runs.sort((a, b) => a - b)[1]!;
 }
 
 export async function bench(sizes: BenchSizes, progress: (what: string) => void = () => {}): Promise<BenchResult> {
