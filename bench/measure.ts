@@ -5,7 +5,8 @@
  */
 import net from 'node:net';
 import {
-  AF_INET, IPPROTO_TCP, SOCK_STREAM, TCP_NODELAY, VirtualNetwork, connect, listen, type ServiceProvider,
+  AF_INET, FD_ACCEPT, FD_CLOSE, FD_CONNECT, FD_READ, FD_WRITE, IPPROTO_TCP, SOCK_STREAM, TCP_NODELAY,
+  VirtualNetwork, WSAEWOULDBLOCK, connect, listen, type ServiceProvider,
 } from '../src/index.js';
 import { HostNetwork } from '../src/host/index.js';
 
@@ -203,9 +204,141 @@ export function virtualScale(open: number, measured: number): { usPerSetup: numb
   return { usPerSetup, bytesPerIdleConn };
 }
 
-// ---- the SPI on the host network (async API: this thread runs the event loop) ------------------
+// ---- the SPI on the host network, as a Windows program drives it: WSPAsyncSelect ---------------
 
+/**
+ * A host network whose WSPAsyncSelect messages go to handlers per socket. WPUPostMessage queues
+ * the message and a microtask dispatches the queue, as a window's message loop runs after the
+ * code that posted (handlers never run inside the provider's own call).
+ */
+function hostWithMessageLoop() {
+  const host = new HostNetwork();
+  const p = host.provider;
+  const handlers = new Map<number, (event: number, error: number) => void>();
+  const queue: number[] = [];
+  let queued = false;
+  const dispatch = () => {
+    queued = false;
+    for (let i = 0; i < queue.length; i += 2) handlers.get(queue[i]!)?.(queue[i + 1]! & 0xffff, queue[i + 1]! >>> 16);
+    queue.length = 0;
+  };
+  const upcalls = {
+    lpWPUPostMessage: (_hWnd: unknown, _msg: number, wParam: number, lParam: number) => {
+      queue.push(wParam, lParam);
+      if (!queued) {
+        queued = true;
+        queueMicrotask(dispatch);
+      }
+      return true;
+    },
+  };
+  p.WSPStartup(0x0202, {}, null, upcalls, {});
+  const WM_SOCKET = 0x8001;
+  const select = (s: number, events: number, handler: (event: number, error: number) => void) => {
+    handlers.set(s, handler);
+    p.WSPAsyncSelect(s, 'bench', WM_SOCKET, events, e());
+  };
+  /** A listener on 127.0.0.1 (port chosen by the system) calling `onConnection` for each accepted socket. */
+  const listenOn = (onConnection: (s: number) => void): number => {
+    const l = p.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+    p.WSPBind(l, { family: AF_INET, address: '127.0.0.1', port: 0 }, 16, e());
+    p.WSPListen(l, 16, e());
+    select(l, FD_ACCEPT, () => {
+      const a = p.WSPAccept(l, null, null, null, 0, e());
+      if (a !== 0xffffffff) onConnection(a);
+    });
+    const name = { family: 0, address: '', port: 0 };
+    p.WSPGetSockName(l, name, { value: 16 }, e());
+    return name.port;
+  };
+  return { host, p, select, listenOn };
+}
+
+/** Echo round trips through the SPI on the host network (both ends in this process, as for node:net). */
 export async function hostRttPerSec(trips: number): Promise<number> {
+  const { host, p, select, listenOn } = hostWithMessageLoop();
+  try {
+    const buf = new Uint8Array(64);
+    const n = e();
+    const port = listenOn((a) => {
+      noDelay(p, a);
+      select(a, FD_READ | FD_CLOSE, () => {
+        if (p.WSPRecv(a, [{ len: 64, buf }], 1, n, { value: 0 }, null, null, null, e()) === 0 && n.value > 0) {
+          p.WSPSend(a, [{ len: n.value, buf }], 1, n, 0, null, null, null, e());
+        }
+      });
+    });
+    const c = p.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+    noDelay(p, c);
+    const one = [{ len: 1, buf: new Uint8Array([1]) }];
+    const into = [{ len: 64, buf: new Uint8Array(64) }];
+    const got = e();
+    let left = trips;
+    let t0 = 0;
+    await new Promise<void>((resolve) => {
+      select(c, FD_CONNECT | FD_READ, (event) => {
+        if (event === FD_CONNECT) {
+          t0 = performance.now();
+          p.WSPSend(c, one, 1, got, 0, null, null, null, e());
+          return;
+        }
+        if (p.WSPRecv(c, into, 1, got, { value: 0 }, null, null, null, e()) !== 0) return;
+        left -= got.value;
+        if (left <= 0) resolve();
+        else p.WSPSend(c, one, 1, got, 0, null, null, null, e());
+      });
+      p.WSPConnect(c, { family: AF_INET, address: '127.0.0.1', port }, 16, null, null, null, null, e());
+    });
+    return trips / seconds(t0);
+  } finally {
+    await host.close();
+  }
+}
+
+/** 64 KiB sends through the SPI on the host network; the receiver drains on FD_READ. */
+export async function hostBulkMBps(totalBytes: number): Promise<number> {
+  const { host, p, select, listenOn } = hostWithMessageLoop();
+  try {
+    let received = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const into = [{ len: 65536, buf: new Uint8Array(65536) }];
+    const n = e();
+    const port = listenOn((a) => select(a, FD_READ | FD_CLOSE, () => {
+      const err = e();
+      while (p.WSPRecv(a, into, 1, n, { value: 0 }, null, null, null, err) === 0 && n.value > 0) received += n.value;
+      if (received >= totalBytes) done();
+    }));
+    const c = p.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+    const out = [{ len: 65536, buf: new Uint8Array(65536).fill(7) }];
+    let sent = 0;
+    let t0 = 0;
+    const pushData = () => {
+      const err = e();
+      while (sent < totalBytes) {
+        if (p.WSPSend(c, out, 1, n, 0, null, null, null, err) !== 0) {
+          if (err.value !== WSAEWOULDBLOCK) throw new Error(`send failed: ${err.value}`);
+          return; // FD_WRITE comes when there is room again
+        }
+        sent += n.value;
+      }
+    };
+    select(c, FD_CONNECT | FD_WRITE, (event) => {
+      if (event === FD_CONNECT) t0 = performance.now();
+      pushData();
+    });
+    p.WSPConnect(c, { family: AF_INET, address: '127.0.0.1', port }, 16, null, null, null, null, e());
+    await finished;
+    return received / 1e6 / seconds(t0);
+  } finally {
+    await host.close();
+  }
+}
+
+// ---- the async API on the host network (promises over the same SPI) ----------------------------
+
+/** Echo round trips through the async API (Connection.write/read) on the host network. */
+export async function hostAsyncRttPerSec(trips: number): Promise<number> {
   const host = new HostNetwork();
   try {
     const server = await listen(host, { address: '127.0.0.1', port: 0 });
@@ -232,7 +365,8 @@ export async function hostRttPerSec(trips: number): Promise<number> {
   }
 }
 
-export async function hostBulkMBps(totalBytes: number): Promise<number> {
+/** 64 KiB writes through the async API on the host network. */
+export async function hostAsyncBulkMBps(totalBytes: number): Promise<number> {
   const host = new HostNetwork();
   try {
     const server = await listen(host, { address: '127.0.0.1', port: 0 });

@@ -17,6 +17,34 @@ import { wsaFromNodeError } from './errors.js';
 const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
 const isWildcard = (address: string): boolean => address === '0.0.0.0' || address === '::';
 
+/**
+ * Send buffers of the size bulk senders use, reused once Node has written them: a fresh 64 KiB
+ * per send costs an allocation and, in the kernel's copy, page faults on new memory. The caller
+ * fills every byte, so nothing is zero-filled either.
+ */
+const sendBuffers = {
+  spare: [] as Buffer[],
+  handedOut: null as Buffer | null,
+  lend(length: number): Uint8Array {
+    // Small sends share Node's slab (allocUnsafe's pool), as Node's own writes of small buffers do.
+    if (length < 16384) return Buffer.allocUnsafe(length);
+    if (length > 65536) return Buffer.allocUnsafeSlow(length);
+    const buffer = this.spare.pop() ?? Buffer.allocUnsafeSlow(65536);
+    this.handedOut = buffer;
+    return length === 65536 ? buffer : buffer.subarray(0, length);
+  },
+  /** The pooled buffer behind `bytes` if it is the one just lent, else null. */
+  claim(bytes: Uint8Array): Buffer | null {
+    const lent = this.handedOut;
+    if (lent === null || bytes.buffer !== lent.buffer) return null;
+    this.handedOut = null;
+    return lent;
+  },
+  recycle(buffer: Buffer): void {
+    if (this.spare.length < 16) this.spare.push(buffer);
+  },
+};
+
 /** One real TCP connection as the provider drives it. */
 class HostConnection implements StreamConnection {
   events: StreamEvents<any> | null = null;
@@ -44,7 +72,10 @@ class HostConnection implements StreamConnection {
     this.receiveBuffer = receiveBuffer;
     socket.on('data', (chunk: Buffer) => {
       this.unread += chunk.length;
-      if (this.unread >= this.receiveBuffer && !this.paused) {
+      // Above the receive buffer, stop reading from the system (its own buffers then fill and its
+      // window closes). A buffer exactly full does not pause: Node reads 64 KiB at a time, and
+      // pausing and resuming at every read would cost two system calls per read.
+      if (this.unread > this.receiveBuffer && !this.paused) {
         this.paused = true;
         socket.pause();
       }
@@ -111,21 +142,23 @@ class HostConnection implements StreamConnection {
   }
 
   allocate(length: number): Uint8Array {
-    return new Uint8Array(length); // node:net keeps it until written
+    return sendBuffers.lend(length);
   }
 
   sendData(bytes: Uint8Array): void {
     if (this.socket.destroyed) return;
     this.bufferedBytes += bytes.length;
+    const pooled = sendBuffers.claim(bytes);
     this.socket.write(bytes, () => {
       this.bufferedBytes -= bytes.length;
+      if (pooled !== null) sendBuffers.recycle(pooled); // written: Node no longer needs it
       this.events?.acked(this);
     });
   }
 
   consumed(n: number): void {
     this.unread -= n;
-    if (this.paused && this.unread < this.receiveBuffer) {
+    if (this.paused && this.unread <= this.receiveBuffer) {
       this.paused = false;
       this.socket.resume();
     }
