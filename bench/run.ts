@@ -32,41 +32,42 @@ export interface BenchSizes {
 export const FULL: BenchSizes = { cycles: 20_000, trips: 50_000, bulkBytes: 512 << 20, scaleSmall: 1_000, scaleLarge: 100_000, scaleMeasured: 2_000 };
 export const QUICK: BenchSizes = { cycles: 50, trips: 100, bulkBytes: 1 << 20, scaleSmall: 20, scaleLarge: 200, scaleMeasured: 20 };
 
+type Measure = readonly [(size: number) => number | Promise<number>, number];
+
 /**
- * Runs a measurement once at a fifth of its size, untimed, so both sides run JIT-compiled code;
- * then three times, reporting the median: a shared machine's hiccups (a stolen CPU, a late
- * compiler thread) move single runs by up to 40 %, and both sides get the same treatment.
+ * Runs each measurement once at a fifth of its size, untimed, so every side runs JIT-compiled
+ * code; then three rounds taking each in turn, and reports each one's median. Taking turns puts
+ * the figures that are compared side by side in time: on a shared machine the speed drifts (a
+ * stolen CPU, a late compiler thread) and single runs move by up to 40 %. (No forced garbage
+ * collection between runs: a full collection in V8 throws away compiled code and the runs after
+ * it measure the interpreter.)
  */
-async function warm(measure: (size: number) => number | Promise<number>, size: number): Promise<number> {
-  await measure(Math.max(1, Math.floor(size / 5)));
-  const runs: number[] = [];
-  for (let i = 0; i < 3; i++) runs.push(await measure(size));
-  return runs.sort((a, b) => a - b)[1]!;
+async function sideBySide(measures: readonly Measure[]): Promise<number[]> {
+  for (const [measure, size] of measures) await measure(Math.max(1, Math.floor(size / 5)));
+  const runs = measures.map((): number[] => []);
+  for (let round = 0; round < 3; round++) {
+    for (const [i, [measure, size]] of measures.entries()) runs[i]!.push(await measure(size));
+  }
+  return runs.map((r) => r.sort((x, y) => x - y)[1]!);
 }
 
 export async function bench(sizes: BenchSizes, progress: (what: string) => void = () => {}): Promise<BenchResult> {
-  progress('node:net connection cycles');
-  const nodeConn = await warm(m.nodeConnPerSec, Math.min(sizes.cycles, 10_000));
-  progress('node:net round trips');
-  const nodeRtt = await warm(m.nodeRttPerSec, sizes.trips);
-  progress('node:net bulk');
-  const nodeBulk = await warm(m.nodeBulkMBps, sizes.bulkBytes);
-  progress('virtual connection cycles');
-  const vConn = await warm(m.virtualConnPerSec, sizes.cycles);
-  progress('virtual round trips');
-  const vRtt = await warm(m.virtualRttPerSec, sizes.trips);
-  progress('virtual bulk');
-  const vBulk = await warm(m.virtualBulkMBps, sizes.bulkBytes);
-  const vLanBulk = await warm((size) => m.virtualBulkMBps(size, true), sizes.bulkBytes);
-  progress('virtual scale');
+  const hostTrips = Math.min(sizes.trips, 20_000);
+  const hostBytes = Math.min(sizes.bulkBytes, 256 << 20);
+  // The virtual network first, in a process nothing else has run in yet: node:net's sockets
+  // leave garbage and timers behind that slowed the simulation's figures by up to a third.
+  progress('virtual network');
+  const [vConn] = await sideBySide([[m.virtualConnPerSec, sizes.cycles]]);
+  const [vRtt] = await sideBySide([[m.virtualRttPerSec, sizes.trips]]);
+  const [vBulk, vLanBulk] = await sideBySide([[m.virtualBulkMBps, sizes.bulkBytes], [(size) => m.virtualBulkMBps(size, true), sizes.bulkBytes]]);
+  // node:net and the host network take turns: their ratios are the close ones.
+  progress('node:net and the host network');
+  const [nodeConn] = await sideBySide([[m.nodeConnPerSec, Math.min(sizes.cycles, 10_000)]]);
+  const [nodeRtt, hRtt, hAsyncRtt] = await sideBySide([[m.nodeRttPerSec, sizes.trips], [m.hostRttPerSec, hostTrips], [m.hostAsyncRttPerSec, hostTrips]]);
+  const [nodeBulk, hBulk, hAsyncBulk] = await sideBySide([[m.nodeBulkMBps, sizes.bulkBytes], [m.hostBulkMBps, hostBytes], [m.hostAsyncBulkMBps, hostBytes]]);
+  progress('virtual network at scale');
   const small = m.virtualScale(sizes.scaleSmall, sizes.scaleMeasured);
   const large = m.virtualScale(sizes.scaleLarge, sizes.scaleMeasured);
-  progress('host round trips');
-  const hRtt = await warm(m.hostRttPerSec, Math.min(sizes.trips, 20_000));
-  const hAsyncRtt = await warm(m.hostAsyncRttPerSec, Math.min(sizes.trips, 20_000));
-  progress('host bulk');
-  const hBulk = await warm(m.hostBulkMBps, Math.min(sizes.bulkBytes, 256 << 20));
-  const hAsyncBulk = await warm(m.hostAsyncBulkMBps, Math.min(sizes.bulkBytes, 256 << 20));
   return {
     node: { connPerSec: nodeConn, rttPerSec: nodeRtt, bulkMBps: nodeBulk },
     virtual: {

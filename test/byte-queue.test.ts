@@ -8,11 +8,12 @@ import { ByteQueue } from '../src/provider/byte-queue.js';
 const bytes = (max: number) => fc.tuple(fc.integer({ min: 0, max }), fc.integer({ min: 0, max: 255 }))
   .map(([n, salt]) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + salt) & 0xff));
 
-test('property: a ByteQueue gives back exactly the bytes pushed, in order, across wrap-arounds and growth', () => {
+test('property: a ByteQueue gives back exactly the bytes pushed or adopted, in order, across wrap-arounds and growth', () => {
   const op = fc.oneof(
     fc.record({ kind: fc.constant('push' as const), bytes: bytes(700) }),
     fc.record({ kind: fc.constant('read' as const), sizes: fc.array(fc.integer({ min: 0, max: 600 }), { maxLength: 3, size: 'max' }), peek: fc.boolean() }),
-    fc.record({ kind: fc.constant('absorb' as const), bytes: bytes(300) }),
+    fc.record({ kind: fc.constant('absorb' as const), bytes: bytes(300), adopt: fc.boolean() }),
+    fc.record({ kind: fc.constant('adopt' as const), bytes: bytes(700) }),
     fc.record({ kind: fc.constant('clear' as const) }),
   );
   fc.assert(fc.property(fc.array(op, { maxLength: 60, size: 'max' }), (ops) => {
@@ -22,9 +23,13 @@ test('property: a ByteQueue gives back exactly the bytes pushed, in order, acros
       if (o.kind === 'push') {
         q.push(o.bytes);
         model.push(...o.bytes);
+      } else if (o.kind === 'adopt') {
+        q.adopt(o.bytes.slice()); // the queue owns it now
+        model.push(...o.bytes);
       } else if (o.kind === 'absorb') {
         const other = new ByteQueue();
-        other.push(o.bytes);
+        if (o.adopt) other.adopt(o.bytes.slice());
+        else other.push(o.bytes);
         q.absorb(other);
         assert.equal(other.length, 0);
         model.push(...o.bytes);

@@ -79,8 +79,8 @@ class HostConnection implements StreamConnection {
         this.paused = true;
         socket.pause();
       }
-      // Node gives every read its own memory: keep a view, no copy.
-      this.events?.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      // Node gives every read its own memory: the provider may keep it without a copy.
+      this.events?.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), true);
     });
     socket.on('end', () => this.events?.remoteClosed(this));
     socket.on('error', (e: Error) => this.fail(wsaFromNodeError(e)));

@@ -80,8 +80,9 @@ export class PendingConnection implements StreamEvents {
     this.peerClosed = true;
   }
 
-  data(_conn: StreamConnection, bytes: Uint8Array): void {
-    this.received.push(bytes);
+  data(_conn: StreamConnection, bytes: Uint8Array, owned = false): void {
+    if (owned) this.received.adopt(bytes);
+    else this.received.push(bytes);
   }
 
   acked(): void {}

@@ -758,14 +758,15 @@ class SocketEvents implements StreamEvents {
     this.core.changed(this.sock);
   }
 
-  data(_conn: StreamConnection, bytes: Uint8Array): void {
+  data(_conn: StreamConnection, bytes: Uint8Array, owned = false): void {
     const sock = this.sock;
     if (sock.receiveShutdown) {
       abortConnection(this.core, sock); // data nobody may read: Windows resets
       return;
     }
     this.core.charge(bytes.length);
-    sock.inbox.push(bytes);
+    if (owned) sock.inbox.adopt(bytes);
+    else sock.inbox.push(bytes);
     this.core.changed(sock);
   }
 

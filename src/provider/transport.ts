@@ -13,8 +13,8 @@ export interface StreamEvents<C extends StreamConnection = StreamConnection> {
   established(conn: C): void;
   failed(conn: C, reason: StreamFailReason): void;
   remoteClosed(conn: C): void;
-  /** Bytes arrived; they are valid during the call only (copy them). */
-  data(conn: C, bytes: Uint8Array): void;
+  /** Bytes arrived: valid during the call only (copy them), unless `owned` (then they are the receiver's to keep). */
+  data(conn: C, bytes: Uint8Array, owned?: boolean): void;
   /** The peer acknowledged data; `bufferedBytes` went down. */
   acked(conn: C): void;
   closed(conn: C): void;
