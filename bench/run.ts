@@ -35,15 +35,15 @@ export const QUICK: BenchSizes = { cycles: 50, trips: 100, bulkBytes: 1 << 20, s
 type Measure = readonly [(size: number) => number | Promise<number>, number];
 
 /**
- * Runs each measurement once at a fifth of its size, untimed, so every side runs JIT-compiled
- * code; then three rounds taking each in turn, and reports each one's median. Taking turns puts
- * the figures that are compared side by side in time: on a shared machine the speed drifts (a
- * stolen CPU, a late compiler thread) and single runs move by up to 40 %. (No forced garbage
- * collection between runs: a full collection in V8 throws away compiled code and the runs after
- * it measure the interpreter.)
+ * Runs each measurement once untimed, so every side runs JIT-compiled code (after a shorter
+ * warm-up the host network's first timed run was a fifth slower); then three rounds taking each
+ * in turn, and reports each one's median. Taking turns puts figures that are compared side by
+ * side in time: on a shared machine the speed drifts (a stolen CPU, a late compiler thread) and
+ * single runs move by up to 40 %. No forced garbage collection between runs: a full collection
+ * in V8 throws compiled code away, and the runs after it would measure the interpreter.
  */
 async function sideBySide(measures: readonly Measure[]): Promise<number[]> {
-  for (const [measure, size] of measures) await measure(Math.max(1, Math.floor(size / 5)));
+  for (const [measure, size] of measures) await measure(size);
   const runs = measures.map((): number[] => []);
   for (let round = 0; round < 3; round++) {
     for (const [i, [measure, size]] of measures.entries()) runs[i]!.push(await measure(size));
