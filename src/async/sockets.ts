@@ -103,8 +103,14 @@ export class Connection extends Base {
   /** The next bytes (at most `max`), or null once the peer has closed its side. */
   async read(max = 65536, signal?: AbortSignal): Promise<Uint8Array | null> {
     for (;;) {
-      // A buffer the size of what is there (at least 4 KiB, at most `max`): no 64 KiB to clear for one byte.
-      const size = Math.min(max, Math.max(4096, this.state?.inbox.length ?? 0));
+      const state = this.state;
+      // Nothing to read and nothing to report: wait before making a buffer or a call.
+      if (state !== undefined && !isReadable(state)) {
+        await this.until(isReadable, signal);
+        continue;
+      }
+      // A buffer the size of what is there (at most `max`): no 64 KiB to clear for one byte.
+      const size = Math.min(max, state === undefined ? 4096 : Math.max(1, state.inbox.length));
       const buf = new Uint8Array(size);
       const n = { value: 0 };
       const r = call('WSPRecv', (e) => this.provider.WSPRecv(this.socket, [{ len: size, buf }], 1, n, { value: 0 }, null, null, null, e));
