@@ -27,44 +27,63 @@ export interface BenchSizes {
   scaleSmall: number;
   scaleLarge: number;
   scaleMeasured: number;
+  /** How long each measurement runs untimed first (at least once). */
+  warmUpMs: number;
 }
 
-export const FULL: BenchSizes = { cycles: 20_000, trips: 50_000, bulkBytes: 512 << 20, scaleSmall: 1_000, scaleLarge: 100_000, scaleMeasured: 2_000 };
-export const QUICK: BenchSizes = { cycles: 50, trips: 100, bulkBytes: 1 << 20, scaleSmall: 20, scaleLarge: 200, scaleMeasured: 20 };
+export const FULL: BenchSizes = { cycles: 20_000, trips: 50_000, bulkBytes: 512 << 20, scaleSmall: 1_000, scaleLarge: 100_000, scaleMeasured: 2_000, warmUpMs: 1500 };
+export const QUICK: BenchSizes = { cycles: 50, trips: 100, bulkBytes: 1 << 20, scaleSmall: 20, scaleLarge: 200, scaleMeasured: 20, warmUpMs: 0 };
 
 type Measure = readonly [(size: number) => number | Promise<number>, number];
 
 /**
- * Runs each measurement once untimed, so every side runs JIT-compiled code (after a shorter
- * warm-up the host network's first timed run was a fifth slower); then three rounds taking each
- * in turn, and reports each one's median. Taking turns puts figures that are compared side by
- * side in time: on a shared machine the speed drifts (a stolen CPU, a late compiler thread) and
- * single runs move by up to 40 %. No forced garbage collection between runs: a full collection
- * in V8 throws compiled code away, and the runs after it would measure the interpreter.
+ * Runs each measurement untimed for `warmUpMs` (at least once), so every side runs fully compiled code
+ * (the host network's bulk figure was still climbing after one warm-up run: 76 % of node:net
+ * in its second run, 102 % in its fifth); then rounds (five unless said otherwise) taking each in
+ * turn, and reports each one's median. Taking turns puts figures that are compared side by side in time: on a shared
+ * machine the speed drifts (a stolen CPU, a late compiler thread) and single runs move by up to
+ * 40 %. No forced garbage collection between runs: a full collection in V8 throws compiled code
+ * away, and the runs after it would measure the interpreter.
  */
-async function sideBySide(measures: readonly Measure[]): Promise<number[]> {
-  for (const [measure, size] of measures) await measure(size);
-  const runs = measures.map((): number[] => []);
-  for (let round = 0; round < 3; round++) {
-    for (const [i, [measure, size]] of measures.entries()) runs[i]!.push(await measure(size));
+async function sideBySide(measures: readonly Measure[], warmUpMs: number, rounds = 5): Promise<number[]> {
+  for (const [measure, size] of measures) {
+    const until = performance.now() + warmUpMs;
+    do await measure(size); while (performance.now() < until);
   }
-  return runs.map((r) => r.sort((x, y) => x - y)[1]!);
+  const runs = measures.map((): number[] => []);
+  for (let round = 0; round < rounds; round++) {
+    // Every other round in reverse order: a run right after another kind of run is slower
+    // (the kernel and the heap still hold what the other left), and no side should always pay.
+    for (let k = 0; k < measures.length; k++) {
+      const i = round % 2 === 0 ? k : measures.length - 1 - k;
+      const [measure, size] = measures[i]!;
+      runs[i]!.push(await measure(size));
+    }
+  }
+  return runs.map((r) => r.sort((x, y) => x - y)[rounds >> 1]!);
 }
 
 export async function bench(sizes: BenchSizes, progress: (what: string) => void = () => {}): Promise<BenchResult> {
-  const hostTrips = Math.min(sizes.trips, 20_000);
-  const hostBytes = Math.min(sizes.bulkBytes, 256 << 20);
+  // The host network is slower per operation than the virtual one: fewer round trips keep the
+  // run short; the full bulk size, because shorter transfers on loopback vary far more.
+  const hostTrips = Math.min(sizes.trips, 30_000);
+  const hostBytes = sizes.bulkBytes;
   // The virtual network first, in a process nothing else has run in yet: node:net's sockets
   // leave garbage and timers behind that slowed the simulation's figures by up to a third.
   progress('virtual network');
-  const [vConn] = await sideBySide([[m.virtualConnPerSec, sizes.cycles]]);
-  const [vRtt] = await sideBySide([[m.virtualRttPerSec, sizes.trips]]);
-  const [vBulk, vLanBulk] = await sideBySide([[m.virtualBulkMBps, sizes.bulkBytes], [(size) => m.virtualBulkMBps(size, true), sizes.bulkBytes]]);
+  const [vConn] = await sideBySide([[m.virtualConnPerSec, sizes.cycles]], sizes.warmUpMs);
+  const [vRtt] = await sideBySide([[m.virtualRttPerSec, sizes.trips]], sizes.warmUpMs);
+  const [vBulk, vLanBulk] = await sideBySide([[m.virtualBulkMBps, sizes.bulkBytes], [(size) => m.virtualBulkMBps(size, true), sizes.bulkBytes]], sizes.warmUpMs);
   // node:net and the host network take turns: their ratios are the close ones.
   progress('node:net and the host network');
-  const [nodeConn] = await sideBySide([[m.nodeConnPerSec, Math.min(sizes.cycles, 10_000)]]);
-  const [nodeRtt, hRtt, hAsyncRtt] = await sideBySide([[m.nodeRttPerSec, sizes.trips], [m.hostRttPerSec, hostTrips], [m.hostAsyncRttPerSec, hostTrips]]);
-  const [nodeBulk, hBulk, hAsyncBulk] = await sideBySide([[m.nodeBulkMBps, sizes.bulkBytes], [m.hostBulkMBps, hostBytes], [m.hostAsyncBulkMBps, hostBytes]]);
+  const [nodeConn] = await sideBySide([[m.nodeConnPerSec, Math.min(sizes.cycles, 10_000)]], sizes.warmUpMs);
+  // Nine rounds for the host network against node:net: loopback bulk transfers vary by a third
+  // from one run to the next, and these two figures are within a few per cent of each other.
+  const [nodeRtt, hRtt] = await sideBySide([[m.nodeRttPerSec, sizes.trips], [m.hostRttPerSec, hostTrips]], sizes.warmUpMs, 9);
+  const [nodeBulk, hBulk] = await sideBySide([[m.nodeBulkMBps, sizes.bulkBytes], [m.hostBulkMBps, hostBytes]], sizes.warmUpMs, 9);
+  progress('the async API on the host network');
+  const [hAsyncRtt, hAsyncBulk] = await sideBySide([[m.hostAsyncRttPerSec, hostTrips], [m.hostAsyncBulkMBps, hostBytes]], sizes.warmUpMs, 3);
+  await m.closeHostNetwork();
   progress('virtual network at scale');
   const small = m.virtualScale(sizes.scaleSmall, sizes.scaleMeasured);
   const large = m.virtualScale(sizes.scaleLarge, sizes.scaleMeasured);
