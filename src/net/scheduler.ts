@@ -244,11 +244,6 @@ export class Timer<T> {
     return this.dueUs >= 0;
   }
 
-  /** Virtual time the callback is due at (meaningful while armed). */
-  get due(): number {
-    return this.dueUs;
-  }
-
   /** Arms (or re-arms) the timer `delayUs` from now; background timers do not keep {@link Scheduler.run} going. */
   set(delayUs: number, background = false): void {
     const sch = this.scheduler;

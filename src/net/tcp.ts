@@ -155,8 +155,7 @@ export class TcpConnection {
   private finSent = false;
   private timer: ScheduledEvent | null = null;
   private retries = 0;
-  /** Data sent and not yet acknowledged, in order, for retransmission. */
-  /** Payload sent and not yet acknowledged, in order: the first starts at sndUna. */
+  /** Payload sent and not yet acknowledged, in order, for retransmission: the first starts at sndUna. */
   private rtx: Uint8Array[] = NO_RTX;
   /** Pooled send buffers in use, with the sequence number just past their bytes. */
   private lent: { buffer: Uint8Array; end: number }[] = NO_LENT;
