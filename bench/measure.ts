@@ -244,18 +244,31 @@ function hostWithMessageLoop(host: HostNetwork) {
   };
   /** A listener on 127.0.0.1 (port chosen by the system) calling `onConnection` for each accepted socket. */
   const listenOn = (onConnection: (s: number) => void): number => {
-    const l = p.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
-    p.WSPBind(l, { family: AF_INET, address: '127.0.0.1', port: 0 }, 16, e());
-    p.WSPListen(l, 16, e());
+    const l = must('WSPSocket', (err) => p.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, err));
     select(l, FD_ACCEPT, () => {
       const a = p.WSPAccept(l, null, null, null, 0, e());
       if (a !== 0xffffffff) onConnection(a);
     });
+    must('WSPBind', (err) => p.WSPBind(l, { family: AF_INET, address: '127.0.0.1', port: 0 }, 16, err));
+    must('WSPListen', (err) => p.WSPListen(l, 16, err));
     const name = { family: 0, address: '', port: 0 };
     p.WSPGetSockName(l, name, { value: 16 }, e());
     return name.port;
   };
   return { p, select, listenOn, closeAll };
+}
+
+/** A benchmark must fail, not hang, when a call it depends on fails (a busy machine can make WSPBind time out). */
+function must(what: string, call: (err: { value: number }) => number): number {
+  const err = e();
+  const r = call(err);
+  if (r === -1 || r === 0xffffffff) throw new Error(`${what} failed: ${err.value}`);
+  return r;
+}
+
+/** A connection's FD_CONNECT carries its error in the high word of lParam. */
+function connectFailed(what: string, error: number): Error {
+  return new Error(`${what}: connect failed with ${error}`);
 }
 
 type HostBench = { host: HostNetwork; loop: ReturnType<typeof hostWithMessageLoop> };
@@ -302,9 +315,10 @@ export async function hostRttPerSec(trips: number): Promise<number> {
     const got = e();
     let left = trips;
     let t0 = 0;
-    await new Promise<void>((resolve) => {
-      select(c, FD_CONNECT | FD_READ, (event) => {
+    await new Promise<void>((resolve, reject) => {
+      select(c, FD_CONNECT | FD_READ, (event, error) => {
         if (event === FD_CONNECT) {
+          if (error !== 0) return reject(connectFailed('round trips', error));
           t0 = performance.now();
           p.WSPSend(c, one, 1, got, 0, null, null, null, e());
           return;
@@ -314,7 +328,10 @@ export async function hostRttPerSec(trips: number): Promise<number> {
         if (left <= 0) resolve();
         else p.WSPSend(c, one, 1, got, 0, null, null, null, e());
       });
-      p.WSPConnect(c, { family: AF_INET, address: '127.0.0.1', port }, 16, null, null, null, null, e());
+      const err = e();
+      if (p.WSPConnect(c, { family: AF_INET, address: '127.0.0.1', port }, 16, null, null, null, null, err) !== 0 && err.value !== WSAEWOULDBLOCK) {
+        reject(new Error(`WSPConnect failed: ${err.value}`));
+      }
     });
     return trips / seconds(t0);
   } finally {
@@ -328,7 +345,11 @@ export async function hostBulkMBps(totalBytes: number): Promise<number> {
   try {
     let received = 0;
     let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
+    let failed!: (err: Error) => void;
+    const finished = new Promise<void>((resolve, reject) => {
+      done = resolve;
+      failed = reject;
+    });
     const into = [{ len: 65536, buf: new Uint8Array(65536) }];
     const n = e();
     const port = listenOn((a) => select(a, FD_READ | FD_CLOSE, () => {
@@ -344,17 +365,21 @@ export async function hostBulkMBps(totalBytes: number): Promise<number> {
       const err = e();
       while (sent < totalBytes) {
         if (p.WSPSend(c, out, 1, n, 0, null, null, null, err) !== 0) {
-          if (err.value !== WSAEWOULDBLOCK) throw new Error(`send failed: ${err.value}`);
+          if (err.value !== WSAEWOULDBLOCK) failed(new Error(`send failed: ${err.value}`));
           return; // FD_WRITE comes when there is room again
         }
         sent += n.value;
       }
     };
-    select(c, FD_CONNECT | FD_WRITE, () => {
+    select(c, FD_CONNECT | FD_WRITE, (event, error) => {
+      if (event === FD_CONNECT && error !== 0) return failed(connectFailed('bulk', error));
       if (t0 === 0) t0 = performance.now(); // FD_WRITE may come before FD_CONNECT
       pushData();
     });
-    p.WSPConnect(c, { family: AF_INET, address: '127.0.0.1', port }, 16, null, null, null, null, e());
+    const err = e();
+    if (p.WSPConnect(c, { family: AF_INET, address: '127.0.0.1', port }, 16, null, null, null, null, err) !== 0 && err.value !== WSAEWOULDBLOCK) {
+      failed(new Error(`WSPConnect failed: ${err.value}`));
+    }
     await finished;
     return received / 1e6 / seconds(t0);
   } finally {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { QUICK, bench, table } from '../bench/run.js';
 
-test('npm run bench, tiny sizes: every figure of the JSON is there, rates and ratios positive', async () => {
+// A time limit turns a hang (a real network that never answers) into a failure, not a stuck CI run.
+test('npm run bench, tiny sizes: every figure of the JSON is there, rates and ratios positive', { timeout: 120_000 }, async () => {
   const r = await bench(QUICK);
   const fields = {
     node: ['connPerSec', 'rttPerSec', 'bulkMBps'],
