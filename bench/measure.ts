@@ -145,6 +145,13 @@ export function virtualConnPerSec(cycles: number): number {
   return cycles / seconds(t0);
 }
 
+/** A figure counts only bytes that moved: a failed call, or fewer bytes than asked, stops the run. */
+function moved(what: string, ret: number, count: { value: number }, expected: number): void {
+  if (ret !== 0 || (expected > 0 ? count.value !== expected : count.value <= 0)) {
+    throw new Error(`${what} returned ${ret} with ${count.value} bytes`);
+  }
+}
+
 function noDelay(sp: ServiceProvider, s: number): void {
   sp.WSPSetSockOpt(s, IPPROTO_TCP, TCP_NODELAY, new Uint8Array([1, 0, 0, 0]), 4, e());
 }
@@ -160,10 +167,10 @@ export function virtualRttPerSec(trips: number): number {
   const flags = e();
   const t0 = performance.now();
   for (let i = 0; i < trips; i++) {
-    p.client.WSPSend(c, bufs, 1, n, 0, null, null, null, e());
-    p.server.WSPRecv(a, bufs, 1, n, flags, null, null, null, e());
-    p.server.WSPSend(a, bufs, 1, n, 0, null, null, null, e());
-    p.client.WSPRecv(c, bufs, 1, n, flags, null, null, null, e());
+    moved('send', p.client.WSPSend(c, bufs, 1, n, 0, null, null, null, e()), n, 1);
+    moved('recv', p.server.WSPRecv(a, bufs, 1, n, flags, null, null, null, e()), n, 1);
+    moved('send', p.server.WSPSend(a, bufs, 1, n, 0, null, null, null, e()), n, 1);
+    moved('recv', p.client.WSPRecv(c, bufs, 1, n, flags, null, null, null, e()), n, 1);
   }
   return trips / seconds(t0);
 }
@@ -179,13 +186,13 @@ export function virtualBulkMBps(totalBytes: number, lan = false): number {
   let received = 0;
   const t0 = performance.now();
   for (let sent = 0; sent < totalBytes; sent += 65536) {
-    p.client.WSPSend(c, out, 1, n, 0, null, null, null, e());
+    moved('send', p.client.WSPSend(c, out, 1, n, 0, null, null, null, e()), n, 65536);
     while (received < sent + 65536) {
-      p.server.WSPRecv(a, into, 1, n, flags, null, null, null, e());
+      moved('recv', p.server.WSPRecv(a, into, 1, n, flags, null, null, null, e()), n, 0);
       received += n.value;
     }
   }
-  return totalBytes / 1e6 / seconds(t0);
+  return received / 1e6 / seconds(t0);
 }
 
 /** Time per connection set-up with `open` connections already open (microseconds), and heap per idle connection. */
