@@ -65,12 +65,10 @@ export class Network {
   private readonly hostRules = new Map<NetHost, LinkRules>();
   /** Rules per direction, keyed by sender then receiver. */
   private readonly linkRules = new Map<NetHost, Map<NetHost, LinkRules>>();
-  private readonly partitions = new Map<NetHost, Map<NetHost, true>>();
-  private readonly holds = new Map<NetHost, Map<NetHost, (() => void)[]>>();
-  /** Effective rules per direction, worked out once (rule changes clear it). */
-  private readonly rulesCache = new Map<NetHost, Map<NetHost, Required<LinkRules>>>();
-  /** When each direction's link is free again (bandwidth limits). */
-  private readonly busyUntil = new Map<NetHost, Map<NetHost, number>>();
+  /** Each direction between two hosts that carried a packet or has a partition or hold. */
+  private readonly links = new Map<NetHost, Map<NetHost, Link>>();
+  /** The link the previous packet took (a stream's packets take the same one). */
+  private lastLink: Link | null = null;
 
   constructor(readonly config: NetworkConfig) {
     this.random = new Random(config.seed);
@@ -130,7 +128,7 @@ export class Network {
   setHostRules(host: NetHost, rules: LinkRules | undefined): void {
     if (rules === undefined) this.hostRules.delete(host);
     else this.hostRules.set(host, rules);
-    this.rulesCache.clear();
+    this.forgetRules();
   }
 
   /** Sets (or clears) the rules of packets from `a` to `b`. */
@@ -138,41 +136,55 @@ export class Network {
     const m = inner(this.linkRules, a);
     if (rules === undefined) m.delete(b);
     else m.set(b, rules);
-    this.rulesCache.clear();
+    this.forgetRules();
   }
 
-  private rulesFor(from: NetHost, to: NetHost): Required<LinkRules> {
-    const cached = this.rulesCache.get(from)?.get(to);
-    if (cached !== undefined) return cached;
-    const r = merge(
-      { latencyUs: this.config.latencyUs }, this.config.faults, this.hostRules.get(from), this.hostRules.get(to),
-      this.linkRules.get(from)?.get(to),
-    );
-    inner(this.rulesCache, from).set(to, r);
-    return r;
+  /** Rules changed: every link works its own out again on its next packet. */
+  private forgetRules(): void {
+    for (const m of this.links.values()) for (const link of m.values()) link.rules = null;
+  }
+
+  private link(from: NetHost, to: NetHost): Link {
+    const last = this.lastLink;
+    if (last !== null && last.from === from && last.to === to) return last;
+    const m = inner(this.links, from);
+    let link = m.get(to);
+    if (link === undefined) {
+      link = { from, to, partitioned: false, held: null, rules: null, busyUntilUs: 0 };
+      m.set(to, link);
+    }
+    this.lastLink = link;
+    return link;
+  }
+
+  private rulesOf(link: Link): Required<LinkRules> {
+    return (link.rules ??= merge(
+      { latencyUs: this.config.latencyUs }, this.config.faults, this.hostRules.get(link.from), this.hostRules.get(link.to),
+      this.linkRules.get(link.from)?.get(link.to),
+    ));
   }
 
   /** Packets between `a` and `b` (both ways) are lost until {@link repair}. */
   partition(a: NetHost, b: NetHost): void {
-    inner(this.partitions, a).set(b, true);
-    inner(this.partitions, b).set(a, true);
+    this.link(a, b).partitioned = true;
+    this.link(b, a).partitioned = true;
   }
 
   repair(a: NetHost, b: NetHost): void {
-    this.partitions.get(a)?.delete(b);
-    this.partitions.get(b)?.delete(a);
+    this.link(a, b).partitioned = false;
+    this.link(b, a).partitioned = false;
   }
 
   /** Packets from `a` to `b` wait until {@link release} (then travel as usual, in order). */
   hold(a: NetHost, b: NetHost): void {
-    const m = inner(this.holds, a);
-    if (!m.has(b)) m.set(b, []);
+    this.link(a, b).held ??= [];
   }
 
   release(a: NetHost, b: NetHost): void {
-    const waiting = this.holds.get(a)?.get(b);
-    if (waiting === undefined) return;
-    this.holds.get(a)!.delete(b);
+    const link = this.link(a, b);
+    const waiting = link.held;
+    if (waiting === null) return;
+    link.held = null;
     for (const send of waiting) send();
   }
 
@@ -180,18 +192,19 @@ export class Network {
   private carry<T>(from: NetHost, to: NetHost, bytes: number, fn: (arg: T) => void, arg: T): void {
     const stats = this.stats;
     stats.sent++;
-    if (this.partitions.get(from)?.has(to) === true) {
+    const link = this.link(from, to);
+    if (link.partitioned) {
       stats.partitioned++;
       return;
     }
-    const held = this.holds.get(from)?.get(to);
-    if (held !== undefined) {
+    const held = link.held;
+    if (held !== null) {
       stats.held++;
       stats.sent--; // counted when it is released
       held.push(() => this.carry(from, to, bytes, fn, arg));
       return;
     }
-    const r = this.rulesFor(from, to);
+    const r = this.rulesOf(link);
     const random = this.random;
     if (r.lossRate > 0 && random.next() < r.lossRate) {
       stats.lost++;
@@ -204,10 +217,9 @@ export class Network {
     let delay = r.latencyUs;
     if (r.bandwidthBps > 0) {
       const now = this.scheduler.nowMicros;
-      const links = inner(this.busyUntil, from);
-      const start = Math.max(now, links.get(to) ?? 0);
+      const start = Math.max(now, link.busyUntilUs);
       const done = start + (bytes * 8 * 1e6) / r.bandwidthBps;
-      links.set(to, done);
+      link.busyUntilUs = done;
       delay += done - now;
     }
     if (r.jitterUs > 0) delay += random.next() * r.jitterUs;
@@ -222,6 +234,19 @@ export class Network {
       this.scheduler.schedule(delay + (r.jitterUs > 0 ? random.next() * r.jitterUs : 0), fn, arg);
     }
   }
+}
+
+/** One direction between two hosts: its partition, its hold, its rules worked out, its bandwidth queue. */
+interface Link {
+  readonly from: NetHost;
+  readonly to: NetHost;
+  partitioned: boolean;
+  /** Sends waiting for {@link Network.release}, or null when the link is not held. */
+  held: (() => void)[] | null;
+  /** The effective rules (network, hosts, link merged), or null until the next packet needs them. */
+  rules: Required<LinkRules> | null;
+  /** When the link is free again (bandwidth limits). */
+  busyUntilUs: number;
 }
 
 function inner<K, V>(outer: Map<NetHost, Map<K, V>>, key: NetHost): Map<K, V> {
