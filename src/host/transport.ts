@@ -11,6 +11,7 @@ import type {
   BlockOutcome, DatagramEndpoint, DatagramReceiver, IpVersion, ListenHandle, StreamConnection, StreamEvents,
   StreamListenHooks, Transport,
 } from '../provider/transport.js';
+import { SendBufferPool } from '../net/send-buffers.js';
 import { BindOracle } from './bind-oracle.js';
 import { wsaFromNodeError } from './errors.js';
 
@@ -18,32 +19,11 @@ const isLoopback = (address: string): boolean => address === '::1' || address.st
 const isWildcard = (address: string): boolean => address === '0.0.0.0' || address === '::';
 
 /**
- * Send buffers of the size bulk senders use, reused once Node has written them: a fresh 64 KiB
- * per send costs an allocation and, in the kernel's copy, page faults on new memory. The caller
- * fills every byte, so nothing is zero-filled either.
+ * Send buffers reused once Node has written them: a fresh 64 KiB per send cost an allocation
+ * and, in the kernel's copy, fresh memory. `allocUnsafe` takes small ones from Node's slab, as
+ * Node's own small writes do, and zero-fills nothing: the caller fills every byte.
  */
-const sendBuffers = {
-  spare: [] as Buffer[],
-  handedOut: null as Buffer | null,
-  lend(length: number): Uint8Array {
-    // Small sends share Node's slab (allocUnsafe's pool), as Node's own writes of small buffers do.
-    if (length < 16384) return Buffer.allocUnsafe(length);
-    if (length > 65536) return Buffer.allocUnsafeSlow(length);
-    const buffer = this.spare.pop() ?? Buffer.allocUnsafeSlow(65536);
-    this.handedOut = buffer;
-    return length === 65536 ? buffer : buffer.subarray(0, length);
-  },
-  /** The pooled buffer behind `bytes` if it is the one just lent, else null. */
-  claim(bytes: Uint8Array): Buffer | null {
-    const lent = this.handedOut;
-    if (lent === null || bytes.buffer !== lent.buffer) return null;
-    this.handedOut = null;
-    return lent;
-  },
-  recycle(buffer: Buffer): void {
-    if (this.spare.length < 16) this.spare.push(buffer);
-  },
-};
+const sendBuffers = new SendBufferPool((length) => Buffer.allocUnsafe(length));
 
 /** One real TCP connection as the provider drives it. */
 class HostConnection implements StreamConnection {

@@ -14,6 +14,7 @@ import type { Scheduler, ScheduledEvent, Timer } from './scheduler.js';
 import type { Random } from './random.js';
 import { Reassembly } from './reassembly.js';
 import { RtoEstimator } from './rto.js';
+import { SendBufferPool } from './send-buffers.js';
 import { TupleTable } from './tuple-table.js';
 import {
   ACK, FIN, PSH, RST, SYN, type IpVersion, type Segment, segmentLength, seqAdd, seqLe, seqLt,
@@ -261,7 +262,7 @@ export class TcpConnection {
    * copy what arrives, so nothing else holds them by then).
    */
   allocate(length: number): Uint8Array {
-    return this.stack.lend(length);
+    return this.stack.sendBuffers.lend(length);
   }
 
   /** Queues payload; it leaves as the peer's window allows. The connection keeps the array: pass a copy. */
@@ -271,7 +272,7 @@ export class TcpConnection {
     if (this.unsent === NO_CHUNKS) this.unsent = [];
     this.unsent.push(bytes);
     this.unsentBytes += bytes.length;
-    const lent = this.stack.takeBack(bytes);
+    const lent = this.stack.sendBuffers.claim(bytes);
     if (lent !== null) {
       if (this.lent === NO_LENT) this.lent = [];
       this.lent.push({ buffer: lent, end: seqAdd(this.sndNxt, this.unsentBytes) });
@@ -745,7 +746,7 @@ export class TcpConnection {
   private acknowledged(bytes: number, ack: number): void {
     if (bytes > 0) this.forgetAcknowledged(bytes);
     const lent = this.lent;
-    while (lent.length > 0 && seqLe(lent[0]!.end, ack)) this.stack.recycle(lent.shift()!.buffer);
+    while (lent.length > 0 && seqLe(lent[0]!.end, ack)) this.stack.sendBuffers.recycle(lent.shift()!.buffer);
     if (this.rto.timedSeq !== null && seqLe(this.rto.timedSeq, ack)) {
       this.rto.sample(this.stack.env.scheduler.nowMicros - this.rto.timedSentUs);
       this.rto.timedSeq = null;
@@ -877,11 +878,6 @@ const EMPTY = new Uint8Array(0);
 const NO_CHUNKS: Uint8Array[] = [];
 const NO_RTX: Uint8Array[] = [];
 const NO_LENT: { buffer: Uint8Array; end: number }[] = [];
-/** Send buffers the stack pools: the size of a default send buffer, for sends from a quarter of it up. */
-const POOLED_SIZE = 65536;
-const POOLED_MIN = 16384;
-/** Spare pooled buffers a host keeps. */
-const POOL_LIMIT = 16;
 
 function delayedAck(conn: TcpConnection): void {
   conn.onDelayedAck();
@@ -917,9 +913,8 @@ export class TcpStack {
   private readonly connections = new TupleTable<TcpConnection>();
   private readonly listeners = new Map<string, TcpListener>();
   private lastMatch: TcpConnection | null = null;
-  /** Pooled send buffers not in use, and the one last handed out (until sendData claims it). */
-  private readonly spare: Uint8Array[] = [];
-  private handedOut: Uint8Array | null = null;
+  /** @internal Send buffers the host's connections share; recycled once acknowledged. */
+  readonly sendBuffers = new SendBufferPool();
 
   constructor(readonly env: TcpEnvironment) {}
 
@@ -1045,27 +1040,6 @@ export class TcpStack {
   forget(conn: TcpConnection): void {
     if (this.lastMatch === conn) this.lastMatch = null;
     this.connections.delete(conn);
-  }
-
-  /** @internal A send buffer of `length` bytes, pooled if the size is one a bulk sender uses. */
-  lend(length: number): Uint8Array {
-    if (length < POOLED_MIN || length > POOLED_SIZE) return new Uint8Array(length);
-    const buffer = this.spare.pop() ?? new Uint8Array(POOLED_SIZE);
-    this.handedOut = buffer;
-    return length === POOLED_SIZE ? buffer : buffer.subarray(0, length);
-  }
-
-  /** @internal The whole pooled buffer behind `bytes` if it is the one just lent, else null. */
-  takeBack(bytes: Uint8Array): Uint8Array | null {
-    const lent = this.handedOut;
-    if (lent === null || bytes.buffer !== lent.buffer) return null;
-    this.handedOut = null;
-    return lent;
-  }
-
-  /** @internal Every byte of a pooled buffer was acknowledged. */
-  recycle(buffer: Uint8Array): void {
-    if (this.spare.length < POOL_LIMIT) this.spare.push(buffer);
   }
 
   /** @internal Initial sequence number (RFC 9293 §3.4.1 wants unpredictable; a seeded draw is). */
