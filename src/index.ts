@@ -13,12 +13,13 @@ export type { WSPPROC_TABLE } from './spi/service-provider.js';
 export { WSAEvent } from './provider/readiness.js';
 export type {
   FD_SET, TIMEVAL, WSANETWORKEVENTS, LPINT, WSABUF, ConditionProc, WSPDATA, WSAPROTOCOL_INFOW, WSAPROTOCOLCHAIN, WSPUPCALLTABLE,
+  WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID,
 } from './spi/types.js';
 export { protocolCatalog, PROVIDER_ID } from './spi/catalog.js';
 export {
   encodeSockAddr, decodeSockAddr, sockAddrSize, SOCKADDR_IN_SIZE, SOCKADDR_IN6_SIZE,
 } from './spi/sockaddr.js';
-export type { SockAddr, SockAddrArg } from './spi/sockaddr.js';
+export type { SockAddr, SockAddrArg, SockAddrOut } from './spi/sockaddr.js';
 export { normalizeBacklog, DEFAULT_LIMITS } from './provider/provider.js';
 export type { ProviderLimits, SocketInfo } from './provider/provider.js';
 export type { ListenStats } from './provider/listen-queue.js';

@@ -358,7 +358,7 @@ describe('WSPRecvFrom error codes and queueing', () => {
     const s = bound(server, SERVER);
     sendTo(client, bound(client, CLIENT), bytes(4), SERVER);
     const call = (from: unknown, fromlen: { value: number } | null) => attempt((e) =>
-      server.WSPRecvFrom(s, [{ len: 8, buf: new Uint8Array(8) }], 1, { value: 0 }, { value: 0 }, from, fromlen, null, null, null, e));
+      server.WSPRecvFrom(s, [{ len: 8, buf: new Uint8Array(8) }], 1, { value: 0 }, { value: 0 }, from as never, fromlen, null, null, null, e));
     assert.deepEqual(call({ family: 0, address: '', port: 0 }, { value: 15 }), { ret: SOCKET_ERROR, err: WSAEFAULT });
     assert.deepEqual(call(new Uint8Array(8), { value: 16 }), { ret: SOCKET_ERROR, err: WSAEFAULT });
     assert.deepEqual(call(new Uint8Array(16), null), { ret: SOCKET_ERROR, err: WSAEFAULT });

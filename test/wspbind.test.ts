@@ -158,8 +158,8 @@ describe('WSPBind', () => {
     const s = tcp(server);
     expectError((e) => server.WSPBind(s, v4('10.0.0.1', 80), 15, e), WSAEFAULT);
     expectError((e) => server.WSPBind(s, encodeSockAddr(v4('10.0.0.1', 80)).subarray(0, 8), 8, e), WSAEFAULT);
-    expectError((e) => server.WSPBind(s, null, 16, e), WSAEFAULT);
-    expectError((e) => server.WSPBind(s, 'x', 16, e), WSAEFAULT);
+    expectError((e) => server.WSPBind(s, null as never, 16, e), WSAEFAULT);
+    expectError((e) => server.WSPBind(s, 'x' as never, 16, e), WSAEFAULT);
     expectError((e) => server.WSPBind(s, v4('10.0.0.1', 80), NaN, e), WSAEFAULT);
     expectError((e) => server.WSPBind(s, v6('fd00::1', 80), 16, e), WSAEFAULT);
   });
@@ -176,7 +176,7 @@ describe('WSPBind', () => {
 
   test('WSAENOTSOCK before anything else', () => {
     const { server } = pair();
-    expectError((e) => server.WSPBind(999, null, 0, e), WSAENOTSOCK);
+    expectError((e) => server.WSPBind(999, null as never, 0, e), WSAENOTSOCK);
   });
 
   test('WSPGetSockName on an unbound socket: WSAEINVAL', () => {

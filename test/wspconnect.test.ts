@@ -124,7 +124,7 @@ describe('WSPConnect', () => {
 
   test('WSAEOPNOTSUPP: QOS asked for', () => {
     const { client } = pair();
-    expectError((e) => client.WSPConnect(tcp(client), SERVER, 16, null, null, {}, null, e), WSAEOPNOTSUPP);
+    expectError((e) => client.WSPConnect(tcp(client), SERVER, 16, null, null, {} as never, null, e), WSAEOPNOTSUPP);
   });
 
   test('WSAEADDRINUSE: an explicitly bound socket whose 4-tuple is still in TIME_WAIT', () => {

@@ -258,11 +258,11 @@ describe('WSPSend / WSPRecv: flags and arguments', () => {
   test('WSAEOPNOTSUPP: overlapped I/O (lpOverlapped or a completion routine) is not offered', () => {
     const { net, client, server, c, a } = connected();
     const bufs = [{ len: 2, buf: enc('hi') }];
-    expectError((e) => client.WSPSend(c, bufs, 1, { value: 0 }, 0, {}, null, null, e), WSAEOPNOTSUPP);
+    expectError((e) => client.WSPSend(c, bufs, 1, { value: 0 }, 0, { Internal: 0, InternalHigh: 0, Offset: 0, OffsetHigh: 0, hEvent: null }, null, null, e), WSAEOPNOTSUPP);
     expectError((e) => client.WSPSend(c, bufs, 1, { value: 0 }, 0, null, () => 0, null, e), WSAEOPNOTSUPP);
     send(client, c, 'ok');
     net.run();
-    expectError((e) => server.WSPRecv(a, bufs, 1, { value: 0 }, { value: 0 }, {}, null, null, e), WSAEOPNOTSUPP);
+    expectError((e) => server.WSPRecv(a, bufs, 1, { value: 0 }, { value: 0 }, { Internal: 0, InternalHigh: 0, Offset: 0, OffsetHigh: 0, hEvent: null }, null, null, e), WSAEOPNOTSUPP);
     expectError((e) => server.WSPRecv(a, bufs, 1, { value: 0 }, { value: 0 }, null, () => 0, null, e), WSAEOPNOTSUPP);
     assert.equal(recv(server, a), 'ok');
   });

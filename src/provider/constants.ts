@@ -332,8 +332,10 @@ const ERRORS: ReadonlyArray<readonly [number, string, string]> = [
 ];
 
 const BY_CODE = new Map(ERRORS.map(([code, name, text]) => [code, { name, text }]));
+// 0 is no error code, but a program that prints whatever lpErrno holds meets it (NO_ERROR in winerror.h).
+BY_CODE.set(0, { name: 'NO_ERROR', text: 'The operation completed successfully.' });
 
-/** The symbolic name of a Winsock error code (`10061` → `'WSAECONNREFUSED'`), or undefined. */
+/** The symbolic name of a Winsock error code (`10061` → `'WSAECONNREFUSED'`, `0` → `'NO_ERROR'`), or undefined. */
 export function errorName(code: number): string | undefined {
   return BY_CODE.get(code)?.name;
 }

@@ -5,7 +5,7 @@
  */
 import {
   MSG_DONTROUTE, MSG_OOB, MSG_PARTIAL, MSG_PEEK, MSG_PUSH_IMMEDIATE, MSG_WAITALL, SD_BOTH, SD_RECEIVE, SD_SEND,
-  SOCK_STREAM, WSAEACCES, WSAECONNABORTED, WSAECONNRESET, WSAEDESTADDRREQ, WSAEFAULT, WSAEADDRNOTAVAIL, WSAEINTR,
+  SOCK_DGRAM, SOCK_STREAM, WSAEACCES, WSAECONNABORTED, WSAECONNRESET, WSAEDESTADDRREQ, WSAEFAULT, WSAEADDRNOTAVAIL, WSAEINTR,
   WSAEINVAL, WSAEMSGSIZE, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP, WSAESHUTDOWN,
   WSAETIMEDOUT, WSAEWOULDBLOCK, FD_READ, FD_WRITE,
 } from './constants.js';
@@ -87,7 +87,7 @@ function waitFailed(outcome: BlockOutcome): number {
 }
 
 function brokenCode(sock: Socket): number {
-  return -(sock.soError || WSAECONNRESET);
+  return -(sock.resetCode || WSAECONNRESET);
 }
 
 // ---- streams --------------------------------------------------------------------------
@@ -247,6 +247,7 @@ export function abortConnection(core: ProviderCore, sock: Socket): void {
   sock.inbox.clear();
   sock.sendCharged = 0;
   sock.reset = true;
+  sock.resetCode = WSAECONNABORTED;
   sock.soError = WSAECONNABORTED;
   core.changed(sock);
 }
@@ -254,6 +255,9 @@ export function abortConnection(core: ProviderCore, sock: Socket): void {
 // ---- datagrams ---------------------------------------------------------------------------
 
 function datagramSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[], flags: number, to: Endpoint | null, viaSendTo: boolean): number {
+  // A raw socket can be made, but no network here carries raw IP: it is receive-only, which is
+  // what WSAEOPNOTSUPP documents for both send functions.
+  if (sock.type !== SOCK_DGRAM) return -WSAEOPNOTSUPP;
   if (flags & MSG_OOB) return -WSAEOPNOTSUPP;
   if (flags & ~(MSG_DONTROUTE | MSG_PARTIAL)) return -WSAEOPNOTSUPP;
   if (sock.sendShutdown) return -WSAESHUTDOWN;

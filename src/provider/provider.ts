@@ -433,6 +433,10 @@ export class ProviderCore implements QueueOwner {
     }
     if (decide !== null) {
       const verdict = this.runCallback(() => decide(entry!, sock));
+      // The callback is the caller's code: it cannot call us, but it can crash the host or take
+      // its network down, which closes the listener and resets what it held.
+      const lost = this.stillQueued(sock, queue, entry);
+      if (lost !== 0) return -lost;
       if (verdict < 0) return verdict;
       if (verdict === CF_REJECT) {
         queue.reject(entry);
@@ -444,8 +448,9 @@ export class ProviderCore implements QueueOwner {
     if (entry.state === 'held') {
       const code = this.completeHeld(sock, entry);
       if (code !== 0) return -code;
+      const lost = this.stillQueued(sock, queue, entry); // the network ran while we waited
+      if (lost !== 0) return -lost;
     }
-    queue.take(entry);
     const conn = entry.conn;
     const child = this.newSocket(sock.af, sock.type, sock.protocol);
     inheritOptions(sock, child);
@@ -468,8 +473,24 @@ export class ProviderCore implements QueueOwner {
     if (n !== null && n.selected !== 0) {
       child.notify = newSelection(n.selected, n.event, n.message);
     }
+    // Taken off the queue only now: the notifications below run callers' upcalls, and if one of
+    // them crashes the host, the child is already a socket that the crash closes like any other.
+    queue.take(entry);
     this.changed(child);
+    if (this.sockets.get(child.handle) !== child) return this.transport.isNetworkDown() ? -WSAENETDOWN : -WSAECONNRESET;
     return child.handle;
+  }
+
+  /** 0 while `entry` is still in the listener's queue and can be taken; otherwise why it cannot. */
+  private stillQueued(listener: Socket, queue: ListenQueue, entry: PendingConnection): number {
+    if (this.transport.isNetworkDown()) return WSAENETDOWN;
+    if (listener.phase !== 'listening' || listener.queue !== queue) return WSAEINTR;
+    if (!queue.entries.has(entry.conn)) return WSAECONNRESET;
+    if (entry.state === 'reset') {
+      queue.discard(entry);
+      return WSAECONNRESET;
+    }
+    return 0;
   }
 
   /** Sends the SYN-ACK a conditional accept held, and waits for the handshake. */
@@ -535,14 +556,21 @@ export class ProviderCore implements QueueOwner {
       return -WSAEINTR;
     }
     if (phase === 'closed') return -WSAEINTR;
-    return -(sock.soError || WSAECONNREFUSED);
+    return -(sock.connectResult || WSAECONNREFUSED);
   }
 
   private connectDatagram(sock: Socket, name: Endpoint): number {
+    // Like Windows, a datagram connect picks the route (and so the local address) now: no
+    // route is WSAENETUNREACH here, where WSPConnect documents it, not on a later WSPSend.
+    const source = sock.local !== null && !isWildcard(sock.local.address)
+      ? sock.local.address
+      : this.transport.sourceAddress(sock.version, name.address);
+    if (source === undefined) return -WSAENETUNREACH;
     if (sock.local === null) {
       const code = this.bindTo(sock, sock.version === 4 ? '0.0.0.0' : '::', 0, undefined);
       if (code !== 0) return -code;
     }
+    sock.local = { family: sock.af, address: source, port: sock.local!.port };
     sock.remote = { family: sock.af, address: name.address, port: name.port };
     sock.phase = 'connected';
     this.changed(sock);
@@ -591,6 +619,11 @@ export class ProviderCore implements QueueOwner {
   }
 
   private destroy(sock: Socket): void {
+    // Once only: an upcall run by this teardown may crash the host, which closes everything again.
+    if (!this.sockets.delete(sock.handle)) return;
+    const phase = sock.phase;
+    sock.phase = 'closed';
+    sock.notify = null;
     const queue = sock.queue;
     if (queue !== null) {
       queue.close();
@@ -602,7 +635,7 @@ export class ProviderCore implements QueueOwner {
       sock.conn = null;
       conn.events = null;
       // Closing with unread data, or with a zero linger, resets the connection (RFC 2525 §2.17; Windows does).
-      const abortive = (sock.linger.onoff !== 0 && sock.linger.seconds === 0) || sock.inbox.length > 0 || sock.phase === 'connecting';
+      const abortive = (sock.linger.onoff !== 0 && sock.linger.seconds === 0) || sock.inbox.length > 0 || phase === 'connecting';
       if (abortive) conn.abort();
       else {
         conn.detach();
@@ -613,10 +646,7 @@ export class ProviderCore implements QueueOwner {
     sock.inbox.clear();
     sock.sendCharged = 0;
     sock.datagramBytes = 0;
-    sock.notify = null;
     this.unbind(sock);
-    sock.phase = 'closed';
-    this.sockets.delete(sock.handle);
     this.releaseDescriptor();
     this.changed(sock);
   }
@@ -741,14 +771,15 @@ class SocketEvents implements StreamEvents {
       // The socket stays bound and may connect again.
       sock.phase = 'bound';
       sock.remote = null;
-      sock.soError = failCode(reason);
-      sock.connectResult = sock.soError;
+      sock.connectResult = failCode(reason);
+      sock.soError = sock.connectResult;
     } else {
       this.core.refund(sock.inbox.length + sock.sendCharged);
       sock.inbox.clear();
       sock.sendCharged = 0;
       sock.reset = true;
-      sock.soError = reason === 'timed-out' ? WSAECONNABORTED : failCode(reason);
+      sock.resetCode = reason === 'timed-out' ? WSAECONNABORTED : failCode(reason);
+      sock.soError = sock.resetCode;
     }
     this.core.changed(sock);
   }

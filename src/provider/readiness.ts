@@ -15,6 +15,13 @@ import type { Socket } from './socket.js';
  * created non-signaled.
  */
 export class WSAEvent {
+  readonly #brand = true;
+
+  /** True for an event object this package made; never for a Proxy of one or a look-alike. */
+  static is(x: unknown): x is WSAEvent {
+    return typeof x === 'object' && x !== null && #brand in x;
+  }
+
   /** True while signaled. */
   signaled = false;
   /** Called when the event becomes signaled (a waiter may hook in). */
@@ -117,7 +124,7 @@ function conditions(sock: Socket): number {
 
 function errorFor(sock: Socket, bit: number): number {
   if (bit === FD_CONNECT) return sock.connectResult ?? 0;
-  if (bit === FD_CLOSE) return sock.reset ? sock.soError || WSAECONNRESET : 0;
+  if (bit === FD_CLOSE) return sock.reset ? sock.resetCode || WSAECONNRESET : 0;
   return 0;
 }
 
@@ -146,7 +153,16 @@ export function evaluate(sock: Socket): void {
     if (bit === FD_WRITE) sock.writeArmed = false;
     if (n.message !== null) postMessage(n.message, sock.handle, makeSelectReply(bit, error));
   }
-  n.event?.set();
+  if (n.event !== null) signal(n.event);
+}
+
+/** Sets the event through the class's own method; a caller who redefined it must not unwind the network. */
+function signal(event: WSAEvent): void {
+  try {
+    WSAEvent.prototype.set.call(event);
+  } catch {
+    // the caller broke its own event object; the recorded events are still there to enumerate
+  }
 }
 
 /** The re-enabling function for `bits` was called. */

@@ -75,8 +75,13 @@ export class Socket {
   /** The address the port table holds for us (a connect from the wildcard keeps the wildcard there). */
   boundAddress = '';
   remote: Endpoint | null = null;
-  /** The last asynchronous error (SO_ERROR). */
+  /** The last asynchronous error as SO_ERROR reads it; a caller may set it (Windows allows that). */
   soError = 0;
+  /**
+   * Why the connection broke (WSAECONNRESET, WSAECONNABORTED, …): what calls on a reset socket
+   * report, whatever a caller stored in SO_ERROR.
+   */
+  resetCode = 0;
   conn: StreamConnection | null = null;
   queue: ListenQueue | null = null;
   /** The peer closed its direction (FIN). */

@@ -12,9 +12,9 @@ import * as data from '../provider/data.js';
 import type { ProviderCore } from '../provider/provider.js';
 import { newSelection, WSAEvent, isWritable } from '../provider/readiness.js';
 import type { Endpoint } from '../provider/socket.js';
-import { fail, guard, isRef } from './funnel.js';
-import { readSockAddrArg, sockAddrSize, writeSockAddrArg } from './sockaddr.js';
-import type { FD_SET, LPINT, TIMEVAL, WSABUF, WSANETWORKEVENTS, WSPUPCALLTABLE } from './types.js';
+import { callerBytes, fail, guard, probe, probeAll, store } from './funnel.js';
+import { canWriteSockAddr, readSockAddrArg, writeSockAddrArg, type SockAddrArg, type SockAddrOut } from './sockaddr.js';
+import type { FD_SET, LPINT, TIMEVAL, WSABUF, WSANETWORKEVENTS, WSPUPCALLTABLE, WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID } from './types.js';
 
 /** Reads an array of WSABUF as views of the caller's bytes; undefined when any is malformed (WSAEFAULT). */
 function readBuffers(lpBuffers: unknown, count: unknown): Uint8Array[] | undefined {
@@ -24,10 +24,12 @@ function readBuffers(lpBuffers: unknown, count: unknown): Uint8Array[] | undefin
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const b = lpBuffers[i] as WSABUF | null;
-    if (typeof b !== 'object' || b === null || !(b.buf instanceof Uint8Array)) return undefined;
+    if (typeof b !== 'object' || b === null) return undefined;
     const len = b.len;
-    if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > b.buf.length) return undefined;
-    out.push(len === b.buf.length ? b.buf : b.buf.subarray(0, len)); // a view only when it is shorter
+    if (typeof len !== 'number' || !Number.isInteger(len)) return undefined;
+    const bytes = callerBytes(b.buf, len); // a view only when it is shorter (or the caller's object is odd)
+    if (bytes === undefined) return undefined;
+    out.push(bytes);
   }
   return out;
 }
@@ -40,22 +42,39 @@ function given(x: unknown): boolean {
   return x !== null && x !== undefined;
 }
 
-/** Reads an fd_set: null stays null; a malformed one is undefined (WSAEFAULT). */
+const FD_SET_KEYS = ['fd_count', 'fd_array'];
+
+/** Reads an fd_set: null stays null; a malformed or unwritable one is undefined (WSAEFAULT). */
 function readSet(set: unknown): unknown[] | null | undefined {
   if (set === null || set === undefined) return null;
-  if (typeof set !== 'object') return undefined;
+  if (typeof set !== 'object' || !probeAll(set, FD_SET_KEYS)) return undefined;
   const { fd_count: count, fd_array: array } = set as FD_SET;
   if (!Array.isArray(array) || typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > array.length) return undefined;
   return array.slice(0, count);
 }
 
+/**
+ * Rewrites an fd_set as select does in C. A plain array is emptied and refilled in place; one
+ * that cannot be (frozen, sealed, odd) is replaced, so the set is always written whole.
+ */
 function writeSet(set: unknown, ready: number[]): void {
   if (set === null || set === undefined) return;
-  const s = set as FD_SET;
-  s.fd_array.length = 0;
-  s.fd_array.push(...ready);
-  s.fd_count = ready.length;
+  const array = (set as FD_SET).fd_array;
+  let inPlace = false;
+  try {
+    if (Array.isArray(array) && Object.getPrototypeOf(array) === Array.prototype && Object.isExtensible(array)) {
+      array.length = 0;
+      for (const h of ready) array.push(h);
+      inPlace = true;
+    }
+  } catch {
+    // fall through: replace it
+  }
+  if (!inPlace) store(set, 'fd_array', ready);
+  store(set, 'fd_count', ready.length);
 }
+
+const NETWORK_EVENTS_KEYS = ['lNetworkEvents', 'iErrorCode'];
 
 /** Common base of {@link ServiceProvider}: the data-path and readiness functions. */
 export abstract class IoFunctions {
@@ -76,13 +95,13 @@ export abstract class IoFunctions {
     // Overlapped I/O is not offered (no WSA_FLAG_OVERLAPPED completion machinery yet).
     if (given(lpOverlapped) || given(lpCompletionRoutine)) return fail(lpErrno, WSAEOPNOTSUPP, SOCKET_ERROR);
     const bufs = readBuffers(lpBuffers, dwBufferCount);
-    if (bufs === undefined || !isRef(lpCount)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+    if (bufs === undefined || !probe(lpCount, 'value')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
     return bufs;
   }
 
   WSPSend = (
     s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesSent: LPINT, dwFlags: number,
-    lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: LPINT,
+    lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       void lpThreadId;
@@ -92,13 +111,13 @@ export abstract class IoFunctions {
       if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       const r = data.send(this.core, s, bufs, flags);
       if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
-      lpNumberOfBytesSent.value = r;
+      store(lpNumberOfBytesSent, 'value', r);
       return 0;
     });
 
   WSPSendTo = (
     s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesSent: LPINT, dwFlags: number,
-    lpTo: unknown, iTolen: number, lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: LPINT,
+    lpTo: SockAddrArg | null, iTolen: number, lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       void lpThreadId;
@@ -114,19 +133,19 @@ export abstract class IoFunctions {
       }
       const r = data.sendTo(this.core, s, bufs, flags, to);
       if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
-      lpNumberOfBytesSent.value = r;
+      store(lpNumberOfBytesSent, 'value', r);
       return 0;
     });
 
   WSPRecv = (
     s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesRecvd: LPINT, lpFlags: LPINT,
-    lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: LPINT,
+    lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       void lpThreadId;
       const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpErrno);
       if (typeof bufs === 'number') return bufs;
-      if (!isRef(lpFlags)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      if (!probe(lpFlags, 'value')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
       const flags = flagsOf(lpFlags.value);
       if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, null, null, lpErrno);
@@ -134,23 +153,18 @@ export abstract class IoFunctions {
 
   WSPRecvFrom = (
     s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesRecvd: LPINT, lpFlags: LPINT,
-    lpFrom: unknown, lpFromlen: LPINT | null, lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown,
+    lpFrom: SockAddrOut | null, lpFromlen: LPINT | null, lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null,
     lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       void lpThreadId;
       const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpErrno);
       if (typeof bufs === 'number') return bufs;
-      if (!isRef(lpFlags)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      if (!probe(lpFlags, 'value')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
       const flags = flagsOf(lpFlags.value);
       if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
-      if (given(lpFrom)) {
-        // The address must fit before anything is consumed.
-        const sock = this.core.lookup(s)!;
-        const size = sockAddrSize(sock.af);
-        if (!isRef(lpFromlen) || typeof lpFromlen.value !== 'number' || lpFromlen.value < size) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-        if (lpFrom instanceof Uint8Array ? lpFrom.length < size : typeof lpFrom !== 'object') return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-      }
+      // The address must fit before anything is consumed.
+      if (given(lpFrom) && !canWriteSockAddr(this.core.lookup(s)!.af, lpFrom, lpFromlen)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
       return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, lpFrom, lpFromlen, lpErrno);
     });
 
@@ -158,8 +172,8 @@ export abstract class IoFunctions {
     r: data.Received | number, lpCount: LPINT, lpFlags: LPINT, lpFrom: unknown, lpFromlen: LPINT | null, lpErrno: unknown,
   ): number {
     if (typeof r === 'number') return fail(lpErrno, -r, SOCKET_ERROR);
-    lpCount.value = r.count;
-    lpFlags.value = r.flags;
+    store(lpCount, 'value', r.count);
+    store(lpFlags, 'value', r.flags);
     if (given(lpFrom) && r.from !== null) writeSockAddrArg(r.from, lpFrom, lpFromlen);
     // A truncated datagram: its first part is delivered, and the call reports WSAEMSGSIZE.
     if (r.truncated) return fail(lpErrno, WSAEMSGSIZE, SOCKET_ERROR);
@@ -170,7 +184,7 @@ export abstract class IoFunctions {
     guard(lpErrno, SOCKET_ERROR, () => {
       const r = data.shutdown(this.core, s, how);
       return r < 0 ? fail(lpErrno, -r, SOCKET_ERROR) : 0;
-    });
+    }, WSAEINVAL);
 
   /** Sets are `{ fd_count, fd_array }`, modified in place; `timeout` null waits for ever. */
   WSPSelect = (
@@ -208,10 +222,10 @@ export abstract class IoFunctions {
       const events = flagsOf(lNetworkEvents);
       if (events === undefined || (events & ~FD_ALL_EVENTS) !== 0) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       // lNetworkEvents 0 cancels, and hEventObject is then ignored.
-      if (events !== 0 && !(hEventObject instanceof WSAEvent)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      if (events !== 0 && !WSAEvent.is(hEventObject)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       this.select(sock, events, events === 0 ? null : hEventObject, null);
       return 0;
-    });
+    }, WSAEINVAL);
 
   /** Posts network events to a window through the upcall table's WPUPostMessage; makes the socket non-blocking. */
   WSPAsyncSelect = (s: number, hWnd: unknown, wMsg: number, lEvent: number, lpErrno: LPINT): number =>
@@ -222,9 +236,12 @@ export abstract class IoFunctions {
       if (events === undefined || (events & ~FD_ALL_EVENTS) !== 0 || typeof wMsg !== 'number') return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       const post = this.upcalls?.lpWPUPostMessage;
       if (events !== 0 && typeof post !== 'function') return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
-      this.select(sock, events, null, events === 0 ? null : { hWnd, wMsg, post: post! });
+      // The upcall is the caller's code: calls it makes back into the provider meet WSAEINPROGRESS.
+      const core = this.core;
+      const target = { hWnd, wMsg, post: (h: unknown, m: number, w: number, l: number) => core.runCallback(() => post!(h, m, w, l)) };
+      this.select(sock, events, null, events === 0 ? null : target);
       return 0;
-    });
+    }, WSAEINVAL);
 
   private select(sock: NonNullable<ReturnType<ProviderCore['lookup']>>, events: number, event: WSAEvent | null, message: Parameters<typeof newSelection>[2]): void {
     if (events === 0) {
@@ -246,8 +263,9 @@ export abstract class IoFunctions {
     guard(lpErrno, SOCKET_ERROR, () => {
       const sock = this.core.enter(s);
       if (typeof sock === 'number') return fail(lpErrno, -sock, SOCKET_ERROR);
-      if (!isRef(lpNetworkEvents)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-      if (given(hEventObject) && !(hEventObject instanceof WSAEvent)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      // Recorded events are cleared only once they can be reported.
+      if (!probeAll(lpNetworkEvents, NETWORK_EVENTS_KEYS)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      if (given(hEventObject) && !WSAEvent.is(hEventObject)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       const n = sock.notify;
       const codes = new Array<number>(FD_MAX_EVENTS).fill(0);
       let recorded = 0;
@@ -257,9 +275,9 @@ export abstract class IoFunctions {
         n.recorded = 0;
         n.errors.fill(0);
       }
-      lpNetworkEvents.lNetworkEvents = recorded;
-      lpNetworkEvents.iErrorCode = codes;
-      if (hEventObject instanceof WSAEvent) hEventObject.reset();
+      store(lpNetworkEvents, 'lNetworkEvents', recorded);
+      store(lpNetworkEvents, 'iErrorCode', codes);
+      if (WSAEvent.is(hEventObject)) WSAEvent.prototype.reset.call(hEventObject);
       return 0;
     });
 

@@ -5,7 +5,7 @@
  */
 import {
   CF_ACCEPT, CF_DEFER, CF_REJECT, FIONBIO, FIONREAD, SIOCATMARK, SIO_UDP_CONNRESET, SOCKET_ERROR, INVALID_SOCKET, WSAEFAULT, WSAEAFNOSUPPORT,
-  WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
+  WSAEINPROGRESS, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
 } from '../provider/constants.js';
 import type { ProviderCore, SocketInfo } from '../provider/provider.js';
 import type { OptionValue } from '../provider/options.js';
@@ -13,9 +13,9 @@ import type { Endpoint } from '../provider/socket.js';
 import { protocolCatalog } from './catalog.js';
 import { IoFunctions } from './io-functions.js';
 import { bytesReadable } from '../provider/data.js';
-import { fail, finish, guard, isRef, normalizeOptName, readInt, writeInt } from './funnel.js';
-import { encodeSockAddr, readSockAddrArg, sockAddrSize, writeSockAddrArg } from './sockaddr.js';
-import type { ConditionProc, LPINT, WSABUF, WSAPROTOCOL_INFOW, WSPDATA, WSPUPCALLTABLE } from './types.js';
+import { callerBytes, fail, finish, guard, isRef, normalizeOptName, probe, probeAll, readInt, store, writeInt } from './funnel.js';
+import { canWriteSockAddr, encodeSockAddr, readSockAddrArg, writeSockAddrArg, type SockAddrArg, type SockAddrOut } from './sockaddr.js';
+import { UPCALL_NAMES, type ConditionProc, type LPINT, type WSABUF, type WSAPROTOCOL_INFOW, type WSPDATA, type WSPUPCALLTABLE, type WSAOVERLAPPED, type WSAOVERLAPPED_COMPLETION_ROUTINE, type WSATHREADID } from './types.js';
 
 /** `FROM_PROTOCOL_INFO`: take af, type or protocol from lpProtocolInfo. */
 export const FROM_PROTOCOL_INFO = -1;
@@ -30,6 +30,19 @@ export const PROC_NAMES = [
   'WSPIoctl', 'WSPListen', 'WSPRecv', 'WSPRecvFrom', 'WSPSelect', 'WSPSend', 'WSPSendTo',
   'WSPSetSockOpt', 'WSPShutdown', 'WSPSocket',
 ] as const;
+
+const PROC_KEYS = PROC_NAMES.map((name) => `lp${name}`);
+const WSPDATA_KEYS = ['wVersion', 'wHighVersion', 'szDescription'];
+
+/** The upcall table's functions, read once: a hostile table can fail WSPStartup, never a later call. */
+function snapshotUpcalls(table: WSPUPCALLTABLE): WSPUPCALLTABLE {
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const name of UPCALL_NAMES) {
+    const fn = table[`lp${name}`];
+    if (typeof fn === 'function') out[`lp${name}`] = fn;
+  }
+  return out as WSPUPCALLTABLE;
+}
 
 /** The proc table: `lpWSPListen` and so on. */
 export type WSPPROC_TABLE = { [K in (typeof PROC_NAMES)[number] as `lp${K}`]?: ServiceProvider[K] };
@@ -64,18 +77,20 @@ export class ServiceProvider extends IoFunctions {
     UpcallTable: WSPUPCALLTABLE | null, lpProcTable: WSPPROC_TABLE,
   ): number => {
     try {
+      if (this.core.inCallback) return WSAEINPROGRESS;
       if (typeof wVersionRequested !== 'number') return WSAVERNOTSUPPORTED;
       const major = wVersionRequested & 0xff;
       const minor = (wVersionRequested >> 8) & 0xff;
       if (major < 2 || (major === 2 && minor < 2)) return WSAVERNOTSUPPORTED;
       if (!isRef(lpWSPData) || !isRef(lpProcTable)) return WSAEFAULT;
       if (lpProtocolInfo !== null && lpProtocolInfo !== undefined && !isRef(lpProtocolInfo)) return WSAEFAULT;
-      lpWSPData.wVersion = WSP_VERSION;
-      lpWSPData.wHighVersion = WSP_VERSION;
-      lpWSPData.szDescription = this.description;
-      const table = lpProcTable as unknown as Record<string, unknown>;
-      for (const name of PROC_NAMES) table[`lp${name}`] = this[name];
-      this.upcalls = isRef(UpcallTable) ? UpcallTable : null;
+      if (!probeAll(lpWSPData, WSPDATA_KEYS) || !probeAll(lpProcTable, PROC_KEYS)) return WSAEFAULT;
+      const upcalls = isRef(UpcallTable) ? snapshotUpcalls(UpcallTable) : null;
+      store(lpWSPData, 'wVersion', WSP_VERSION);
+      store(lpWSPData, 'wHighVersion', WSP_VERSION);
+      store(lpWSPData, 'szDescription', this.description);
+      for (const name of PROC_NAMES) store(lpProcTable, `lp${name}`, this[name]);
+      this.upcalls = upcalls;
       this.startups++;
       return 0;
     } catch {
@@ -87,6 +102,8 @@ export class ServiceProvider extends IoFunctions {
   WSPCleanup = (lpErrno: LPINT): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       if (this.startups === 0) return fail(lpErrno, WSANOTINITIALISED, SOCKET_ERROR);
+      // Closing every socket under a running callback would pull state from under the call that made it.
+      if (this.core.inCallback) return fail(lpErrno, WSAEINPROGRESS, SOCKET_ERROR);
       this.startups--;
       if (this.startups === 0) this.core.closeAll();
       return 0;
@@ -109,7 +126,7 @@ export class ServiceProvider extends IoFunctions {
       return finish(this.core.socket(a, t, p, g, dwFlags), lpErrno, INVALID_SOCKET);
     });
 
-  WSPBind = (s: number, name: unknown, namelen: number, lpErrno: LPINT): number =>
+  WSPBind = (s: number, name: SockAddrArg, namelen: number, lpErrno: LPINT): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
       const ep = this.readName(name, namelen, lpErrno);
@@ -118,25 +135,18 @@ export class ServiceProvider extends IoFunctions {
     });
 
   WSPListen = (s: number, backlog: number, lpErrno: LPINT): number =>
-    guard(lpErrno, SOCKET_ERROR, () => finish(this.core.listen(s, backlog), lpErrno, SOCKET_ERROR, 0));
+    guard(lpErrno, SOCKET_ERROR, () => finish(this.core.listen(s, backlog), lpErrno, SOCKET_ERROR, 0), WSAEINVAL);
 
   WSPAccept = (
-    s: number, addr: unknown, addrlen: LPINT | null, lpfnCondition: ConditionProc | null,
+    s: number, addr: SockAddrOut | null, addrlen: LPINT | null, lpfnCondition: ConditionProc | null,
     dwCallbackData: unknown, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, INVALID_SOCKET, () => {
       const listener = this.core.lookup(s);
       if (listener === undefined) return fail(lpErrno, WSAENOTSOCK, INVALID_SOCKET);
+      // The address must fit before a connection is taken off the queue.
       const wantsAddr = addr !== null && addr !== undefined;
-      if (wantsAddr) {
-        const size = sockAddrSize(listener.af);
-        if (!isRef(addrlen) || typeof addrlen.value !== 'number' || addrlen.value < size) {
-          return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
-        }
-        if (addr instanceof Uint8Array ? addr.length < size : typeof addr !== 'object') {
-          return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
-        }
-      }
+      if (wantsAddr && !canWriteSockAddr(listener.af, addr, addrlen)) return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
       if (lpfnCondition !== null && lpfnCondition !== undefined && typeof lpfnCondition !== 'function') {
         return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
       }
@@ -146,13 +156,14 @@ export class ServiceProvider extends IoFunctions {
         : null;
       const handle = this.core.accept(s, decide);
       if (handle < 0) return fail(lpErrno, -handle, INVALID_SOCKET);
-      if (wantsAddr) writeSockAddrArg(this.core.lookup(handle)!.remote!, addr, addrlen);
+      const remote = this.core.lookup(handle)?.remote;
+      if (wantsAddr && remote) writeSockAddrArg(remote, addr, addrlen);
       return handle;
     });
 
   WSPConnect = (
-    s: number, name: unknown, namelen: number, lpCallerData: WSABUF | null, lpCalleeData: WSABUF | null,
-    lpSQOS: unknown, lpGQOS: unknown, lpErrno: LPINT,
+    s: number, name: SockAddrArg, namelen: number, lpCallerData: WSABUF | null, lpCalleeData: WSABUF | null,
+    lpSQOS: null, lpGQOS: null, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
@@ -162,18 +173,22 @@ export class ServiceProvider extends IoFunctions {
       if ((lpSQOS !== null && lpSQOS !== undefined) || (lpGQOS !== null && lpGQOS !== undefined)) {
         return fail(lpErrno, WSAEOPNOTSUPP, SOCKET_ERROR);
       }
-      if (isRef(lpCalleeData)) lpCalleeData.len = 0;
+      const callee = lpCalleeData !== null && lpCalleeData !== undefined;
+      if (callee && !probe(lpCalleeData, 'len')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
       void lpCallerData;
-      return finish(this.core.connect(s, ep), lpErrno, SOCKET_ERROR, 0);
+      const r = this.core.connect(s, ep);
+      if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
+      if (callee) store(lpCalleeData, 'len', 0); // no connect data comes back over TCP
+      return 0;
     });
 
   WSPCloseSocket = (s: number, lpErrno: LPINT): number =>
-    guard(lpErrno, SOCKET_ERROR, () => finish(this.core.close(s), lpErrno, SOCKET_ERROR, 0));
+    guard(lpErrno, SOCKET_ERROR, () => finish(this.core.close(s), lpErrno, SOCKET_ERROR, 0), WSAENOTSOCK);
 
-  WSPGetSockName = (s: number, name: unknown, namelen: LPINT, lpErrno: LPINT): number =>
+  WSPGetSockName = (s: number, name: SockAddrOut, namelen: LPINT, lpErrno: LPINT): number =>
     guard(lpErrno, SOCKET_ERROR, () => this.writeName(this.core.sockName(s), name, namelen, lpErrno));
 
-  WSPGetPeerName = (s: number, name: unknown, namelen: LPINT, lpErrno: LPINT): number =>
+  WSPGetPeerName = (s: number, name: SockAddrOut, namelen: LPINT, lpErrno: LPINT): number =>
     guard(lpErrno, SOCKET_ERROR, () => this.writeName(this.core.peerName(s), name, namelen, lpErrno));
 
   WSPSetSockOpt = (s: number, level: number, optname: number, optval: Uint8Array | null, optlen: number, lpErrno: LPINT): number =>
@@ -181,14 +196,13 @@ export class ServiceProvider extends IoFunctions {
       optname = normalizeOptName(optname);
       const shape = this.core.optionShape(s, level, optname);
       if (typeof shape === 'number') return fail(lpErrno, -shape, SOCKET_ERROR);
-      if (!(optval instanceof Uint8Array) || typeof optlen !== 'number' || optlen < 4 || optval.length < 4 || optval.length < Math.min(optlen, 4)) {
-        return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-      }
+      const bytes = typeof optlen === 'number' && optlen >= 4 ? callerBytes(optval, 4) : undefined;
+      if (bytes === undefined) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
       let value: OptionValue;
       if (shape === 'linger') {
-        value = { onoff: optval[0]! | (optval[1]! << 8), seconds: optval[2]! | (optval[3]! << 8) };
+        value = { onoff: bytes[0]! | (bytes[1]! << 8), seconds: bytes[2]! | (bytes[3]! << 8) };
       } else {
-        value = readInt(optval, shape === 'dword');
+        value = readInt(bytes, shape === 'dword');
       }
       return finish(this.core.setOption(s, level, optname, value), lpErrno, SOCKET_ERROR, 0);
     });
@@ -197,26 +211,27 @@ export class ServiceProvider extends IoFunctions {
     guard(lpErrno, SOCKET_ERROR, () => {
       const got = this.core.getOption(s, level, normalizeOptName(optname));
       if (typeof got === 'number') return fail(lpErrno, -got, SOCKET_ERROR);
-      if (!(optval instanceof Uint8Array) || !isRef(optlen) || typeof optlen.value !== 'number' || optlen.value < 4 || optval.length < 4) {
+      const out = callerBytes(optval, 4);
+      if (out === undefined || !isRef(optlen) || typeof optlen.value !== 'number' || optlen.value < 4 || !probe(optlen, 'value')) {
         return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
       }
       const v = got.value;
       if (typeof v === 'number') {
-        writeInt(optval, v);
+        writeInt(out, v);
       } else {
-        optval[0] = v.onoff & 0xff;
-        optval[1] = (v.onoff >> 8) & 0xff;
-        optval[2] = v.seconds & 0xff;
-        optval[3] = (v.seconds >> 8) & 0xff;
+        out[0] = v.onoff & 0xff;
+        out[1] = (v.onoff >> 8) & 0xff;
+        out[2] = v.seconds & 0xff;
+        out[3] = (v.seconds >> 8) & 0xff;
       }
-      optlen.value = 4;
+      store(optlen, 'value', 4);
       return 0;
     });
 
   WSPIoctl = (
     s: number, dwIoControlCode: number, lpvInBuffer: Uint8Array | null, cbInBuffer: number,
     lpvOutBuffer: Uint8Array | null, cbOutBuffer: number, lpcbBytesReturned: LPINT,
-    lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: LPINT,
+    lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       void lpThreadId;
@@ -225,33 +240,27 @@ export class ServiceProvider extends IoFunctions {
         return fail(lpErrno, WSAEOPNOTSUPP, SOCKET_ERROR); // overlapped I/O arrives with a later issue
       }
       const code = typeof dwIoControlCode === 'number' ? dwIoControlCode >>> 0 : -1;
-      if (code === FIONBIO) {
-        if (!(lpvInBuffer instanceof Uint8Array) || typeof cbInBuffer !== 'number' || cbInBuffer < 4 || lpvInBuffer.length < 4) {
-          return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-        }
-        const r = this.core.setNonBlocking(s, readInt(lpvInBuffer, true) !== 0);
+      // lpcbBytesReturned is optional here, but one that is given must take the count.
+      const counted = lpcbBytesReturned !== null && lpcbBytesReturned !== undefined;
+      if (counted && !probe(lpcbBytesReturned, 'value')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      const input = () => (typeof cbInBuffer === 'number' && cbInBuffer >= 4 ? callerBytes(lpvInBuffer, 4) : undefined);
+      if (code === FIONBIO || code === SIO_UDP_CONNRESET) {
+        const inBytes = input();
+        if (inBytes === undefined) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+        const on = readInt(inBytes, true) !== 0;
+        const r = code === FIONBIO ? this.core.setNonBlocking(s, on) : this.core.setUdpConnReset(s, on);
         if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
-        if (isRef(lpcbBytesReturned)) lpcbBytesReturned.value = 0;
+        if (counted) store(lpcbBytesReturned, 'value', 0);
         return 0;
       }
       if (code === FIONREAD || code === SIOCATMARK) {
-        if (!(lpvOutBuffer instanceof Uint8Array) || typeof cbOutBuffer !== 'number' || cbOutBuffer < 4 || lpvOutBuffer.length < 4) {
-          return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-        }
+        const out = typeof cbOutBuffer === 'number' && cbOutBuffer >= 4 ? callerBytes(lpvOutBuffer, 4) : undefined;
+        if (out === undefined) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
         // No urgent data is ever pending here, so every socket is "at the mark" (TRUE).
         const r = code === FIONREAD ? bytesReadable(this.core, s) : 1;
         if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
-        writeInt(lpvOutBuffer, r);
-        if (isRef(lpcbBytesReturned)) lpcbBytesReturned.value = 4;
-        return 0;
-      }
-      if (code === SIO_UDP_CONNRESET) {
-        if (!(lpvInBuffer instanceof Uint8Array) || typeof cbInBuffer !== 'number' || cbInBuffer < 4 || lpvInBuffer.length < 4) {
-          return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-        }
-        const r = this.core.setUdpConnReset(s, readInt(lpvInBuffer, true) !== 0);
-        if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
-        if (isRef(lpcbBytesReturned)) lpcbBytesReturned.value = 0;
+        writeInt(out, r);
+        if (counted) store(lpcbBytesReturned, 'value', 4);
         return 0;
       }
       return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
@@ -268,8 +277,8 @@ export class ServiceProvider extends IoFunctions {
 
   private writeName(ep: Endpoint | number, name: unknown, namelen: unknown, lpErrno: unknown): number {
     if (typeof ep === 'number') return fail(lpErrno, -ep, SOCKET_ERROR);
-    const full = { ...ep, flowinfo: 0, scopeId: 0 };
-    if (!writeSockAddrArg(full, name, namelen)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+    // writeSockAddrArg checks every field before it writes one, so a failure leaves name as it was.
+    if (!writeSockAddrArg({ ...ep, flowinfo: 0, scopeId: 0 }, name, namelen)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
     return 0;
   }
 

@@ -7,6 +7,8 @@
 import { AF_INET, AF_INET6 } from '../provider/constants.js';
 import type { Endpoint } from '../provider/socket.js';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/ip.js';
+import { byteLength, byteView, isByteArray } from '../wire/bytes.js';
+import { callerBytes, probe, probeAll, store } from './funnel.js';
 
 /** A socket address as an object; `address` is IP text. */
 export interface SockAddr {
@@ -21,6 +23,12 @@ export interface SockAddr {
 
 /** What a `name` argument may be: an object or sockaddr bytes. */
 export type SockAddrArg = SockAddr | Uint8Array;
+
+/**
+ * Where a function writes an address (WSPAccept's addr, WSPGetSockName's name, WSPRecvFrom's
+ * lpFrom): sockaddr bytes at least the family's size, or an object whose fields are filled in.
+ */
+export type SockAddrOut = Partial<SockAddr> | Uint8Array;
 
 export const SOCKADDR_IN_SIZE = 16;
 export const SOCKADDR_IN6_SIZE = 28;
@@ -62,8 +70,11 @@ export function encodeSockAddr(addr: SockAddr): Uint8Array {
 }
 
 /** C bytes → an object; `undefined` if the bytes (or `length`) cannot hold a known family's sockaddr. */
-export function decodeSockAddr(bytes: Uint8Array, length: number = bytes.length): SockAddr | undefined {
-  if (!(bytes instanceof Uint8Array) || typeof length !== 'number' || length < 2 || length > bytes.length) return undefined;
+export function decodeSockAddr(bytes: Uint8Array, length?: number): SockAddr | undefined {
+  const total = byteLength(bytes);
+  if (length === undefined) length = total;
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 2 || length > total) return undefined;
+  bytes = byteView(bytes, 0, length); // a clean view: the caller's object may override its accessors
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const family = view.getUint16(0, true);
   const size = sockAddrSize(family);
@@ -84,11 +95,12 @@ export function readSockAddrArg(
   name: unknown, namelen: unknown,
 ): { ok: true; endpoint: Endpoint } | { ok: false; reason: SockAddrProblem } {
   if (typeof namelen !== 'number' || !Number.isInteger(namelen) || namelen < 2) return { ok: false, reason: 'fault' };
-  if (name instanceof Uint8Array) {
-    if (namelen > name.length) return { ok: false, reason: 'fault' };
-    const family = name[0]! | (name[1]! << 8);
+  if (isByteArray(name)) {
+    const bytes = callerBytes(name, namelen);
+    if (bytes === undefined) return { ok: false, reason: 'fault' };
+    const family = bytes[0]! | (bytes[1]! << 8);
     if (sockAddrSize(family) === 0) return { ok: false, reason: 'family' };
-    const decoded = decodeSockAddr(name, namelen);
+    const decoded = decodeSockAddr(bytes, namelen);
     if (decoded === undefined) return { ok: false, reason: 'fault' };
     return { ok: true, endpoint: { family, address: decoded.address, port: decoded.port } };
   }
@@ -103,31 +115,44 @@ export function readSockAddrArg(
   return { ok: true, endpoint: { family, address: family === AF_INET ? formatIPv4(ip) : formatIPv6(ip), port } };
 }
 
+const ADDR_FIELDS = ['family', 'address', 'port'] as const;
+const ADDR6_FIELDS = ['family', 'address', 'port', 'flowinfo', 'scopeId'] as const;
+
+/**
+ * Whether a `name`/`namelen` out-pair can take an address of `family`, as C checks it: `namelen`
+ * writable and at least the family's sockaddr size, `name` bytes that long or an object whose
+ * fields can be written. Decided before the call acts; nothing is written.
+ */
+export function canWriteSockAddr(family: number, name: unknown, namelen: unknown): boolean {
+  const size = sockAddrSize(family);
+  if (size === 0 || typeof namelen !== 'object' || namelen === null) return false;
+  const len = (namelen as { value?: unknown }).value;
+  if (typeof len !== 'number' || !(len >= size) || !probe(namelen, 'value')) return false;
+  if (isByteArray(name)) return callerBytes(name, size) !== undefined;
+  if (typeof name !== 'object' || name === null || Array.isArray(name)) return false;
+  return probeAll(name, family === AF_INET6 ? ADDR6_FIELDS : ADDR_FIELDS);
+}
+
 /**
  * Writes an address into the caller's `name` (object or bytes) and `namelen` (`{ value }`), as C
- * does: fails (returns false, writes nothing) when `namelen` is missing or smaller than the
- * family's sockaddr; on success sets `namelen.value` to the size written.
+ * does: fails (returns false, writes nothing) unless {@link canWriteSockAddr} holds; on success
+ * sets `namelen.value` to the size written.
  */
 export function writeSockAddrArg(addr: SockAddr, name: unknown, namelen: unknown): boolean {
-  if (typeof namelen !== 'object' || namelen === null) return false;
-  const len = (namelen as { value?: unknown }).value;
+  if (!canWriteSockAddr(addr.family, name, namelen)) return false;
   const size = sockAddrSize(addr.family);
-  if (typeof len !== 'number' || !(len >= size)) return false;
-  if (name instanceof Uint8Array) {
-    if (name.length < size) return false;
-    name.set(encodeSockAddr(addr));
-  } else if (typeof name === 'object' && name !== null && !Array.isArray(name)) {
-    const out = name as SockAddr;
-    out.family = addr.family;
-    out.address = addr.address;
-    out.port = addr.port;
-    if (addr.family === AF_INET6) {
-      out.flowinfo = addr.flowinfo ?? 0;
-      out.scopeId = addr.scopeId ?? 0;
-    }
+  const bytes = isByteArray(name) ? callerBytes(name, size) : undefined;
+  if (bytes !== undefined) {
+    bytes.set(encodeSockAddr(addr));
   } else {
-    return false;
+    store(name, 'family', addr.family);
+    store(name, 'address', addr.address);
+    store(name, 'port', addr.port);
+    if (addr.family === AF_INET6) {
+      store(name, 'flowinfo', addr.flowinfo ?? 0);
+      store(name, 'scopeId', addr.scopeId ?? 0);
+    }
   }
-  (namelen as { value: number }).value = size;
+  store(namelen, 'value', size);
   return true;
 }

@@ -67,8 +67,20 @@ export interface WSAPROTOCOL_INFOW {
   szProtocol: string;
 }
 
-/** `WSPUPCALLTABLE`: what ws2_32 offers the provider. Only WPUPostMessage is used (by a later issue). */
+/** The upcalls of ws2spi.h's `WSPUPCALLTABLE`, without their `lp` prefix. */
+export const UPCALL_NAMES = [
+  'WPUCloseEvent', 'WPUCloseSocketHandle', 'WPUCreateEvent', 'WPUCreateSocketHandle', 'WPUFDIsSet',
+  'WPUGetProviderPath', 'WPUModifyIFSHandle', 'WPUPostMessage', 'WPUQueryBlockingCallback',
+  'WPUQuerySocketHandleContext', 'WPUQueueApc', 'WPUResetEvent', 'WPUSetEvent', 'WPUOpenCurrentThread',
+  'WPUCloseThread', 'WPUCompleteOverlappedRequest',
+] as const;
+
+/**
+ * `WSPUPCALLTABLE`: what ws2_32 offers the provider. WSPStartup reads the functions once;
+ * WSPAsyncSelect posts through `lpWPUPostMessage`.
+ */
 export interface WSPUPCALLTABLE {
+  /** Posts a WSPAsyncSelect message: the window, the message, the socket (wParam) and WSAMAKESELECTREPLY (lParam). */
   lpWPUPostMessage?: (hWnd: unknown, Msg: number, wParam: number, lParam: number) => boolean;
   [name: string]: unknown;
 }
@@ -89,4 +101,25 @@ export interface TIMEVAL {
 export interface WSANETWORKEVENTS {
   lNetworkEvents: number;
   iErrorCode: number[];
+}
+
+/**
+ * `WSAOVERLAPPED`. Overlapped I/O is not offered yet: the functions that take one fail with
+ * WSAEOPNOTSUPP when it is not null.
+ */
+export interface WSAOVERLAPPED {
+  Internal: number;
+  InternalHigh: number;
+  Offset: number;
+  OffsetHigh: number;
+  hEvent: unknown;
+}
+
+/** `LPWSAOVERLAPPED_COMPLETION_ROUTINE` (not offered yet: pass null). */
+export type WSAOVERLAPPED_COMPLETION_ROUTINE = (dwError: number, cbTransferred: number, lpOverlapped: WSAOVERLAPPED, dwFlags: number) => void;
+
+/** `WSATHREADID`: the thread that initiated an overlapped operation (used with completion routines). */
+export interface WSATHREADID {
+  ThreadHandle: unknown;
+  Reserved: number;
 }
