@@ -9,8 +9,11 @@ import { after, describe, test } from 'node:test';
 import { parseScenarioText, validateScenario } from '../src/scenario/schema.js';
 import { runScenario } from '../src/scenario/run.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WSP = join(ROOT, 'build/src/cli/wsp.js');
+// The CLI compiled next to this test (build/src/cli/wsp.js under `npm test`, or the same place in
+// any other output folder); the bundled scenarios from the project (two levels up from build/test,
+// else the working directory).
+const WSP = fileURLToPath(new URL('../src/cli/wsp.js', import.meta.url));
+const ROOT = [fileURLToPath(new URL('../../', import.meta.url)), process.cwd()].find((d) => existsSync(join(d, 'examples/scenarios')))!;
 const SCENARIOS = join(ROOT, 'examples/scenarios');
 const dir = mkdtempSync(join(tmpdir(), 'wsp-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

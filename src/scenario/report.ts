@@ -7,18 +7,41 @@ import { OUTCOMES, type ScenarioResult } from './run.js';
 function table(head: string[], rows: (string | number)[][]): string {
   const cells = [head, ...rows.map((r) => r.map(String))];
   const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
-/** The terminal summary: per listener, then per client host. */
+const LISTENER_HEAD = ['listener', 'queued', 'accepted', 'refused (full)', 'refused (no descriptor)', 'reset', 'withdrawn'];
+
+/** Listener rows; with a "could not listen" column when one of them could not. */
+function listenerRows(r: ScenarioResult): { head: string[]; rows: (string | number)[][] } {
+  const entries = Object.entries(r.listeners);
+  const failed = entries.some(([, l]) => l.error != null);
+  return {
+    head: failed ? [...LISTENER_HEAD, 'could not listen'] : LISTENER_HEAD,
+    rows: entries.map(([n, l]) => [
+      n, l.queued, l.accepted, l.refusedFull, l.refusedNoDescriptor, l.resetByListener, l.withdrawn, ...(failed ? [l.error ?? ''] : []),
+    ]),
+  };
+}
+
+/** Why a host's requests failed: "3 WSAEMFILE, 1 WSAENETDOWN". */
+function failureText(r: ScenarioResult, host: string): string {
+  const reasons = r.failures?.[host];
+  if (reasons === undefined) return '';
+  return Object.entries(reasons).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([why, n]) => `${n} ${why}`).join(', ');
+}
+
+/** The terminal summary: per listener, then per client host (with why requests failed, if any did). */
 export function summaryText(r: ScenarioResult): string {
-  const listeners = table(
-    ['listener', 'queued', 'accepted', 'refused (full)', 'refused (no descriptor)', 'reset', 'withdrawn'],
-    Object.entries(r.listeners).map(([n, l]) => [n, l.queued, l.accepted, l.refusedFull, l.refusedNoDescriptor, l.resetByListener, l.withdrawn]),
-  );
+  const l = listenerRows(r);
+  const listeners = table(l.head, l.rows);
   const used = OUTCOMES.filter((o) => Object.values(r.clientHosts).some((h) => h[o] > 0));
-  const clients = table(['client host', ...used], Object.entries(r.clientHosts).map(([n, h]) => [n, ...used.map((o) => h[o])]));
+  const why = Object.keys(r.clientHosts).some((n) => failureText(r, n) !== '');
+  const clients = table(
+    ['client host', ...used, ...(why ? ['failed because'] : [])],
+    Object.entries(r.clientHosts).map(([n, h]) => [n, ...used.map((o) => h[o]), ...(why ? [failureText(r, n)] : [])]),
+  );
   return `${r.name}: ${r.durationMs} ms of virtual time\n\n${listeners}\n\n${clients}\n`;
 }
 
@@ -48,6 +71,7 @@ function chart(title: string, id: string, times: number[], series: { name: strin
 /** The self-contained HTML report. */
 export function reportHtml(r: ScenarioResult): string {
   const times = r.timeline.map((s) => s.timeMs);
+  const listeners = listenerRows(r);
   const queues = Object.keys(r.listeners).map((n) => ({ name: `queue depth: ${n}`, values: r.timeline.map((s) => s.queues[n] ?? 0) }));
   const totals = (['accepted', 'refused', 'reset'] as const).map((k) => ({ name: k, values: r.timeline.map((s) => s[k]) }));
   const rows = (head: string[], body: (string | number)[][]) =>
@@ -61,9 +85,9 @@ export function reportHtml(r: ScenarioResult): string {
 ${chart('Listen queue depth over virtual time', 'queue-chart', times, queues)}
 ${chart('Connection requests: accepted, refused and reset so far', 'outcome-chart', times, totals)}
 <h2>Listeners</h2>
-${rows(['listener', 'queued', 'accepted', 'refused (full)', 'refused (no descriptor)', 'reset', 'withdrawn'], Object.entries(r.listeners).map(([n, l]) => [n, l.queued, l.accepted, l.refusedFull, l.refusedNoDescriptor, l.resetByListener, l.withdrawn]))}
+${rows(listeners.head, listeners.rows)}
 <h2>Client hosts</h2>
-${rows(['client host', ...OUTCOMES], Object.entries(r.clientHosts).map(([n, h]) => [n, ...OUTCOMES.map((o) => h[o])]))}
+${rows(['client host', ...OUTCOMES, 'failed because'], Object.entries(r.clientHosts).map(([n, h]) => [n, ...OUTCOMES.map((o) => h[o]), failureText(r, n)]))}
 <h2>Events</h2>
 ${rows(['time (ms)', 'event'], r.events.map((e) => [e.timeMs.toFixed(1), e.text]))}
 </body></html>

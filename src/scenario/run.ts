@@ -2,6 +2,9 @@
  * Runs a scenario on the virtual network through the SPI: servers that accept at a given rate,
  * client storms, timed events; what happened to every connection request, and a timeline of
  * queue depths. Imports no `node:` module (it also runs in a browser).
+ *
+ * Everything in the result keyed by a name (listeners, client hosts, queues) is a
+ * null-prototype object, so a host called `__proto__` or `constructor` is just a key.
  */
 import {
   AF_INET, AF_INET6, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, MSG_PEEK, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET,
@@ -28,11 +31,24 @@ export interface Sample {
 export interface ScenarioResult {
   name: string;
   durationMs: number;
-  listeners: Record<string, { queued: number; accepted: number; refusedFull: number; refusedNoDescriptor: number; resetByListener: number; withdrawn: number }>;
+  listeners: Record<string, ListenerResult>;
   /** Outcome counts per client host. */
   clientHosts: Record<string, Record<Outcome, number>>;
+  /** Why requests `failed`, per client host: error name → count (only hosts with failures). */
+  failures: Record<string, Record<string, number>>;
   timeline: Sample[];
   events: { timeMs: number; text: string }[];
+}
+
+export interface ListenerResult {
+  queued: number;
+  accepted: number;
+  refusedFull: number;
+  refusedNoDescriptor: number;
+  resetByListener: number;
+  withdrawn: number;
+  /** Why it could not listen (the error name of WSPSocket, WSPBind or WSPListen), or null if it listened. */
+  error: string | null;
 }
 
 interface Client {
@@ -41,6 +57,8 @@ interface Client {
   socket: number;
   outcome: Outcome;
   key: string;
+  /** The error name when the outcome is `failed`. */
+  error?: string;
 }
 
 interface Server {
@@ -53,10 +71,16 @@ interface Server {
   held: { socket: number; untilMs: number }[];
   /** The listener's counters when it was closed. */
   closedStats?: ListenStats;
+  /** Why it could not listen. */
+  error: string | null;
 }
 
 const e = () => ({ value: 0 });
 const zeroOutcomes = (): Record<Outcome, number> => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+/** An error code's name (WSAEADDRINUSE), or its number when it has none. */
+const nameOf = (code: number): string => errorName(code) ?? `error ${code}`;
+/** A record keyed by user-given names: no prototype, so `__proto__` is a key like any other. */
+const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
 
 export interface RunOptions {
   /** Called now and then with the share of virtual time done (0..1). */
@@ -81,16 +105,21 @@ export function runScenario(s: Scenario, options: RunOptions = {}): ScenarioResu
   for (const l of s.listeners) {
     const p = hosts.get(l.host)!.provider;
     const af = l.address.includes(':') ? AF_INET6 : AF_INET;
-    const socket = p.WSPSocket(af, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
-    p.WSPIoctl(socket, FIONBIO, new Uint8Array([1, 0, 0, 0]), 4, null, 0, e(), null, null, null, e());
-    if (l.conditionalAccept) p.WSPSetSockOpt(socket, SOL_SOCKET, SO_CONDITIONAL_ACCEPT, new Uint8Array([1, 0, 0, 0]), 4, e());
     const err = e();
-    const ok = p.WSPBind(socket, { family: af, address: l.address, port: l.port }, af === AF_INET6 ? 28 : 16, err) === 0
-      && p.WSPListen(socket, l.backlog, err) === 0;
-    log(ok ? `${l.name} listening on ${l.address}:${l.port} with backlog ${l.backlog}` : `${l.name} could not listen: ${errorName(err.value)}`);
+    const socket = p.WSPSocket(af, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, err);
+    let ok = socket !== INVALID_SOCKET;
+    if (ok) {
+      p.WSPIoctl(socket, FIONBIO, new Uint8Array([1, 0, 0, 0]), 4, null, 0, e(), null, null, null, e());
+      if (l.conditionalAccept) p.WSPSetSockOpt(socket, SOL_SOCKET, SO_CONDITIONAL_ACCEPT, new Uint8Array([1, 0, 0, 0]), 4, e());
+      ok = p.WSPBind(socket, { family: af, address: l.address, port: l.port }, af === AF_INET6 ? 28 : 16, err) === 0
+        && p.WSPListen(socket, l.backlog, err) === 0;
+      if (!ok) p.WSPCloseSocket(socket, e());
+    }
+    const error = ok ? null : nameOf(err.value);
+    log(ok ? `${l.name} listening on ${l.address}:${l.port} with backlog ${l.backlog}` : `${l.name} could not listen: ${error}`);
     servers.set(l.name, {
       spec: l, p, socket: ok ? socket : null, everyMs: l.accept === 'never' ? null : l.accept.everyMs,
-      nextAcceptMs: l.accept === 'never' ? Infinity : l.accept.startMs, held: [],
+      nextAcceptMs: l.accept === 'never' ? Infinity : l.accept.startMs, held: [], error,
     });
   }
 
@@ -108,8 +137,9 @@ export function runScenario(s: Scenario, options: RunOptions = {}): ScenarioResu
   const byKey = new Map<string, Client>();
   const totals = { accepted: 0, refused: 0, reset: 0 };
 
-  const settle = (c: Client, outcome: Outcome) => {
+  const settle = (c: Client, outcome: Outcome, error?: string) => {
     c.outcome = outcome;
+    if (outcome === 'failed') c.error = error ?? 'unknown error';
     pending.delete(c);
     if (outcome === 'refused' || outcome === 'reset' || outcome === 'timed-out' || outcome === 'failed') {
       c.provider.WSPCloseSocket(c.socket, e());
@@ -124,8 +154,8 @@ export function runScenario(s: Scenario, options: RunOptions = {}): ScenarioResu
     if (info.phase !== 'connected') {
       const code = new Uint8Array(4);
       c.provider.WSPGetSockOpt(c.socket, SOL_SOCKET, SO_ERROR, code, { value: 4 }, e());
-      const name = errorName(new DataView(code.buffer).getInt32(0, true));
-      settle(c, name === 'WSAECONNREFUSED' ? 'refused' : name === 'WSAETIMEDOUT' ? 'timed-out' : name === 'WSAECONNRESET' ? 'reset' : 'failed');
+      const name = nameOf(new DataView(code.buffer).getInt32(0, true));
+      settle(c, name === 'WSAECONNREFUSED' ? 'refused' : name === 'WSAETIMEDOUT' ? 'timed-out' : name === 'WSAECONNRESET' ? 'reset' : 'failed', name);
       return;
     }
     if (c.outcome === 'connecting') c.outcome = 'queued';
@@ -146,7 +176,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): ScenarioResu
     for (const srv of servers.values()) serve(srv, t);
     for (const c of [...pending]) poll(c);
     if (t % Math.max(1, Math.ceil(s.durationMs / 400)) === 0 || t === s.durationMs) {
-      const queues: Record<string, number> = {};
+      const queues = dict<number>();
       for (const [name, srv] of servers) queues[name] = srv.socket === null ? 0 : srv.p.inspect(srv.socket)?.listen?.queueLength ?? 0;
       timeline.push({ timeMs: t, queues, ...totals });
       options.progress?.(t / s.durationMs);
@@ -155,7 +185,9 @@ export function runScenario(s: Scenario, options: RunOptions = {}): ScenarioResu
   }
   capture?.close();
 
-  const result: ScenarioResult = { name: s.name, durationMs: s.durationMs, listeners: {}, clientHosts: {}, timeline, events };
+  const result: ScenarioResult = {
+    name: s.name, durationMs: s.durationMs, listeners: dict(), clientHosts: dict(), failures: dict(), timeline, events,
+  };
   for (const [name, srv] of servers) {
     const stats = srv.socket === null ? undefined : srv.p.inspect(srv.socket)?.listen?.stats;
     result.listeners[name] = {
@@ -165,27 +197,35 @@ export function runScenario(s: Scenario, options: RunOptions = {}): ScenarioResu
       refusedNoDescriptor: stats?.refusedNoDescriptor ?? srv.closedStats?.refusedNoDescriptor ?? 0,
       resetByListener: stats?.resetByListener ?? srv.closedStats?.resetByListener ?? 0,
       withdrawn: stats?.withdrawn ?? srv.closedStats?.withdrawn ?? 0,
+      error: srv.error,
     };
   }
-  for (const c of clients) (result.clientHosts[c.host] ??= zeroOutcomes())[c.outcome]++;
+  for (const c of clients) {
+    (result.clientHosts[c.host] ??= zeroOutcomes())[c.outcome]++;
+    if (c.error !== undefined) {
+      const reasons = (result.failures[c.host] ??= dict());
+      reasons[c.error] = (reasons[c.error] ?? 0) + 1;
+    }
+  }
   return result;
 
   function startClient(a: { host: string; to: string }): void {
     const srv = servers.get(a.to)!;
     const p = hosts.get(a.host)!.provider;
     const af = srv.spec.address.includes(':') ? AF_INET6 : AF_INET;
-    const socket = p.WSPSocket(af, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+    const err = e();
+    const socket = p.WSPSocket(af, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, err);
     const c: Client = { host: a.host, provider: p, socket, outcome: 'connecting', key: '' };
     clients.push(c);
     if (socket === INVALID_SOCKET) {
       c.outcome = 'failed';
+      c.error = nameOf(err.value);
       return;
     }
     p.WSPIoctl(socket, FIONBIO, new Uint8Array([1, 0, 0, 0]), 4, null, 0, e(), null, null, null, e());
-    const err = e();
     const r = p.WSPConnect(socket, { family: af, address: srv.spec.address, port: srv.spec.port }, af === AF_INET6 ? 28 : 16, null, null, null, null, err);
     if (r === SOCKET_ERROR && err.value !== 10035) {
-      settle(c, 'failed');
+      settle(c, 'failed', nameOf(err.value));
       return;
     }
     const name = { family: 0, address: '', port: 0 };
@@ -222,7 +262,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): ScenarioResu
         if (srv.socket === null) return log(`${ev.listener}: not listening, backlog unchanged`);
         const err = e();
         const ok = srv.p.WSPListen(srv.socket, ev.backlog, err) === 0;
-        return log(ok ? `${ev.listener}: WSPListen again with backlog ${ev.backlog}` : `${ev.listener}: WSPListen failed: ${errorName(err.value)}`);
+        return log(ok ? `${ev.listener}: WSPListen again with backlog ${ev.backlog}` : `${ev.listener}: WSPListen failed: ${nameOf(err.value)}`);
       }
       case 'close': {
         const srv = servers.get(ev.listener)!;

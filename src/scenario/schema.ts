@@ -1,7 +1,12 @@
 /**
  * Scenario files: what a user writes to see how a server behaves under a connection storm,
  * and their validation, with one precise message per problem (`clients[1].count: …`).
+ *
+ * Names (of hosts, listeners, clients) are arbitrary strings, `__proto__` and `constructor`
+ * included: the validator reads only a parsed object's own fields, and everything keyed by a
+ * name downstream is a Map or a null-prototype object, so no name can reach Object.prototype.
  */
+import { isLoopback, isUnspecified, parseIpAddress } from '../wire/ip.js';
 
 export interface ScenarioHost {
   name: string;
@@ -62,12 +67,14 @@ export function validateScenario(input: unknown): Validation {
   const errors: string[] = [];
   const err = (path: string, message: string) => errors.push(`${path}: ${message}`);
   const obj = (v: unknown, path: string): Record<string, unknown> | undefined => {
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+    // A null-prototype copy of the object's own fields: a field the file does not have is
+    // undefined even if its name is that of something inherited ("constructor", "__proto__").
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return Object.assign(Object.create(null) as Record<string, unknown>, v);
     err(path, `must be an object, got ${describe(v)}`);
     return undefined;
   };
   const known = (o: Record<string, unknown>, path: string, keys: string[]) => {
-    for (const k of Object.keys(o)) if (!keys.includes(k)) err(`${path}.${k}`, `unknown field (expected one of: ${keys.join(', ')})`);
+    for (const k of Object.keys(o)) if (!keys.includes(k)) err(`${path}.${fieldName(k)}`, `unknown field (expected one of: ${keys.join(', ')})`);
   };
   const int = (v: unknown, path: string, min: number, max: number, fallback?: number): number => {
     if (v === undefined && fallback !== undefined) return fallback;
@@ -92,6 +99,16 @@ export function validateScenario(input: unknown): Validation {
       return fallback ?? '';
     }
     return v;
+  };
+  /** A name: a non-empty string without control characters (it is printed in tables and messages). */
+  const name = (v: unknown, path: string, fallback?: string): string => {
+    const n = str(v, path, fallback);
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(n)) {
+      err(path, `must not contain control characters, got ${describe(n)}`);
+      return '';
+    }
+    return n;
   };
   const list = (v: unknown, path: string, optional = false): unknown[] => {
     if (v === undefined && optional) return [];
@@ -120,11 +137,11 @@ export function validateScenario(input: unknown): Validation {
     const o = obj(h, p) ?? {};
     known(o, p, ['name', 'addresses', 'maxSockets', 'maxBacklog', 'fullQueue']);
     const addresses = list(o.addresses, `${p}.addresses`).map((a, j) => str(a, `${p}.addresses[${j}]`));
-    if (addresses.length === 0) err(`${p}.addresses`, 'needs at least one address');
+    if (addresses.length === 0 && Array.isArray(o.addresses)) err(`${p}.addresses`, 'needs at least one address');
     const fullQueue = o.fullQueue === undefined ? undefined : o.fullQueue === 'reset' || o.fullQueue === 'drop'
       ? o.fullQueue : (err(`${p}.fullQueue`, `must be "reset" or "drop", got ${describe(o.fullQueue)}`), undefined);
     return {
-      name: str(o.name, `${p}.name`), addresses, fullQueue,
+      name: name(o.name, `${p}.name`), addresses, fullQueue,
       maxSockets: o.maxSockets === undefined ? undefined : int(o.maxSockets, `${p}.maxSockets`, 1, 1_000_000),
       maxBacklog: o.maxBacklog === undefined ? undefined : int(o.maxBacklog, `${p}.maxBacklog`, 1, 65535),
     };
@@ -132,13 +149,27 @@ export function validateScenario(input: unknown): Validation {
   if (hosts.length === 0) err('hosts', 'needs at least one host');
   const hostNames = new Set<string>();
   hosts.forEach((h, i) => {
-    if (hostNames.has(h.name)) err(`hosts[${i}].name`, `"${h.name}" is used twice`);
+    if (h.name !== '' && hostNames.has(h.name)) err(`hosts[${i}].name`, `${quote(h.name)} is used twice`);
     hostNames.add(h.name);
   });
+  // Every host address: an IP address, neither the wildcard nor loopback, and on one host only.
+  const owners = new Map<string, string>();
+  hosts.forEach((h, i) => h.addresses.forEach((text, j) => {
+    if (text === '') return;
+    const p = `hosts[${i}].addresses[${j}]`;
+    const host = `host ${quote(h.name)}`;
+    const a = parseIpAddress(text);
+    if (a === undefined) return err(p, `${host}: ${describe(text)} is not an IP address`);
+    if (isLoopback(a) || isMappedLoopback(a.bytes)) return err(p, `${host}: ${text} is a loopback address (127.0.0.0/8, ::1), which every host has already`);
+    if (isUnspecified(a)) return err(p, `${host}: ${text} is the wildcard address, not a host address`);
+    const owner = owners.get(a.text);
+    if (owner !== undefined) return err(p, `${host}: ${text} is used twice (${owner === h.name ? 'twice on this host' : `also by host ${quote(owner)}`})`);
+    owners.set(a.text, h.name);
+  }));
   const hostRef = (v: unknown, path: string) => {
-    const name = str(v, path);
-    if (name !== '' && !hostNames.has(name)) err(path, `no host named "${name}"`);
-    return name;
+    const n = str(v, path);
+    if (n !== '' && !hostNames.has(n)) err(path, `no host named ${quote(n)}`);
+    return n;
   };
 
   const listeners: ScenarioListener[] = list(top.listeners, 'listeners').map((l, i) => {
@@ -151,19 +182,25 @@ export function validateScenario(input: unknown): Validation {
       known(a, `${p}.accept`, ['everyMs', 'startMs']);
       accept = { everyMs: num(a.everyMs, `${p}.accept.everyMs`, 0.001, 86_400_000, 1), startMs: num(a.startMs, `${p}.accept.startMs`, 0, 86_400_000, 0) };
     }
+    const address = str(o.address, `${p}.address`);
+    if (address !== '' && parseIpAddress(address) === undefined) err(`${p}.address`, `${describe(address)} is not an IP address`);
     return {
-      name: str(o.name, `${p}.name`), host: hostRef(o.host, `${p}.host`), address: str(o.address, `${p}.address`),
+      name: name(o.name, `${p}.name`), host: hostRef(o.host, `${p}.host`), address,
       port: int(o.port, `${p}.port`, 1, 65535), backlog: int(o.backlog, `${p}.backlog`, 1, 65535, 5), accept,
       holdMs: num(o.holdMs, `${p}.holdMs`, 0, 86_400_000, 0),
       conditionalAccept: o.conditionalAccept === undefined ? false : o.conditionalAccept === true
         || (o.conditionalAccept !== false && (err(`${p}.conditionalAccept`, `must be true or false, got ${describe(o.conditionalAccept)}`), false)),
     };
   });
-  const listenerNames = new Set(listeners.map((l) => l.name));
+  const listenerNames = new Set<string>();
+  listeners.forEach((l, i) => {
+    if (l.name !== '' && listenerNames.has(l.name)) err(`listeners[${i}].name`, `${quote(l.name)} is used twice`);
+    listenerNames.add(l.name);
+  });
   const listenerRef = (v: unknown, path: string) => {
-    const name = str(v, path);
-    if (name !== '' && !listenerNames.has(name)) err(path, `no listener named "${name}"`);
-    return name;
+    const n = str(v, path);
+    if (n !== '' && !listenerNames.has(n)) err(path, `no listener named ${quote(n)}`);
+    return n;
   };
 
   const clients: ScenarioClients[] = list(top.clients, 'clients').map((c, i) => {
@@ -174,7 +211,7 @@ export function validateScenario(input: unknown): Validation {
     const pattern = o.pattern === undefined ? 'uniform' : o.pattern === 'burst' || o.pattern === 'uniform'
       ? o.pattern : (err(`${p}.pattern`, `must be "burst" or "uniform", got ${describe(o.pattern)}`), 'uniform');
     return {
-      name: str(o.name, `${p}.name`, `clients${i + 1}`), from, to: listenerRef(o.to, `${p}.to`),
+      name: name(o.name, `${p}.name`, `clients${i + 1}`), from, to: listenerRef(o.to, `${p}.to`),
       count: int(o.count, `${p}.count`, 1, 1_000_000), startMs: num(o.startMs, `${p}.startMs`, 0, 86_400_000, 0),
       pattern, spreadMs: num(o.spreadMs, `${p}.spreadMs`, 0, 86_400_000, 0),
     };
@@ -218,14 +255,15 @@ export function validateScenario(input: unknown): Validation {
     }
   });
   const scenario: Scenario = {
-    name: str(top.name, 'name', 'scenario'), seed: int(top.seed, 'seed', 0, 2 ** 31 - 1, 1), durationMs,
+    name: name(top.name, 'name', 'scenario'), seed: int(top.seed, 'seed', 0, 2 ** 31 - 1, 1), durationMs,
     network: faults(top.network, 'network'), hosts, listeners, clients, events: events.sort((a, b) => a.atMs - b.atMs),
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, scenario };
 }
 
-/** Parses JSON text; a syntax error names its line and column. */
+/** Parses JSON text (a leading UTF-8 byte-order mark is ignored); a syntax error names its line and column. */
 export function parseScenarioText(text: string): Validation {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -240,6 +278,21 @@ export function parseScenarioText(text: string): Validation {
     return { ok: false, errors: [`malformed JSON: ${message}`] };
   }
   return validateScenario(value);
+}
+
+/** A name in a message: quoted, with any control character escaped (the message stays one line). */
+function quote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** A field name in a path: as is when it is a plain identifier, quoted otherwise. */
+function fieldName(k: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k);
+}
+
+/** ::ffff:127.x.x.x, IPv4 loopback written as IPv6. */
+function isMappedLoopback(b: Uint8Array): boolean {
+  return b.length === 16 && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff && b[12] === 127;
 }
 
 function describe(v: unknown): string {
