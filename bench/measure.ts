@@ -1,7 +1,9 @@
 /**
  * The measurements of `npm run bench`, side by side: node:net on 127.0.0.1, the SPI on the
  * virtual network, and the SPI on the host network. Each function takes its sizes so a smoke
- * test can run them tiny; none of them asserts on time.
+ * test can run them tiny; none of them asserts on time. Every wait for the real network is
+ * guarded: a measurement that stops making progress fails with an error naming what it waited
+ * for, instead of hanging the bench or the test that runs it.
  */
 import net from 'node:net';
 import {
@@ -13,69 +15,156 @@ import { HostNetwork } from '../src/host/index.js';
 const e = () => ({ value: 0 });
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
+/** How long a measurement on the real network may go without progress before it fails. */
+export const STALL_MS = 10_000;
+
+/**
+ * A time limit for the waits of one measurement on the real network. The measurement bumps
+ * `beats` whenever something moves (a plain increment: the guard costs the figures nothing) and
+ * every wait passes through {@link Guard.wait}; a timer checks every `stallMs` that the count
+ * moved. When it has not, `onStall` closes what the measurement opened and the pending wait
+ * rejects with an error that names the measurement and what it was waiting for.
+ */
+export class Guard {
+  beats = 0;
+  private waitingFor = 'start';
+  private seen = -1;
+  private readonly timer: NodeJS.Timeout;
+  private readonly stalled: Promise<never>;
+
+  constructor(readonly what: string, onStall: () => void, stallMs = STALL_MS) {
+    let fail!: (error: Error) => void;
+    this.stalled = new Promise<never>((_, reject) => (fail = reject));
+    this.stalled.catch(() => {}); // reported through the wait that is pending, if any
+    this.timer = setInterval(() => {
+      if (this.beats !== this.seen) {
+        this.seen = this.beats;
+        return;
+      }
+      clearInterval(this.timer);
+      fail(new Error(`${this.what}: no progress for ${stallMs / 1000} s while waiting for ${this.waitingFor} `
+        + '(a call on the real network failed, or a peer never answered)'));
+      try {
+        onStall();
+      } catch {
+        // closing what is already broken: the error above is the one that matters
+      }
+    }, stallMs);
+  }
+
+  /** `promise`, or the stall error if the measurement stops moving first. */
+  async wait<T>(waitingFor: string, promise: Promise<T>): Promise<T> {
+    this.waitingFor = waitingFor;
+    const value = await Promise.race([promise, this.stalled]);
+    this.beats++;
+    return value;
+  }
+
+  /** The measurement is over (in a finally): the timer stops. */
+  done(): void {
+    clearInterval(this.timer);
+  }
+}
+
 // ---- node:net ----------------------------------------------------------------------------------
 
-async function nodeServer(onSocket: (s: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+/** A node:net server on 127.0.0.1 (`destroy` on a stall: the client's end is destroyed too). */
+async function nodeServer(guard: Guard, onSocket: (s: net.Socket) => void): Promise<{ port: number; close(): Promise<void>; destroy(): void }> {
   const server = net.createServer({ noDelay: true }, onSocket);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+  await guard.wait('node:net listen', new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve)));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => guard.wait('node:net server close', new Promise((r) => server.close(() => r()))),
+    destroy: () => server.close(),
+  };
+}
+
+/** A node:net client connected to 127.0.0.1:`port`. */
+function nodeConnect(guard: Guard, port: number, noDelay = false): Promise<net.Socket> {
+  const c = net.connect({ port, host: '127.0.0.1', noDelay });
+  return guard.wait('node:net connect', new Promise((resolve, reject) => c.once('connect', () => resolve(c)).once('error', reject)));
 }
 
 export async function nodeConnPerSec(cycles: number): Promise<number> {
-  const server = await nodeServer((s) => s.on('end', () => s.end()).resume());
-  const t0 = performance.now();
-  for (let i = 0; i < cycles; i++) {
-    await new Promise<void>((resolve, reject) => {
-      const c = net.connect(server.port, '127.0.0.1', () => c.end());
-      c.on('close', () => resolve()).on('error', reject).resume();
-    });
+  let client: net.Socket | null = null;
+  let server: Awaited<ReturnType<typeof nodeServer>> | null = null;
+  const guard = new Guard('node:net connection cycles', () => (client?.destroy(), server?.destroy()));
+  try {
+    server = await nodeServer(guard, (s) => s.on('end', () => s.end()).resume());
+    const port = server.port;
+    const t0 = performance.now();
+    for (let i = 0; i < cycles; i++) {
+      await guard.wait('a connection cycle', new Promise<void>((resolve, reject) => {
+        const c = net.connect(port, '127.0.0.1', () => c.end());
+        client = c;
+        c.on('close', () => resolve()).on('error', reject).resume();
+      }));
+    }
+    const rate = cycles / seconds(t0);
+    await server.close();
+    return rate;
+  } finally {
+    guard.done();
   }
-  const rate = cycles / seconds(t0);
-  await server.close();
-  return rate;
 }
 
 export async function nodeRttPerSec(trips: number): Promise<number> {
-  const server = await nodeServer((s) => s.on('data', (d) => s.write(d)));
-  const c = net.connect({ port: server.port, host: '127.0.0.1', noDelay: true });
-  await new Promise((r) => c.once('connect', r));
-  const one = Buffer.from([1]);
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    let left = trips;
-    c.on('data', (d) => {
-      left -= d.length;
-      if (left <= 0) resolve();
-      else c.write(one);
-    });
-    c.write(one);
-  });
-  const rate = trips / seconds(t0);
-  c.destroy();
-  await server.close();
-  return rate;
+  let c: net.Socket | null = null;
+  let server: Awaited<ReturnType<typeof nodeServer>> | null = null;
+  const guard = new Guard('node:net round trips', () => (c?.destroy(), server?.destroy()));
+  try {
+    server = await nodeServer(guard, (s) => s.on('data', (d) => s.write(d)));
+    const client = c = await nodeConnect(guard, server.port, true);
+    const one = Buffer.from([1]);
+    const t0 = performance.now();
+    await guard.wait('the echoes', new Promise<void>((resolve, reject) => {
+      let left = trips;
+      client.on('error', reject).on('data', (d) => {
+        guard.beats++;
+        left -= d.length;
+        if (left <= 0) resolve();
+        else client.write(one);
+      });
+      client.write(one);
+    }));
+    const rate = trips / seconds(t0);
+    client.destroy();
+    await server.close();
+    return rate;
+  } finally {
+    guard.done();
+  }
 }
 
 export async function nodeBulkMBps(totalBytes: number): Promise<number> {
-  let received = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const server = await nodeServer((s) => s.on('data', (d) => {
-    received += d.length;
-    if (received >= totalBytes) done();
-  }));
-  const c = net.connect({ port: server.port, host: '127.0.0.1' });
-  await new Promise((r) => c.once('connect', r));
-  const chunk = Buffer.alloc(65536, 7);
-  const t0 = performance.now();
-  for (let sent = 0; sent < totalBytes; sent += chunk.length) {
-    if (!c.write(chunk)) await new Promise((r) => c.once('drain', r));
+  let c: net.Socket | null = null;
+  let server: Awaited<ReturnType<typeof nodeServer>> | null = null;
+  const guard = new Guard('node:net bulk', () => (c?.destroy(), server?.destroy()));
+  try {
+    let received = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    server = await nodeServer(guard, (s) => s.on('data', (d) => {
+      guard.beats++;
+      received += d.length;
+      if (received >= totalBytes) done();
+    }));
+    const client = c = await nodeConnect(guard, server.port);
+    const failed = new Promise<never>((_, reject) => client.once('error', reject));
+    failed.catch(() => {});
+    const chunk = Buffer.alloc(65536, 7);
+    const t0 = performance.now();
+    for (let sent = 0; sent < totalBytes; sent += chunk.length) {
+      if (!client.write(chunk)) await guard.wait('drain', Promise.race([new Promise((r) => client.once('drain', r)), failed]));
+    }
+    await guard.wait('the last bytes', Promise.race([finished, failed]));
+    const rate = totalBytes / 1e6 / seconds(t0);
+    client.destroy();
+    await server.close();
+    return rate;
+  } finally {
+    guard.done();
   }
-  await finished;
-  const rate = totalBytes / 1e6 / seconds(t0);
-  c.destroy();
-  await server.close();
-  return rate;
 }
 
 // ---- the SPI on the virtual network (blocking calls: each runs the simulation) ------------------
@@ -304,6 +393,7 @@ export async function closeHostNetwork(): Promise<void> {
 /** Echo round trips through the SPI on the host network (both ends in this process, as for node:net). */
 export async function hostRttPerSec(trips: number): Promise<number> {
   const { p, select, listenOn, closeAll } = hostNetwork().loop;
+  const guard = new Guard('host network round trips', closeAll);
   try {
     const buf = new Uint8Array(64);
     const n = e();
@@ -315,15 +405,16 @@ export async function hostRttPerSec(trips: number): Promise<number> {
         }
       });
     });
-    const c = p.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+    const c = must('WSPSocket', (err) => p.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, err));
     noDelay(p, c);
     const one = [{ len: 1, buf: new Uint8Array([1]) }];
     const into = [{ len: 64, buf: new Uint8Array(64) }];
     const got = e();
     let left = trips;
     let t0 = 0;
-    await new Promise<void>((resolve, reject) => {
+    await guard.wait(`the connection to 127.0.0.1:${port} and its echoes`, new Promise<void>((resolve, reject) => {
       select(c, FD_CONNECT | FD_READ, (event, error) => {
+        guard.beats++;
         if (event === FD_CONNECT) {
           if (error !== 0) return reject(connectFailed('round trips', error));
           t0 = performance.now();
@@ -339,9 +430,10 @@ export async function hostRttPerSec(trips: number): Promise<number> {
       if (p.WSPConnect(c, { family: AF_INET, address: '127.0.0.1', port }, 16, null, null, null, null, err) !== 0 && err.value !== WSAEWOULDBLOCK) {
         reject(new Error(`WSPConnect failed: ${err.value}`));
       }
-    });
+    }));
     return trips / seconds(t0);
   } finally {
+    guard.done();
     closeAll();
   }
 }
@@ -349,6 +441,7 @@ export async function hostRttPerSec(trips: number): Promise<number> {
 /** 64 KiB sends through the SPI on the host network; the receiver drains on FD_READ. */
 export async function hostBulkMBps(totalBytes: number): Promise<number> {
   const { p, select, listenOn, closeAll } = hostNetwork().loop;
+  const guard = new Guard('host network bulk', closeAll);
   try {
     let received = 0;
     let done!: () => void;
@@ -360,11 +453,12 @@ export async function hostBulkMBps(totalBytes: number): Promise<number> {
     const into = [{ len: 65536, buf: new Uint8Array(65536) }];
     const n = e();
     const port = listenOn((a) => select(a, FD_READ | FD_CLOSE, () => {
+      guard.beats++;
       const err = e();
       while (p.WSPRecv(a, into, 1, n, { value: 0 }, null, null, null, err) === 0 && n.value > 0) received += n.value;
       if (received >= totalBytes) done();
     }));
-    const c = p.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+    const c = must('WSPSocket', (err) => p.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, err));
     const out = [{ len: 65536, buf: new Uint8Array(65536).fill(7) }];
     let sent = 0;
     let t0 = 0;
@@ -379,6 +473,7 @@ export async function hostBulkMBps(totalBytes: number): Promise<number> {
       }
     };
     select(c, FD_CONNECT | FD_WRITE, (event, error) => {
+      guard.beats++;
       if (event === FD_CONNECT && error !== 0) return failed(connectFailed('bulk', error));
       if (t0 === 0) t0 = performance.now(); // FD_WRITE may come before FD_CONNECT
       pushData();
@@ -387,57 +482,101 @@ export async function hostBulkMBps(totalBytes: number): Promise<number> {
     if (p.WSPConnect(c, { family: AF_INET, address: '127.0.0.1', port }, 16, null, null, null, null, err) !== 0 && err.value !== WSAEWOULDBLOCK) {
       failed(new Error(`WSPConnect failed: ${err.value}`));
     }
-    await finished;
+    await guard.wait(`the connection to 127.0.0.1:${port} and its ${totalBytes} bytes`, finished);
     return received / 1e6 / seconds(t0);
   } finally {
+    guard.done();
     closeAll();
   }
 }
 
 // ---- the async API on the host network (promises over the same SPI) ----------------------------
 
+/** What one async-API measurement opened, closed on a stall or at its end. */
+function asyncOpened() {
+  const open = new Set<{ close(): void }>();
+  return {
+    add<T extends { close(): void }>(x: T): T {
+      open.add(x);
+      return x;
+    },
+    closeAll() {
+      for (const x of open) {
+        try {
+          x.close();
+        } catch {
+          // already closed, or its network is gone
+        }
+      }
+      open.clear();
+    },
+  };
+}
+
 /** Echo round trips through the async API (Connection.write/read) on the host network. */
 export async function hostAsyncRttPerSec(trips: number): Promise<number> {
   const { host } = hostNetwork();
-  const server = await listen(host, { address: '127.0.0.1', port: 0 });
-  const serving = (async () => {
-    const conn = await server.accept();
-    for await (const chunk of conn) await conn.write(chunk);
-    conn.close();
-  })();
-  const c = await connect(host, { address: '127.0.0.1', port: server.localAddress.port, noDelay: true });
-  const one = new Uint8Array([1]);
-  const t0 = performance.now();
-  for (let i = 0; i < trips; i++) {
-    await c.write(one);
-    await c.read(1);
+  const opened = asyncOpened();
+  const guard = new Guard('async API round trips', opened.closeAll);
+  try {
+    const server = opened.add(await guard.wait('listen', listen(host, { address: '127.0.0.1', port: 0 })));
+    const serving = (async () => {
+      const conn = opened.add(await server.accept());
+      for await (const chunk of conn) await conn.write(chunk);
+      conn.close();
+    })();
+    serving.catch(() => {}); // awaited below; a failure before then must not go unhandled
+    const port = server.localAddress.port;
+    const c = opened.add(await guard.wait(`connect to 127.0.0.1:${port}`, connect(host, { address: '127.0.0.1', port, noDelay: true })));
+    const one = new Uint8Array([1]);
+    const t0 = performance.now();
+    await guard.wait('the echoes', (async () => {
+      for (let i = 0; i < trips; i++) {
+        await c.write(one);
+        await c.read(1);
+        guard.beats++;
+      }
+    })());
+    const rate = trips / seconds(t0);
+    c.end();
+    await guard.wait('the server to finish', serving);
+    return rate;
+  } finally {
+    guard.done();
+    opened.closeAll();
   }
-  const rate = trips / seconds(t0);
-  c.end();
-  await serving;
-  c.close();
-  server.close();
-  return rate;
 }
 
 /** 64 KiB writes through the async API on the host network. */
 export async function hostAsyncBulkMBps(totalBytes: number): Promise<number> {
   const { host } = hostNetwork();
-  const server = await listen(host, { address: '127.0.0.1', port: 0 });
-  let received = 0;
-  const serving = (async () => {
-    const conn = await server.accept();
-    for await (const chunk of conn) received += chunk.length;
-    conn.close();
-  })();
-  const c = await connect(host, { address: '127.0.0.1', port: server.localAddress.port });
-  const chunk = new Uint8Array(65536).fill(7);
-  const t0 = performance.now();
-  for (let sent = 0; sent < totalBytes; sent += chunk.length) await c.write(chunk);
-  c.end();
-  await serving;
-  const rate = received / 1e6 / seconds(t0);
-  c.close();
-  server.close();
-  return rate;
+  const opened = asyncOpened();
+  const guard = new Guard('async API bulk', opened.closeAll);
+  try {
+    const server = opened.add(await guard.wait('listen', listen(host, { address: '127.0.0.1', port: 0 })));
+    let received = 0;
+    const serving = (async () => {
+      const conn = opened.add(await server.accept());
+      for await (const chunk of conn) {
+        received += chunk.length;
+        guard.beats++;
+      }
+      conn.close();
+    })();
+    serving.catch(() => {}); // awaited below; a failure before then must not go unhandled
+    const port = server.localAddress.port;
+    const c = opened.add(await guard.wait(`connect to 127.0.0.1:${port}`, connect(host, { address: '127.0.0.1', port })));
+    const chunk = new Uint8Array(65536).fill(7);
+    const t0 = performance.now();
+    await guard.wait('the writes', (async () => {
+      for (let sent = 0; sent < totalBytes; sent += chunk.length) await c.write(chunk);
+    })());
+    c.end();
+    await guard.wait(`the server to read ${totalBytes} bytes`, serving);
+    const rate = received / 1e6 / seconds(t0);
+    return rate;
+  } finally {
+    guard.done();
+    opened.closeAll();
+  }
 }

@@ -27,6 +27,10 @@ export class HostNetwork {
       bufferBudget: options.bufferBudget ?? DEFAULT_LIMITS.bufferBudget,
     };
     this.provider = new ServiceProvider(new ProviderCore(this.transport, limits), 'winsock-spi over the host network (node:net)');
+    // The transport holds a bound socket's port until the socket listens, connects or closes:
+    // it learns which socket kept a port, and when one closes, from the provider's changes.
+    const transport = this.transport;
+    this.provider.core.watchers.add((sock) => transport.socketChanged(sock));
   }
 
   /** Milliseconds since the network was created (the clock blocking time-outs use). */

@@ -12,7 +12,10 @@ import type {
   StreamListenHooks, Transport,
 } from '../provider/transport.js';
 import { SendBufferPool } from '../net/send-buffers.js';
+import { SOCK_STREAM, WSAEADDRINUSE } from '../provider/constants.js';
+import type { Socket } from '../provider/socket.js';
 import { BindOracle } from './bind-oracle.js';
+import { bindDatagramNow, createDatagramSocket, listenNow } from './bind-now.js';
 import { wsaFromNodeError } from './errors.js';
 
 const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
@@ -39,8 +42,17 @@ class HostConnection implements StreamConnection {
   private paused = false;
   private gone = false;
 
+  /**
+   * Set for a connect from a port the system chose (a bind with port 0, or an implicit bind):
+   * if the system refuses that port before the connection is made, the connect starts again
+   * from a port the system chooses then, as its own implicit bind would. Returns the new socket.
+   */
+  retry: (() => net.Socket) | null = null;
+  private socket: net.Socket;
+  private established = false;
+
   constructor(
-    private readonly socket: net.Socket,
+    socket: net.Socket,
     readonly remoteAddress: string,
     readonly remotePort: number,
     localAddress: string,
@@ -50,7 +62,14 @@ class HostConnection implements StreamConnection {
     this.localAddress = localAddress;
     this.localPort = localPort;
     this.receiveBuffer = receiveBuffer;
+    this.socket = socket;
+    this.attach(socket);
+  }
+
+  /** Events of `socket` count only while it is this connection's socket. */
+  private attach(socket: net.Socket): void {
     socket.on('data', (chunk: Buffer) => {
+      if (socket !== this.socket) return;
       this.unread += chunk.length;
       // Above the receive buffer, stop reading from the system (its own buffers then fill and its
       // window closes). A buffer exactly full does not pause: Node reads 64 KiB at a time, and
@@ -62,9 +81,24 @@ class HostConnection implements StreamConnection {
       // Node gives every read its own memory: the provider may keep it without a copy.
       this.events?.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), true);
     });
-    socket.on('end', () => this.events?.remoteClosed(this));
-    socket.on('error', (e: Error) => this.fail(wsaFromNodeError(e)));
+    socket.on('end', () => {
+      if (socket === this.socket) this.events?.remoteClosed(this);
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (socket !== this.socket) return;
+      const retry = this.retry;
+      this.retry = null;
+      if (retry !== null && !this.established && !this.gone && refusedLocalPort(e)) {
+        this.socket = retry();
+        if (this.noDelayValue) this.socket.setNoDelay(true);
+        if (this.keepAliveValue) this.socket.setKeepAlive(true);
+        this.attach(this.socket);
+        return;
+      }
+      this.fail(wsaFromNodeError(e));
+    });
     socket.on('close', () => {
+      if (socket !== this.socket) return;
       this.gone = true;
       this.events?.closed(this);
     });
@@ -72,6 +106,8 @@ class HostConnection implements StreamConnection {
 
   /** The socket connected: the operating system has chosen the local address and port. */
   connected(): void {
+    this.established = true;
+    this.retry = null;
     this.localAddress = canonical(this.socket.localAddress ?? this.localAddress);
     this.localPort = this.socket.localPort ?? this.localPort;
     this.events?.established(this);
@@ -99,6 +135,12 @@ class HostConnection implements StreamConnection {
   set noDelay(on: boolean) {
     this.noDelayValue = on;
     this.socket.setNoDelay(on);
+  }
+
+  /** An accepted connection: the system completed it before the provider saw it. */
+  accepted(): this {
+    this.established = true;
+    return this;
   }
 
   acceptSyn(): void {
@@ -155,11 +197,94 @@ function canonical(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+/** The backlog every real listener asks for (the provider keeps its own queue on top). */
+const LISTEN_BACKLOG = 511;
+
+/** Whether two bound addresses on one port overlap for the system: the same one, or either the wildcard. */
+const overlap = (a: string, b: string): boolean => a === b || isWildcard(a) || isWildcard(b);
+
+/**
+ * A connect whose local port the system refused before the connection was made: the port is
+ * bound by someone else (EADDRINUSE), or the connection to that destination from it still
+ * exists (EADDRNOTAVAIL from connect itself).
+ */
+function refusedLocalPort(e: NodeJS.ErrnoException): boolean {
+  return e.code === 'EADDRINUSE' || (e.code === 'EADDRNOTAVAIL' && e.syscall === 'connect');
+}
+
+/** A real TCP listener: until WSPListen gives it hooks it resets what the system accepted. */
+class HostListener {
+  hooks: StreamListenHooks | null = null;
+  readonly server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
+
+  constructor(transport: HostTransport, address: string, port: number) {
+    this.server.on('connection', (socket) => {
+      transport.track(socket);
+      const hooks = this.hooks;
+      if (hooks === null) {
+        // Bound, not listening (Windows would refuse): the system completed it, so reset it.
+        socket.on('error', () => {});
+        socket.resetAndDestroy();
+        return;
+      }
+      const conn = new HostConnection(
+        socket, canonical(socket.remoteAddress ?? ''), socket.remotePort ?? 0,
+        canonical(socket.localAddress ?? address), socket.localPort ?? port, 65536,
+      ).accepted();
+      // The operating system already completed the handshake: a refusal can only be a reset.
+      const verdict = hooks.onSyn(conn);
+      if (verdict === 'refuse' || verdict === 'drop') conn.abort(); // too late to drop a SYN
+      else if (verdict === 'accept') conn.events?.established(conn);
+    });
+    this.server.on('error', () => {
+      // Only when the port could not be held from WSPBind on (docs/host-network.md, "Ports"):
+      // another process took it before the listen; the queue stays empty.
+    });
+  }
+}
+
+/**
+ * A port the provider reported (WSPBind, or the implicit bind of a connect) and the system holds
+ * for it: a TCP listener made in the call, which WSPListen adopts as the real listener, a
+ * connect closes just before it binds the same port, and WSPCloseSocket closes.
+ */
+interface Hold {
+  readonly version: IpVersion;
+  /** As bound: a specific address or the wildcard. */
+  readonly address: string;
+  readonly port: number;
+  /** The system chose the port (port 0): a connect the system then refuses it may take another. */
+  readonly ephemeral: boolean;
+  /** What holds the port; null once it gave way to another of the provider's sockets, or if nothing could. */
+  listener: HostListener | null;
+  /** The provider's socket, once its WSPBind has kept the port. */
+  owner: Socket | null;
+}
+
+/** A UDP socket bound by reservePort, which bindDatagram (in the same WSPBind) takes over. */
+interface DatagramHold {
+  readonly version: IpVersion;
+  readonly address: string;
+  readonly port: number;
+  readonly socket: dgram.Socket;
+}
+
 export class HostTransport implements Transport {
   readonly domain: object = this;
+  /** Asks the system why a bind failed, and binds for this Node if it cannot bind in the call. */
   readonly oracle = new BindOracle();
   /** Every live Node socket and server, so that the network can be closed. */
   readonly handles = new Set<{ destroy?(): void; close?(): void }>();
+  /** False once this Node turned out to bind a TCP listener (or UDP socket) only in a later tick. */
+  private listenInCall = true;
+  private bindDatagramInCall = true;
+  /** TCP ports held for the provider's sockets that neither listen nor connect yet, by port. */
+  private readonly holds = new Map<number, Set<Hold>>();
+  /** The same holds by the provider's socket, once known. */
+  private readonly owned = new Map<Socket, Hold>();
+  /** The hold reservePort made last, until the provider's socket is seen with its port. */
+  private pending: Hold | null = null;
+  private pendingDatagram: DatagramHold | null = null;
 
   nowMs(): number {
     return performance.now();
@@ -186,45 +311,158 @@ export class HostTransport implements Transport {
     return undefined;
   }
 
+  /**
+   * The bind of WSPBind, or of a connect or send on an unbound socket: the system binds the
+   * address in this call and keeps the port for the provider (docs/host-network.md, "Ports").
+   */
   reservePort(version: IpVersion, stream: boolean, address: string, port: number): number {
-    return this.oracle.reserve(version, stream, address, port);
+    const previous = this.pending;
+    const previousDatagram = this.pendingDatagram;
+    this.pending = null;
+    this.pendingDatagram = null;
+    const r = stream ? this.reserveStream(version, address, port) : this.reserveDatagram(version, address, port);
+    // A port reserved before and not taken (the provider's own table refused it) is let go only
+    // now, so that the system could not hand the same one out again.
+    if (previous !== null) this.release(previous);
+    if (previousDatagram !== null) closeDatagram(previousDatagram.socket);
+    return r;
+  }
+
+  private reserveStream(version: IpVersion, address: string, port: number): number {
+    // Another of the provider's sockets holds an overlapping address on this port, and its
+    // table allowed the bind (SO_REUSEADDR, or a specific address beside the wildcard): its
+    // hold gives way, as it would to that socket's own listen.
+    if (port !== 0) this.giveWay(address, port, null);
+    for (let attempt = 0; this.listenInCall && attempt < 3; attempt++) {
+      const listener = new HostListener(this, address, port);
+      const result = listenNow(listener.server, address, port, LISTEN_BACKLOG);
+      if (result === 'bound') {
+        this.handles.add(listener.server);
+        const hold: Hold = {
+          version, address, port: (listener.server.address() as net.AddressInfo).port, ephemeral: port === 0, listener, owner: null,
+        };
+        this.addHold(hold);
+        this.pending = hold;
+        return hold.port;
+      }
+      if (result === 'later') {
+        this.listenInCall = false;
+        listener.server.once('listening', () => listener.server.close());
+        break;
+      }
+      // Refused; Node reports why only in a later tick, so the oracle asks the system again.
+      const r = this.oracle.reserve(version, true, address, port);
+      if (r < 0) return r;
+      // Free again by now: bind once more.
+    }
+    if (this.listenInCall) return -WSAEADDRINUSE;
+    // This Node binds only later: the oracle's answer, and a window for other processes.
+    const r = this.oracle.reserve(version, true, address, port);
+    if (r > 0) {
+      const hold: Hold = { version, address, port: r, ephemeral: port === 0, listener: null, owner: null };
+      this.addHold(hold);
+      this.pending = hold;
+    }
+    return r;
+  }
+
+  private reserveDatagram(version: IpVersion, address: string, port: number): number {
+    if (this.bindDatagramInCall) {
+      const socket = createDatagramSocket(version);
+      const result = bindDatagramNow(socket, address, port);
+      if (result === 'bound') {
+        const chosen = socket.address().port;
+        this.pendingDatagram = { version, address, port: chosen, socket };
+        return chosen;
+      }
+      closeDatagram(socket);
+      if (result !== 'later') return -wsaFromNodeError(result);
+      this.bindDatagramInCall = false;
+    }
+    return this.oracle.reserve(version, false, address, port);
+  }
+
+  /**
+   * Told of every change to one of the provider's sockets (HostNetwork registers it as a
+   * watcher): a bound socket takes the hold reservePort just made; a closed one lets it go.
+   */
+  socketChanged(sock: Socket): void {
+    const pending = this.pending;
+    if (pending === null && this.owned.size === 0 && this.pendingDatagram === null) return;
+    if (this.pendingDatagram !== null) {
+      // bindDatagram takes it within the same bind: a change before that means nobody will.
+      closeDatagram(this.pendingDatagram.socket);
+      this.pendingDatagram = null;
+    }
+    if (pending !== null) {
+      this.pending = null;
+      const local = sock.local;
+      if (sock.type === SOCK_STREAM && sock.phase === 'bound' && local !== null && local.port === pending.port
+        && sock.boundAddress === pending.address && sock.version === pending.version && !this.owned.has(sock)) {
+        pending.owner = sock;
+        this.owned.set(sock, pending);
+      } else {
+        this.release(pending); // the bind that asked for it did not keep it
+      }
+    }
+    if (sock.phase === 'closed') {
+      const hold = this.owned.get(sock);
+      if (hold !== undefined) this.release(hold);
+    }
   }
 
   listenStream(address: string, port: number, hooks: StreamListenHooks): ListenHandle {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
-    server.on('connection', (socket) => {
-      this.track(socket);
-      const conn = new HostConnection(
-        socket, canonical(socket.remoteAddress ?? ''), socket.remotePort ?? 0,
-        canonical(socket.localAddress ?? address), socket.localPort ?? port, 65536,
-      );
-      // The operating system already completed the handshake: a refusal can only be a reset.
-      const verdict = hooks.onSyn(conn);
-      if (verdict === 'refuse' || verdict === 'drop') conn.abort(); // too late to drop a SYN
-      else if (verdict === 'accept') conn.events?.established(conn);
-    });
-    server.on('error', () => {
-      // Another process took the port between WSPBind's check and now; the queue stays empty.
-    });
-    server.listen({ host: isWildcard(address) ? (address === '::' ? '::' : '0.0.0.0') : address, port, backlog: 511, exclusive: true });
-    this.handles.add(server);
-    return {
-      close: () => {
-        server.close();
-        this.handles.delete(server);
-      },
-    };
+    let listener: HostListener | null = null;
+    for (const hold of this.overlapping(address, port)) {
+      if (hold.address !== address) {
+        this.giveWay(address, port, hold);
+      } else {
+        // The socket's own hold (or one of an exact twin): its listener becomes the real one.
+        this.forget(hold);
+        if (listener === null) listener = hold.listener;
+        else if (hold.listener !== null) this.closeListener(hold.listener);
+      }
+    }
+    if (listener === null) {
+      listener = new HostListener(this, address, port);
+      this.handles.add(listener.server);
+      // No hold (it gave way, or this Node cannot bind in the call): the race of "Ports" remains.
+      if (!this.listenInCall) listener.server.listen({ host: address, port, backlog: LISTEN_BACKLOG, exclusive: true });
+      else if (listenNow(listener.server, address, port, LISTEN_BACKLOG) === 'later') this.listenInCall = false;
+    }
+    listener.hooks = hooks;
+    const held = listener;
+    return { close: () => this.closeListener(held) };
   }
 
   connectStream(
     _version: IpVersion, localAddress: string, localPort: number,
     remoteAddress: string, remotePort: number, events: StreamEvents<any>, receiveBuffer: number,
   ): StreamConnection {
+    // The system binds the port for the connect itself: what held it closes first, in the tick
+    // just before Node binds (the same turn of the event loop, microseconds later).
+    let ephemeral = false;
+    const holders: HostListener[] = [];
+    for (const hold of this.overlapping(localAddress, localPort)) {
+      this.forget(hold);
+      ephemeral ||= hold.ephemeral;
+      if (hold.listener !== null) holders.push(hold.listener);
+    }
+    if (holders.length > 0) process.nextTick(() => holders.forEach((l) => this.closeListener(l)));
     const socket = new net.Socket({ allowHalfOpen: true });
     this.track(socket);
     const conn = new HostConnection(socket, remoteAddress, remotePort, localAddress, localPort, receiveBuffer);
     conn.events = events;
     socket.connect({ host: remoteAddress, port: remotePort, localAddress, localPort }, () => conn.connected());
+    if (ephemeral) {
+      // Someone took the port in those microseconds: the system chooses another, as it would.
+      conn.retry = () => {
+        const next = new net.Socket({ allowHalfOpen: true });
+        this.track(next);
+        next.connect({ host: remoteAddress, port: remotePort, localAddress, localPort: 0 }, () => conn.connected());
+        return next;
+      };
+    }
     return conn;
   }
 
@@ -233,7 +471,11 @@ export class HostTransport implements Transport {
   }
 
   bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver): DatagramEndpoint {
-    const socket = dgram.createSocket({ type: version === 6 ? 'udp6' : 'udp4' });
+    const held = this.pendingDatagram;
+    const adopt = held !== null && held.version === version && held.address === address && held.port === port;
+    if (adopt) this.pendingDatagram = null;
+    // Bound in reservePort, in this same WSPBind; otherwise (this Node binds later) bound below.
+    const socket = adopt ? held.socket : createDatagramSocket(version);
     socket.on('message', (msg, rinfo) => {
       receiver.datagram(canonical(rinfo.address), rinfo.port, new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice());
     });
@@ -241,18 +483,14 @@ export class HostTransport implements Transport {
       // Linux reports an ICMP port unreachable only on connected sockets; it has no address then.
       if (e.code === 'ECONNREFUSED') receiver.portUnreachable('', 0);
     });
-    socket.bind({ address, port, exclusive: true });
+    if (!adopt) socket.bind({ address, port, exclusive: true });
     const handle = { close: () => socket.close() };
     this.handles.add(handle);
     return {
       send: (_src, dstAddress, dstPort, payload) => socket.send(payload, dstPort, dstAddress),
       close: () => {
         this.handles.delete(handle);
-        try {
-          socket.close();
-        } catch {
-          // already closed by the network's shutdown
-        }
+        closeDatagram(socket);
       },
     };
   }
@@ -269,11 +507,73 @@ export class HostTransport implements Transport {
       else h.close?.();
     }
     this.handles.clear();
+    this.holds.clear();
+    this.owned.clear();
+    this.pending = null;
+    if (this.pendingDatagram !== null) closeDatagram(this.pendingDatagram.socket);
+    this.pendingDatagram = null;
     this.oracle.close();
   }
 
-  private track(socket: net.Socket): void {
+  /** @internal Tracks an accepted or connecting socket until it closes. */
+  track(socket: net.Socket): void {
     this.handles.add(socket);
     socket.once('close', () => this.handles.delete(socket));
+  }
+
+  private addHold(hold: Hold): void {
+    let set = this.holds.get(hold.port);
+    if (set === undefined) {
+      set = new Set();
+      this.holds.set(hold.port, set);
+    }
+    set.add(hold);
+  }
+
+  /** The holds on `port` whose address overlaps `address` (a copy: the caller may forget them). */
+  private overlapping(address: string, port: number): Hold[] {
+    const set = this.holds.get(port);
+    if (set === undefined) return [];
+    const out: Hold[] = [];
+    for (const hold of set) if (overlap(hold.address, address)) out.push(hold);
+    return out;
+  }
+
+  /** Holds on `port` overlapping `address` (or just `only`) close their listeners; their records stay. */
+  private giveWay(address: string, port: number, only: Hold | null): void {
+    for (const hold of only === null ? this.overlapping(address, port) : [only]) {
+      if (hold.listener !== null) this.closeListener(hold.listener);
+      hold.listener = null;
+    }
+  }
+
+  /** Drops a hold's record (its listener, if any, is now the caller's). */
+  private forget(hold: Hold): void {
+    const set = this.holds.get(hold.port);
+    if (set !== undefined && set.delete(hold) && set.size === 0) this.holds.delete(hold.port);
+    if (hold.owner !== null && this.owned.get(hold.owner) === hold) this.owned.delete(hold.owner);
+    if (this.pending === hold) this.pending = null;
+  }
+
+  /** Drops a hold and lets its port go. */
+  private release(hold: Hold): void {
+    this.forget(hold);
+    if (hold.listener !== null) this.closeListener(hold.listener);
+    hold.listener = null;
+  }
+
+  private closeListener(listener: HostListener): void {
+    listener.hooks = null;
+    listener.server.close();
+    this.handles.delete(listener.server);
+  }
+}
+
+function closeDatagram(socket: dgram.Socket): void {
+  socket.on('error', () => {});
+  try {
+    socket.close();
+  } catch {
+    // already closed by the network's shutdown
   }
 }
