@@ -6,10 +6,18 @@
  * 15 has been added back in at bit 0. The checksum field a sender writes is the bitwise
  * complement of the folded sum; a receiver sums everything, checksum field included, and
  * accepts when the result is 0xffff.
+ *
+ * Caller bytes are brand-checked once on entry (see ./bytes.ts): anything that is not a real
+ * Uint8Array (a Proxy, a look-alike, another typed array, an array of numbers, null, ...)
+ * makes the result NaN instead of an exception. NaN carries through every sum here
+ * (`foldSum`, `checksumFromSum`, the pseudo-header sums) and `sumIsValid(NaN)` is false, so
+ * such input can only ever fail a check.
  */
+import { byteLength } from './bytes.js';
 
 /** Folds a non-negative accumulator into 16 bits, adding every carry back in (end-around carry). */
 export function foldSum(accumulator: number): number {
+  if (typeof accumulator !== 'number') return Number.NaN;
   let s = accumulator;
   // Division instead of `>>>`: the accumulator may exceed 32 bits for very large inputs.
   while (s > 0xffff) s = (s % 0x10000) + Math.floor(s / 0x10000);
@@ -21,10 +29,14 @@ export function foldSum(accumulator: number): number {
  * start on an even byte of the summed stream; an odd final byte is padded with a zero byte.
  */
 export function sum16(data: Uint8Array, initial = 0): number {
+  // Indexed reads of a real Uint8Array go to its buffer whatever its own properties or
+  // prototype say; only the length has to come from the intrinsic.
+  const length = byteLength(data);
+  if (length < 0 || typeof initial !== 'number') return Number.NaN;
   let acc = initial;
-  const even = data.length - (data.length & 1);
+  const even = length - (length & 1);
   for (let i = 0; i < even; i += 2) acc += (data[i]! << 8) | data[i + 1]!;
-  if (even !== data.length) acc += data[even]! << 8;
+  if (even !== length) acc += data[even]! << 8;
   return foldSum(acc);
 }
 
@@ -34,17 +46,21 @@ export function sum16(data: Uint8Array, initial = 0): number {
  * were one contiguous buffer.
  */
 export function sumParts(parts: readonly Uint8Array[], initial = 0): number {
+  const list = byteArrays(parts);
+  if (list === undefined || typeof initial !== 'number') return Number.NaN;
   let acc = initial;
   let odd = false;
-  for (const part of parts) {
+  for (let p = 0; p < list.length; p++) {
+    const part = list[p]!;
+    const length = byteLength(part);
     let i = 0;
-    if (odd && part.length > 0) {
+    if (odd && length > 0) {
       acc += part[0]!;
       i = 1;
       odd = false;
     }
-    for (; i + 1 < part.length; i += 2) acc += (part[i]! << 8) | part[i + 1]!;
-    if (i < part.length) {
+    for (; i + 1 < length; i += 2) acc += (part[i]! << 8) | part[i + 1]!;
+    if (i < length) {
       acc += part[i]! << 8;
       odd = true;
     }
@@ -53,9 +69,32 @@ export function sumParts(parts: readonly Uint8Array[], initial = 0): number {
   return foldSum(acc);
 }
 
-/** The value a sender writes into a checksum field, given the folded sum of everything else. */
+/**
+ * The elements of `parts` when it is an array (or a Proxy of one) of real Uint8Arrays, copied
+ * out once inside a try, so a trap or an element getter that throws makes a drop; undefined
+ * for anything else.
+ */
+function byteArrays(parts: unknown): Uint8Array[] | undefined {
+  try {
+    // Array.isArray sees through a Proxy, and throws on a revoked one.
+    if (!Array.isArray(parts)) return undefined;
+    const n = parts.length;
+    const list: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const part: unknown = parts[i];
+      if (byteLength(part) < 0) return undefined;
+      list.push(part as Uint8Array);
+    }
+    return list;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The value a sender writes into a checksum field, given the folded sum of everything else (NaN stays NaN). */
 export function checksumFromSum(sum: number): number {
-  return ~foldSum(sum) & 0xffff;
+  const folded = foldSum(sum);
+  return folded === folded ? ~folded & 0xffff : Number.NaN;
 }
 
 /** The Internet checksum of the concatenation of `parts` (with `initial`, e.g. a pseudo-header sum). */
@@ -87,7 +126,7 @@ export function pseudoHeaderSumV6(src: Uint8Array, dst: Uint8Array, nextHeader: 
 
 /** The pseudo-header sum for either version, chosen by the address length (4 or 16 bytes). */
 export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: number, length: number): number {
-  return src.length === 16
+  return byteLength(src) === 16
     ? pseudoHeaderSumV6(src, dst, protocol, length)
     : pseudoHeaderSumV4(src, dst, protocol, length);
 }

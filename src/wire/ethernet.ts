@@ -1,8 +1,10 @@
 /**
  * Ethernet II framing (destination MAC, source MAC, EtherType, payload; no FCS, as captures
  * show it) and deterministic locally administered MAC addresses. Pure; a malformed frame
- * yields a drop reason (a string), never an exception.
+ * yields a drop reason (a string), never an exception, and so does anything that is not a
+ * real Uint8Array ('not-bytes').
  */
+import { byteLength, byteView } from './bytes.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;
@@ -20,8 +22,8 @@ export interface EthernetFrame {
   readonly payload: Uint8Array;
 }
 
-/** Why a frame was dropped. */
-export type EthernetDropReason = 'ethernet-truncated' | 'ethernet-type';
+/** Why a frame was dropped. `not-bytes`: the input is not a real Uint8Array. */
+export type EthernetDropReason = 'not-bytes' | 'ethernet-truncated' | 'ethernet-type';
 
 /**
  * A locally administered unicast MAC for host number `index` (0..65535):
@@ -49,9 +51,9 @@ export function formatMac(mac: Uint8Array): string {
   return Array.from(mac.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
-/** Six colon- or dash-separated hex pairs → 6 bytes; anything else → undefined. */
+/** Six colon- or dash-separated hex pairs → 6 bytes; anything else (any other length at once) → undefined. */
 export function parseMac(text: string): Uint8Array | undefined {
-  if (typeof text !== 'string' || !/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(text)) return undefined;
+  if (typeof text !== 'string' || text.length !== 17 || !/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(text)) return undefined;
   return Uint8Array.from(text.split(/[:-]/), (h) => parseInt(h, 16));
 }
 
@@ -76,15 +78,22 @@ export function emitEthernetFrame(dst: Uint8Array, src: Uint8Array, etherType: n
   return out;
 }
 
-/** Parses the header; only IPv4 and IPv6 EtherTypes are accepted (VLAN tags are not supported). */
+/**
+ * Parses the header; only IPv4 and IPv6 EtherTypes are accepted (VLAN tags are not supported).
+ * The views returned are fresh plain Uint8Arrays over the caller's memory.
+ */
 export function parseEthernet(bytes: Uint8Array): EthernetFrame | EthernetDropReason {
-  if (bytes.length < ETHERNET_HEADER_LENGTH) return 'ethernet-truncated';
+  const length = byteLength(bytes);
+  if (length < 0) return 'not-bytes';
+  if (length < ETHERNET_HEADER_LENGTH) return 'ethernet-truncated';
+  // Indexed reads of a real Uint8Array cannot be intercepted; views must not use its own
+  // `subarray` (or `constructor`), so they come from byteView.
   const etherType = (bytes[12]! << 8) | bytes[13]!;
   if (etherType !== ETHERTYPE_IPV4 && etherType !== ETHERTYPE_IPV6) return 'ethernet-type';
   return {
-    dst: bytes.subarray(0, 6),
-    src: bytes.subarray(6, 12),
+    dst: byteView(bytes, 0, 6),
+    src: byteView(bytes, 6, 12),
     etherType,
-    payload: bytes.subarray(ETHERNET_HEADER_LENGTH),
+    payload: byteView(bytes, ETHERNET_HEADER_LENGTH, length),
   };
 }

@@ -2,8 +2,10 @@
  * ICMP destination-unreachable messages for IPv4 (RFC 792) and IPv6 (RFC 4443 §3.1): emit one
  * quoting as much of the offending packet as the rules allow, parse any ICMP message and, for
  * error messages, the addresses and ports of the quoted packet. Pure; a malformed message
- * yields a drop reason (a string), never an exception.
+ * yields a drop reason (a string), never an exception, and so does anything that is not a real
+ * Uint8Array ('not-bytes').
  */
+import { byteLength, byteView } from './bytes.js';
 import { checksumFromSum, pseudoHeaderSumV6, sum16, sumIsValid } from './checksum.js';
 import { formatIPv4, formatIPv6 } from './ip.js';
 import { IPPROTO_TCP, IPPROTO_UDP, peekIpv4 } from './ipv4.js';
@@ -58,7 +60,7 @@ export interface IcmpParsed {
 }
 
 /** Why an ICMP message was dropped. */
-export type IcmpDropReason = 'icmp-truncated' | 'icmp-checksum';
+export type IcmpDropReason = 'not-bytes' | 'icmp-truncated' | 'icmp-checksum';
 
 /** The type and code of a destination-unreachable message. */
 export function unreachableTypeCode(version: 4 | 6, kind: UnreachableKind): { type: number; code: number } {
@@ -104,7 +106,10 @@ export function emitIcmpUnreachable(
   return out;
 }
 
-/** Reads what it can of a quoted packet: addresses, protocol, and ports/sequence if present. */
+/**
+ * Reads what it can of a quoted packet: addresses, protocol, and ports/sequence if present.
+ * Undefined when nothing is readable, or `bytes` is not a real Uint8Array.
+ */
 export function parseQuoted(bytes: Uint8Array): IcmpQuoted | undefined {
   let base: { version: 4 | 6; srcAddress: string; dstAddress: string; protocol: number };
   let transport: Uint8Array | undefined;
@@ -130,10 +135,15 @@ export function parseQuoted(bytes: Uint8Array): IcmpQuoted | undefined {
  * Parses and validates an ICMP (`version` 4) or ICMPv6 (`version` 6) message: at least the
  * 8-byte header, and a correct checksum (ICMPv6 over the pseudo-header of `src` → `dst`).
  * Messages of any type are returned; error messages also get {@link IcmpParsed.original}.
+ * 'not-bytes' when `input` (or, for ICMPv6, `src` or `dst`) is not a real Uint8Array.
  */
-export function parseIcmp(bytes: Uint8Array, version: 4 | 6, src: Uint8Array, dst: Uint8Array): IcmpParsed | IcmpDropReason {
-  if (bytes.length < ICMP_HEADER_LENGTH) return 'icmp-truncated';
-  const initial = version === 6 ? pseudoHeaderSumV6(src, dst, IPPROTO_ICMPV6, bytes.length) : 0;
+export function parseIcmp(input: Uint8Array, version: 4 | 6, src: Uint8Array, dst: Uint8Array): IcmpParsed | IcmpDropReason {
+  const length = byteLength(input);
+  if (length < 0) return 'not-bytes';
+  if (version === 6 && (byteLength(src) < 0 || byteLength(dst) < 0)) return 'not-bytes';
+  if (length < ICMP_HEADER_LENGTH) return 'icmp-truncated';
+  const bytes = byteView(input, 0, length);
+  const initial = version === 6 ? pseudoHeaderSumV6(src, dst, IPPROTO_ICMPV6, length) : 0;
   if (!sumIsValid(sum16(bytes, initial))) return 'icmp-checksum';
   const type = bytes[0]!;
   const body = bytes.slice(ICMP_HEADER_LENGTH);

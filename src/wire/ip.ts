@@ -1,7 +1,10 @@
 /**
  * IP address text and bytes: parse, format (RFC 5952 for IPv6), classify. Pure; malformed
- * input gives `undefined`, never an exception.
+ * input gives `undefined`, never an exception: text parsers take only strings and reject text
+ * longer than any address at once (before splitting or a regular expression, so a huge string
+ * costs nothing), and byte input must be a real Uint8Array.
  */
+import { byteLength, byteView } from './bytes.js';
 
 /** An IP address in both forms; `text` is canonical (the form `format*` produces). */
 export interface IpAddress {
@@ -10,12 +13,17 @@ export interface IpAddress {
   readonly bytes: Uint8Array;
 }
 
+/** Longest dotted-decimal IPv4 text: 255.255.255.255. */
+const IPV4_TEXT_MAX = 15;
+/** Longest IPv6 text accepted: six groups of four and a dotted IPv4 (ffff:…:ffff:255.255.255.255). */
+const IPV6_TEXT_MAX = 45;
+
 const DECIMAL_OCTET = /^(0|[1-9][0-9]{0,2})$/;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
 /** Dotted-decimal IPv4 (exactly four parts, no leading zeros) → 4 bytes. */
 export function parseIPv4(text: string): Uint8Array | undefined {
-  if (typeof text !== 'string') return undefined;
+  if (typeof text !== 'string' || text.length > IPV4_TEXT_MAX) return undefined;
   const parts = text.split('.');
   if (parts.length !== 4) return undefined;
   const out = new Uint8Array(4);
@@ -36,7 +44,7 @@ export function formatIPv4(bytes: Uint8Array): string {
 
 /** IPv6 text (with `::` and an optional trailing dotted IPv4; no zone) → 16 bytes. */
 export function parseIPv6(text: string): Uint8Array | undefined {
-  if (typeof text !== 'string' || text.length > 45) return undefined;
+  if (typeof text !== 'string' || text.length > IPV6_TEXT_MAX) return undefined;
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
   const head = groups(halves[0]!);
@@ -101,7 +109,7 @@ export function formatIPv6(bytes: Uint8Array): string {
 
 /** Either version from text; `undefined` if it is neither. */
 export function parseIpAddress(text: string): IpAddress | undefined {
-  if (typeof text !== 'string') return undefined;
+  if (typeof text !== 'string' || text.length > IPV6_TEXT_MAX) return undefined;
   if (text.includes(':')) {
     const bytes = parseIPv6(text);
     return bytes === undefined ? undefined : { version: 6, text: formatIPv6(bytes), bytes };
@@ -110,11 +118,12 @@ export function parseIpAddress(text: string): IpAddress | undefined {
   return bytes === undefined ? undefined : { version: 4, text: formatIPv4(bytes), bytes };
 }
 
-/** 4 or 16 bytes → an address; other lengths → `undefined`. */
+/** 4 or 16 bytes → an address (with a copy of them); other lengths, or not a real Uint8Array → `undefined`. */
 export function ipAddressFromBytes(bytes: Uint8Array): IpAddress | undefined {
-  if (bytes.length === 4) return { version: 4, text: formatIPv4(bytes), bytes: bytes.slice() };
-  if (bytes.length === 16) return { version: 6, text: formatIPv6(bytes), bytes: bytes.slice() };
-  return undefined;
+  const length = byteLength(bytes);
+  if (length !== 4 && length !== 16) return undefined;
+  const copy = byteView(bytes, 0, length).slice();
+  return length === 4 ? { version: 4, text: formatIPv4(copy), bytes: copy } : { version: 6, text: formatIPv6(copy), bytes: copy };
 }
 
 /** 0.0.0.0 or ::. */

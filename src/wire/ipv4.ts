@@ -1,7 +1,9 @@
 /**
  * The IPv4 header (RFC 791): emit a fixed 20-byte header, parse one with validation. Pure;
- * a malformed packet yields a drop reason (a string), never an exception.
+ * a malformed packet yields a drop reason (a string), never an exception, and so does anything
+ * that is not a real Uint8Array ('not-bytes').
  */
+import { byteLength, byteView } from './bytes.js';
 import { checksumFromSum, sum16, sumIsValid } from './checksum.js';
 
 /** Protocol numbers carried in the IPv4 protocol field (and the IPv6 next-header field). */
@@ -39,6 +41,7 @@ export interface Ipv4HeaderFields {
 
 /** Why an IPv4 packet was dropped. */
 export type Ipv4DropReason =
+  | 'not-bytes'
   | 'ipv4-truncated'
   | 'ipv4-version'
   | 'ipv4-header-length'
@@ -94,10 +97,14 @@ export function emitIpv4Header(f: Ipv4HeaderFields): Uint8Array {
  * Parses and validates an IPv4 packet: version 4, IHL ≥ 5 and within the buffer, total length
  * between the header length and the buffer length (trailing bytes, e.g. Ethernet padding, are
  * ignored), a correct header checksum, and no fragmentation (MF set or a non-zero fragment
- * offset is unsupported and dropped). Options are skipped.
+ * offset is unsupported and dropped). Options are skipped. Anything that is not a real
+ * Uint8Array is 'not-bytes'; the views returned are fresh plain Uint8Arrays over its memory.
  */
-export function parseIpv4(bytes: Uint8Array): Ipv4Packet | Ipv4DropReason {
-  if (bytes.length < IPV4_HEADER_LENGTH) return 'ipv4-truncated';
+export function parseIpv4(input: Uint8Array): Ipv4Packet | Ipv4DropReason {
+  const length = byteLength(input);
+  if (length < 0) return 'not-bytes';
+  if (length < IPV4_HEADER_LENGTH) return 'ipv4-truncated';
+  const bytes = byteView(input, 0, length);
   if (bytes[0]! >> 4 !== 4) return 'ipv4-version';
   const headerLength = (bytes[0]! & 0x0f) * 4;
   if (headerLength < IPV4_HEADER_LENGTH) return 'ipv4-header-length';
@@ -131,10 +138,14 @@ function fields(bytes: Uint8Array, v: DataView, headerLength: number, end: numbe
  * Lenient parse of an IPv4 header quoted inside an ICMP error: the header must be whole, but
  * the data after it may be cut short and the checksum is not checked. `payload` is what is
  * present of the quoted data; `firstFragment` is false when the quoted packet was a later
- * fragment (so its payload does not start with a transport header).
+ * fragment (so its payload does not start with a transport header). Undefined for anything
+ * that is not a real Uint8Array.
  */
-export function peekIpv4(bytes: Uint8Array): (Ipv4Packet & { readonly firstFragment: boolean }) | undefined {
-  if (bytes.length < IPV4_HEADER_LENGTH || bytes[0]! >> 4 !== 4) return undefined;
+export function peekIpv4(input: Uint8Array): (Ipv4Packet & { readonly firstFragment: boolean }) | undefined {
+  const length = byteLength(input);
+  if (length < IPV4_HEADER_LENGTH) return undefined;
+  const bytes = byteView(input, 0, length);
+  if (bytes[0]! >> 4 !== 4) return undefined;
   const headerLength = (bytes[0]! & 0x0f) * 4;
   if (headerLength < IPV4_HEADER_LENGTH || headerLength > bytes.length) return undefined;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);

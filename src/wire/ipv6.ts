@@ -1,8 +1,10 @@
 /**
  * The IPv6 fixed header (RFC 8200 §3): emit the 40-byte header, parse one with validation.
  * Extension headers are not supported: a packet whose next header is one is dropped cleanly.
- * Pure; a malformed packet yields a drop reason (a string), never an exception.
+ * Pure; a malformed packet yields a drop reason (a string), never an exception, and so does
+ * anything that is not a real Uint8Array ('not-bytes').
  */
+import { byteLength, byteView } from './bytes.js';
 
 /** Next-header value of ICMPv6 (RFC 4443). */
 export const IPPROTO_ICMPV6 = 58;
@@ -36,7 +38,7 @@ export interface Ipv6HeaderFields {
 }
 
 /** Why an IPv6 packet was dropped. */
-export type Ipv6DropReason = 'ipv6-truncated' | 'ipv6-version' | 'ipv6-payload-length' | 'ipv6-extension-header';
+export type Ipv6DropReason = 'not-bytes' | 'ipv6-truncated' | 'ipv6-version' | 'ipv6-payload-length' | 'ipv6-extension-header';
 
 /** A parsed IPv6 packet. Byte fields are views into the parsed buffer. */
 export interface Ipv6Packet {
@@ -90,25 +92,33 @@ function fields(bytes: Uint8Array, payloadEnd: number): Ipv6Packet {
 /**
  * Parses and validates an IPv6 packet: version 6, a whole fixed header, a payload length that
  * fits the buffer (trailing bytes are ignored), and an upper-layer next header (extension
- * headers and "no next header" are dropped as unsupported).
+ * headers and "no next header" are dropped as unsupported). Anything that is not a real
+ * Uint8Array is 'not-bytes'; the views returned are fresh plain Uint8Arrays over its memory.
  */
-export function parseIpv6(bytes: Uint8Array): Ipv6Packet | Ipv6DropReason {
-  if (bytes.length < IPV6_HEADER_LENGTH) return 'ipv6-truncated';
+export function parseIpv6(input: Uint8Array): Ipv6Packet | Ipv6DropReason {
+  const length = byteLength(input);
+  if (length < 0) return 'not-bytes';
+  if (length < IPV6_HEADER_LENGTH) return 'ipv6-truncated';
+  const bytes = byteView(input, 0, length);
   if (bytes[0]! >> 4 !== 6) return 'ipv6-version';
   const payloadLength = (bytes[4]! << 8) | bytes[5]!;
-  if (IPV6_HEADER_LENGTH + payloadLength > bytes.length) return 'ipv6-payload-length';
+  if (IPV6_HEADER_LENGTH + payloadLength > length) return 'ipv6-payload-length';
   if (EXTENSION_HEADERS.has(bytes[6]!)) return 'ipv6-extension-header';
   return fields(bytes, IPV6_HEADER_LENGTH + payloadLength);
 }
 
 /**
  * Lenient parse of an IPv6 header quoted inside an ICMPv6 error: the fixed header must be
- * whole; the payload is whatever follows, up to the stated payload length.
+ * whole; the payload is whatever follows, up to the stated payload length. Undefined for
+ * anything that is not a real Uint8Array.
  */
-export function peekIpv6(bytes: Uint8Array): Ipv6Packet | undefined {
-  if (bytes.length < IPV6_HEADER_LENGTH || bytes[0]! >> 4 !== 6) return undefined;
+export function peekIpv6(input: Uint8Array): Ipv6Packet | undefined {
+  const length = byteLength(input);
+  if (length < IPV6_HEADER_LENGTH) return undefined;
+  const bytes = byteView(input, 0, length);
+  if (bytes[0]! >> 4 !== 6) return undefined;
   const payloadLength = (bytes[4]! << 8) | bytes[5]!;
-  return fields(bytes, Math.min(bytes.length, IPV6_HEADER_LENGTH + payloadLength));
+  return fields(bytes, Math.min(length, IPV6_HEADER_LENGTH + payloadLength));
 }
 
 /** True when `nextHeader` names an IPv6 extension header (or "no next header"). */

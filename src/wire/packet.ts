@@ -1,7 +1,8 @@
 /**
  * Whole frames: the virtual network's segments and datagrams as Ethernet II + IPv4/IPv6 +
  * TCP/UDP/ICMP bytes, and back. Pure; `parseFrame` never throws on any byte string — a frame
- * it cannot accept is dropped and counted by reason.
+ * it cannot accept is dropped and counted by reason, and so is anything that is not a real
+ * Uint8Array ('not-bytes').
  */
 import { type EthernetDropReason, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERNET_HEADER_LENGTH, formatMac, macForAddress, parseEthernet, writeEthernetHeader } from './ethernet.js';
 import { type IcmpDropReason, type IcmpParsed, type UnreachableKind, icmpUnreachableLength, parseIcmp, writeIcmpUnreachable } from './icmp.js';
@@ -184,10 +185,13 @@ function drop(stats: WireStats | undefined, reason: DropReason): undefined {
  * Parses an Ethernet II frame carrying IPv4 or IPv6 and then TCP, UDP, ICMP (over IPv4) or
  * ICMPv6 (over IPv6), validating every length and checksum on the way. Returns undefined for
  * anything else, after counting the reason in `stats.malformed`; `stats.parsed` counts the
- * accepted frames. Never throws.
+ * accepted frames. Never throws on any `bytes`: a value that is not a real Uint8Array (see
+ * ./bytes.ts) is dropped as 'not-bytes'.
  */
 export function parseFrame(bytes: Uint8Array, stats?: WireStats): ParsedFrame | undefined {
-  if (!(bytes instanceof Uint8Array)) return drop(stats, 'not-bytes');
+  // parseEthernet is the one brand check: anything but a real Uint8Array (a Proxy of one, a
+  // look-alike, another typed array, ...) comes back as 'not-bytes', and a real one is read
+  // through the intrinsics whatever its own properties say.
   const eth = parseEthernet(bytes);
   if (typeof eth === 'string') return drop(stats, eth);
   const ipPacket = eth.etherType === ETHERTYPE_IPV4 ? parseIpv4(eth.payload) : parseIpv6(eth.payload);

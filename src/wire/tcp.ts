@@ -1,8 +1,10 @@
 /**
  * The TCP header (RFC 9293 §3.1) with the options of RFC 9293 (MSS), RFC 7323 (window scale,
  * timestamps) and RFC 2018 (SACK-permitted, SACK blocks). Pure; a malformed segment yields a
- * drop reason (a string), never an exception.
+ * drop reason (a string), never an exception, and so does anything that is not a real
+ * Uint8Array ('not-bytes').
  */
+import { byteLength, byteView } from './bytes.js';
 import { checksumFromSum, pseudoHeaderSum, sum16, sumIsValid } from './checksum.js';
 import { IPPROTO_TCP } from './ipv4.js';
 
@@ -84,7 +86,7 @@ export interface TcpParsed extends TcpSegmentFields {
 }
 
 /** Why a TCP segment was dropped. */
-export type TcpDropReason = 'tcp-truncated' | 'tcp-data-offset' | 'tcp-checksum' | 'tcp-option-length';
+export type TcpDropReason = 'not-bytes' | 'tcp-truncated' | 'tcp-data-offset' | 'tcp-checksum' | 'tcp-option-length';
 
 /**
  * Encodes options, each group padded with NOPs to a 4-byte boundary, in the order MSS,
@@ -161,19 +163,23 @@ export function emitTcpSegment(seg: TcpSegmentFields, src: Uint8Array, dst: Uint
 /**
  * Parses the options area. Returns undefined when an option's length is missing, below 2,
  * runs past the area, or is wrong for a kind with a fixed size. Unknown kinds are skipped by
- * their length; End of Option List stops the scan.
+ * their length; End of Option List stops the scan. Undefined, too, when `area` is not a real
+ * Uint8Array.
  */
 export function parseTcpOptions(area: Uint8Array): TcpOptions | undefined {
+  // Indexed reads of a real Uint8Array cannot be intercepted; only its length needs the intrinsic.
+  const length = byteLength(area);
+  if (length < 0) return undefined;
   const o: { -readonly [K in keyof TcpOptions]: TcpOptions[K] } = {};
   const u32 = (i: number) => ((area[i]! << 24) | (area[i + 1]! << 16) | (area[i + 2]! << 8) | area[i + 3]!) >>> 0;
   let i = 0;
-  while (i < area.length) {
+  while (i < length) {
     const kind = area[i]!;
     if (kind === KIND_END) break;
     if (kind === KIND_NOP) { i++; continue; }
-    if (i + 1 >= area.length) return undefined;
+    if (i + 1 >= length) return undefined;
     const len = area[i + 1]!;
-    if (len < 2 || i + len > area.length) return undefined;
+    if (len < 2 || i + len > length) return undefined;
     switch (kind) {
       case KIND_MSS:
         if (len !== 4) return undefined;
@@ -209,10 +215,14 @@ export function parseTcpOptions(area: Uint8Array): TcpOptions | undefined {
 /**
  * Parses and validates a TCP segment (the whole IP payload): a 20-byte header at least, a data
  * offset of 5..15 that stays inside the segment, the checksum over the pseudo-header of
- * `src` → `dst`, and well-formed options.
+ * `src` → `dst`, and well-formed options. 'not-bytes' when `input`, `src` or `dst` is not a
+ * real Uint8Array.
  */
-export function parseTcp(bytes: Uint8Array, src: Uint8Array, dst: Uint8Array): TcpParsed | TcpDropReason {
-  if (bytes.length < TCP_HEADER_LENGTH) return 'tcp-truncated';
+export function parseTcp(input: Uint8Array, src: Uint8Array, dst: Uint8Array): TcpParsed | TcpDropReason {
+  const length = byteLength(input);
+  if (length < 0 || byteLength(src) < 0 || byteLength(dst) < 0) return 'not-bytes';
+  if (length < TCP_HEADER_LENGTH) return 'tcp-truncated';
+  const bytes = byteView(input, 0, length);
   const headerLength = (bytes[12]! >> 4) * 4;
   if (headerLength < TCP_HEADER_LENGTH || headerLength > bytes.length) return 'tcp-data-offset';
   if (!sumIsValid(sum16(bytes, pseudoHeaderSum(src, dst, IPPROTO_TCP, bytes.length)))) return 'tcp-checksum';

@@ -1,8 +1,10 @@
 /**
  * The UDP header (RFC 768) with its checksum over the pseudo-header: optional over IPv4 (a
  * zero field means "none"), mandatory over IPv6 (RFC 8200 §8.1). Pure; a malformed datagram
- * yields a drop reason (a string), never an exception.
+ * yields a drop reason (a string), never an exception, and so does anything that is not a real
+ * Uint8Array ('not-bytes').
  */
+import { byteLength, byteView } from './bytes.js';
 import { checksumFromSum, pseudoHeaderSum, sum16, sumIsValid } from './checksum.js';
 import { IPPROTO_UDP } from './ipv4.js';
 
@@ -22,7 +24,7 @@ export interface UdpParsed extends UdpDatagramFields {
 }
 
 /** Why a UDP datagram was dropped. */
-export type UdpDropReason = 'udp-truncated' | 'udp-length' | 'udp-checksum' | 'udp-checksum-missing';
+export type UdpDropReason = 'not-bytes' | 'udp-truncated' | 'udp-length' | 'udp-checksum' | 'udp-checksum-missing';
 
 /**
  * Writes header and payload at `offset` of `out`, with the checksum over the pseudo-header of
@@ -54,16 +56,21 @@ export function emitUdpDatagram(d: UdpDatagramFields, src: Uint8Array, dst: Uint
  * Parses and validates a UDP datagram (the whole IP payload): the length field must be at
  * least 8 and no more than the bytes present. Bytes past the length field (the surplus area
  * of RFC 9868) are ignored, as the checksum does not cover them. A zero checksum is accepted
- * over IPv4 and dropped over IPv6 (where `src` is 16 bytes).
+ * over IPv4 and dropped over IPv6 (where `src` is 16 bytes). 'not-bytes' when `input`, `src`
+ * or `dst` is not a real Uint8Array.
  */
-export function parseUdp(bytes: Uint8Array, src: Uint8Array, dst: Uint8Array): UdpParsed | UdpDropReason {
-  if (bytes.length < UDP_HEADER_LENGTH) return 'udp-truncated';
+export function parseUdp(input: Uint8Array, src: Uint8Array, dst: Uint8Array): UdpParsed | UdpDropReason {
+  const present = byteLength(input);
+  const srcLength = byteLength(src);
+  if (present < 0 || srcLength < 0 || byteLength(dst) < 0) return 'not-bytes';
+  if (present < UDP_HEADER_LENGTH) return 'udp-truncated';
+  const bytes = byteView(input, 0, present);
   const length = (bytes[4]! << 8) | bytes[5]!;
-  if (length < UDP_HEADER_LENGTH || length > bytes.length) return 'udp-length';
+  if (length < UDP_HEADER_LENGTH || length > present) return 'udp-length';
   const checksum = (bytes[6]! << 8) | bytes[7]!;
   const datagram = bytes.subarray(0, length);
   if (checksum === 0) {
-    if (src.length === 16) return 'udp-checksum-missing';
+    if (srcLength === 16) return 'udp-checksum-missing';
   } else if (!sumIsValid(sum16(datagram, pseudoHeaderSum(src, dst, IPPROTO_UDP, length)))) {
     return 'udp-checksum';
   }
