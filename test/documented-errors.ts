@@ -33,4 +33,9 @@ export const documented: Record<string, readonly number[]> = {
   // WSAEFAULT: WSAEnumNetworkEvents' page (lpNetworkEvents not writable).
   WSPEnumNetworkEvents: [E.WSAENETDOWN, E.WSAEINVAL, E.WSAEINPROGRESS, E.WSAENOTSOCK, E.WSAEFAULT],
   WSPAsyncSelect: [E.WSAENETDOWN, E.WSAEINVAL, E.WSAEINPROGRESS, E.WSAENOTSOCK],
+  // WSAEINPROGRESS: WSACleanup's page ("the service provider is still processing a callback function").
+  WSPCleanup: [E.WSANOTINITIALISED, E.WSAENETDOWN, E.WSAEINVAL, E.WSAEINPROGRESS],
 };
+
+/** What WSPStartup returns (not through lpErrno): its page's list. */
+export const startupCodes: readonly number[] = [E.WSASYSNOTREADY, E.WSAVERNOTSUPPORTED, E.WSAEINPROGRESS, E.WSAEPROCLIM, E.WSAEFAULT];

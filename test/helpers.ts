@@ -123,3 +123,95 @@ export function closeAllAndCheckNothingHeld(net: VirtualNetwork, hosts: readonly
     assert.equal(h.net.tcp.connectionCount, 0, 'TCBs');
   }
 }
+
+// ---- hostile values (issue 13): out-parameters and lpErrno a provider cannot write ----------
+
+const hostile = (): never => {
+  throw new Error('hostile argument');
+};
+
+/** A hostile value with a name for messages; `make` builds a fresh one. */
+export interface HostileValue {
+  readonly name: string;
+  make(): unknown;
+}
+
+/** Every trap throws (`new Proxy(target, …)`). */
+export function proxyAllThrow(target: object = {}): object {
+  return new Proxy(target, {
+    get: hostile, set: hostile, has: hostile, deleteProperty: hostile, defineProperty: hostile,
+    getOwnPropertyDescriptor: hostile, ownKeys: hostile, getPrototypeOf: hostile, setPrototypeOf: hostile,
+    isExtensible: hostile, preventExtensions: hostile, apply: hostile, construct: hostile,
+  });
+}
+
+/**
+ * Ways an out-parameter shaped like `template` (say `{ value: 16 }` or a sockaddr object) can be
+ * unwritable, as issue 13 lists them: frozen, a property that is getter-only, a getter that
+ * throws, a setter that throws, and Proxies whose set, get or defineProperty trap throws (or
+ * every trap). Property-level variants are made for every key of the template.
+ */
+export function unwritableVariants(template: Record<string, unknown>): HostileValue[] {
+  const copy = (): Record<string, unknown> => {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(template)) o[k] = Array.isArray(v) ? [...v] : v;
+    return o;
+  };
+  const out: HostileValue[] = [
+    { name: 'frozen', make: () => Object.freeze(copy()) },
+    { name: 'Proxy whose set trap throws', make: () => new Proxy(copy(), { set: hostile }) },
+    { name: 'Proxy whose get trap throws', make: () => new Proxy(copy(), { get: hostile }) },
+    { name: 'Proxy whose defineProperty trap throws', make: () => new Proxy(copy(), { defineProperty: hostile }) },
+    { name: 'Proxy that throws on every trap', make: () => proxyAllThrow(copy()) },
+  ];
+  for (const key of Object.keys(template)) {
+    out.push(
+      {
+        name: `${key} getter-only`,
+        make: () => { const o = copy(); const v = o[key]; Object.defineProperty(o, key, { get: () => v, enumerable: true }); return o; },
+      },
+      {
+        name: `${key} getter that throws`,
+        make: () => { const o = copy(); Object.defineProperty(o, key, { get: hostile, enumerable: true }); return o; },
+      },
+      {
+        name: `${key} setter that throws`,
+        make: () => {
+          const o = copy();
+          const v = o[key];
+          Object.defineProperty(o, key, { get: () => v, set: hostile, enumerable: true });
+          return o;
+        },
+      },
+    );
+  }
+  return out;
+}
+
+/** An `LPINT` the provider cannot write, in every way of {@link unwritableVariants}. */
+export function unwritableInts(value = 0): HostileValue[] {
+  return unwritableVariants({ value });
+}
+
+/**
+ * lpErrno values a provider can neither trust nor write (issue 13, item 3): frozen, getter-only,
+ * a getter or a setter that throws, a Proxy that throws on every trap, a number, a string,
+ * null, undefined and a symbol.
+ */
+export const HOSTILE_ERRNOS: readonly HostileValue[] = [
+  { name: 'frozen', make: () => Object.freeze({ value: 0 }) },
+  { name: 'getter-only', make: () => Object.defineProperty({}, 'value', { get: () => 0, enumerable: true }) },
+  { name: 'getter that throws', make: () => Object.defineProperty({}, 'value', { get: hostile, enumerable: true }) },
+  { name: 'setter that throws', make: () => Object.defineProperty({}, 'value', { get: () => 0, set: hostile, enumerable: true }) },
+  { name: 'Proxy that throws on every trap', make: () => proxyAllThrow({ value: 0 }) },
+  { name: 'a number', make: () => 7 },
+  { name: 'a string', make: () => 'errno' },
+  { name: 'null', make: () => null },
+  { name: 'undefined', make: () => undefined },
+  { name: 'a symbol', make: () => Symbol('errno') },
+];
+
+/** A `Uint8Array` lookalike whose element writes throw (typed arrays cannot be frozen). */
+export function unwritableBytes(length: number): Uint8Array {
+  return new Proxy(new Uint8Array(length), { set: hostile, defineProperty: hostile });
+}

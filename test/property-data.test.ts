@@ -1,8 +1,11 @@
 /**
  * Random sequences of data-path and readiness calls (fast-check) across three hosts, garbage
- * arguments included. Properties: nothing throws; every return is 0, a count, a socket,
- * SOCKET_ERROR or INVALID_SOCKET; every error code is one the function documents; every byte a
- * sender was told was sent arrives once and in order, or the connection reports an error; once
+ * arguments included, hostile lpErrno values and unwritable out-parameters among them (issue 13).
+ * Properties: nothing throws; every return is 0, a count, a socket, SOCKET_ERROR or
+ * INVALID_SOCKET; every error code is one the function documents; a call given an unwritable
+ * out-parameter fails (so it consumed, sent and accepted nothing: the byte accounting below would
+ * see a lost or duplicated byte); a failed call creates or closes no socket; every byte a sender
+ * was told was sent arrives once and in order, or the connection reports an error; once
  * everything is closed and the network has run, no descriptor, port, buffer or connection is held.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +13,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import * as E from '../src/index.js';
 import { documented } from './documented-errors.js';
-import { closeAllAndCheckNothingHeld } from './helpers.js';
+import { HOSTILE_ERRNOS, closeAllAndCheckNothingHeld, unwritableInts, unwritableVariants } from './helpers.js';
+import { assertLive, checkAccounting } from './state-snapshot.js';
 
 /** The byte at `offset` of sender `id`'s stream: any loss, duplicate or reordering shows. */
 function pattern(id: number, offset: number): number {
@@ -48,7 +52,20 @@ const action = fc.record({
   n: fc.integer({ min: -2, max: 70000 }),
   flags: fc.constantFrom(0, 0, 0, E.MSG_PEEK, E.MSG_WAITALL, E.MSG_OOB, 0x4000),
   flag: fc.boolean(),
+  /** A hostile lpErrno (index into HOSTILE_ERRNOS), now and then. */
+  errno: fc.oneof({ arbitrary: fc.constant(null), weight: 25 }, { arbitrary: fc.nat(HOSTILE_ERRNOS.length - 1), weight: 1 }),
+  /** An unwritable out-parameter (which one, and how), now and then. */
+  badOut: fc.oneof({ arbitrary: fc.constant(null), weight: 8 }, { arbitrary: fc.nat(1023), weight: 1 }),
 });
+
+/** Unwritable out-parameters (test/helpers.ts). */
+const BAD_INTS = unwritableInts(0);
+const BAD_ADDRS = unwritableVariants({ family: 0, address: '', port: 0 });
+// The provider gives iErrorCode a new array and rewrites fd_array in place: a getter returning a writable array is not unwritable.
+const BAD_EVENTS = unwritableVariants({ lNetworkEvents: 0, iErrorCode: [] as number[] })
+  .filter((v) => v.name !== 'iErrorCode getter-only' && v.name !== 'iErrorCode setter that throws');
+const badSets = (handles: number[]) => unwritableVariants({ fd_count: handles.length, fd_array: handles })
+  .filter((v) => v.name !== 'fd_array getter-only' && v.name !== 'fd_array setter that throws');
 
 const SOCKOPTS = [
   [E.SOL_SOCKET, E.SO_SNDBUF], [E.SOL_SOCKET, E.SO_RCVBUF], [E.SOL_SOCKET, E.SO_RCVTIMEO],
@@ -58,8 +75,8 @@ const SOCKOPTS = [
 const IOCTLS = [E.FIONBIO, E.FIONREAD, E.SIOCATMARK, E.SIO_UDP_CONNRESET];
 
 /** How much the runs did, so that a generator that stops reaching connections fails the test. */
-const activity = { accepted: 0, receivedBytes: 0, streamsChecked: 0 };
-test('random data-path sequences: documented errors only, bytes arrive once and in order or an error is reported, nothing leaks', () => {
+const activity = { accepted: 0, receivedBytes: 0, streamsChecked: 0, hostileErrno: 0, badOut: 0 };
+test('random data-path sequences: documented errors only, bytes arrive once and in order or an error is reported, nothing leaks', (t) => {
   fc.assert(
     fc.property(fc.array(action, { minLength: 10, maxLength: 80, size: 'max' }), fc.nat(1000), (actions, seed) => {
       const net = new E.VirtualNetwork({ seed, timeWaitMs: 1000 });
@@ -125,14 +142,17 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
         return [{ len: half, buf: bytes(0, half) }, { len: size - half, buf: bytes(half, size - half) }];
       };
 
-      const check = (fn: string, r: number, err: number, key: string): void => {
+      const check = (fn: string, r: number, err: number, key: string, hostileErrno = false, badOutUsed = false): void => {
         assert.equal(typeof r, 'number');
         const failed = r === E.SOCKET_ERROR || (r === E.INVALID_SOCKET && (fn === 'WSPSocket' || fn === 'WSPAccept'));
+        if (!failed) assert.ok(!badOutUsed, `${fn} succeeded with an unwritable out-parameter`);
+        if (failed && hostileErrno) return; // the code could not be reported
         if (failed) {
           assert.ok(documented[fn]!.includes(err), `${fn} returned undocumented ${E.errorName(err) ?? err}`);
           if ([E.WSAECONNRESET, E.WSAECONNABORTED, E.WSAENETRESET, E.WSAETIMEDOUT, E.WSAEINTR].includes(err)) broken.add(key);
         } else if (fn === 'WSPSocket' || fn === 'WSPAccept') {
           assert.ok(r > 0 && r % 4 === 0);
+          assertLive(hosts[Number(key.split(':')[0])]!.provider, r, fn);
         } else if (fn === 'WSPSelect') {
           assert.ok(r >= 0 && Number.isInteger(r));
         } else {
@@ -144,7 +164,7 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
         const p = hosts[h]!.provider;
         const e = { value: 0 };
         const s = p.WSPSocket(E.AF_INET, E.SOCK_STREAM, E.IPPROTO_TCP, null, 0, 0, e);
-        check('WSPSocket', s, e.value, '');
+        check('WSPSocket', s, e.value, `${h}:new`);
         if (s === E.INVALID_SOCKET) return;
         issued[h]!.push(s);
         const key = `${h}:${s}`;
@@ -171,8 +191,21 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
         const key = `${a.host}:${s}`;
         const to = { family: E.AF_INET, address: a.addr, port: a.port };
         const e = { value: 0 };
+        const hostileErrno = a.errno === null ? null : HOSTILE_ERRNOS[a.errno]!;
+        const errno = (hostileErrno === null ? e : hostileErrno.make()) as E.LPINT;
+        const bad = a.badOut;
+        let badOutUsed = false;
+        /** `good`, or (now and then) an unwritable variant of it: the call must then fail. */
+        const out = <T,>(good: T, variants: readonly { make(): unknown }[], which = 0): T => {
+          if (bad === null || bad % 4 !== which) return good;
+          badOutUsed = true;
+          return variants[(bad >> 2) % variants.length]!.make() as T;
+        };
+        // What the transfer calls count into; `counted()` is that, or (now and then) an unwritable one.
         const count = { value: 0 };
+        const counted = () => out(count, BAD_INTS);
         const size = Math.abs(a.n) % 3000;
+        const handlesBefore = p.core.handles();
         let fn = '';
         let r: number;
         switch (a.op) {
@@ -186,23 +219,25 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
           }
           case 'socket':
             fn = 'WSPSocket';
-            r = p.WSPSocket(E.AF_INET, a.flag ? E.SOCK_STREAM : E.SOCK_DGRAM, 0, null, 0, 0, e);
+            r = p.WSPSocket(E.AF_INET, a.flag ? E.SOCK_STREAM : E.SOCK_DGRAM, 0, null, 0, 0, errno);
             if (r !== E.INVALID_SOCKET) list.push(r);
             break;
-          case 'bind': fn = 'WSPBind'; r = p.WSPBind(s, to, 16, e); break;
-          case 'listen': fn = 'WSPListen'; r = p.WSPListen(s, a.n % 5, e); break;
-          case 'accept':
+          case 'bind': fn = 'WSPBind'; r = p.WSPBind(s, to, 16, errno); break;
+          case 'listen': fn = 'WSPListen'; r = p.WSPListen(s, a.n % 5, errno); break;
+          case 'accept': {
             fn = 'WSPAccept';
-            r = p.WSPAccept(s, null, null, null, 0, e);
+            const addr = bad === null ? null : out({ family: 0, address: '', port: 0 }, BAD_ADDRS, 1);
+            r = p.WSPAccept(s, addr, bad === null ? null : out({ value: 16 }, BAD_INTS, 2), null, 0, errno);
             if (r !== E.INVALID_SOCKET) {
               list.push(r);
               activity.accepted++;
             }
             break;
-          case 'connect': fn = 'WSPConnect'; r = p.WSPConnect(s, to, 16, null, null, null, null, e); break;
+          }
+          case 'connect': fn = 'WSPConnect'; r = p.WSPConnect(s, to, 16, null, null, null, null, errno); break;
           case 'close':
             fn = 'WSPCloseSocket';
-            r = p.WSPCloseSocket(s, e);
+            r = p.WSPCloseSocket(s, errno);
             if (r === 0) {
               stoppedReading.add(key);
               list.splice(list.indexOf(s), 1);
@@ -211,55 +246,64 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
           case 'send': {
             fn = 'WSPSend';
             const bufs = a.garbage !== null ? (a.garbage as E.WSABUF[]) : payload(a.host, s, size);
-            r = p.WSPSend(s, bufs, 2, count, a.flags & ~E.MSG_PEEK & ~E.MSG_WAITALL, null, null, null, e);
+            r = p.WSPSend(s, bufs, 2, counted(), a.flags & ~E.MSG_PEEK & ~E.MSG_WAITALL, null, null, null, errno);
             if (r === 0 && a.garbage === null && count.value > 0) noteSent(a.host, p, s, count.value);
             break;
           }
           case 'recv': {
             fn = 'WSPRecv';
             const bufs = [new Uint8Array(size >> 1), new Uint8Array(size - (size >> 1))];
-            const flags = { value: a.flags };
-            r = p.WSPRecv(s, a.garbage !== null ? (a.garbage as E.WSABUF[]) : bufs.map((buf) => ({ len: buf.length, buf })), 2, count, flags, null, null, null, e);
+            const flags = out({ value: a.flags }, BAD_INTS, 1);
+            r = p.WSPRecv(s, a.garbage !== null ? (a.garbage as E.WSABUF[]) : bufs.map((buf) => ({ len: buf.length, buf })), 2, counted(), flags, null, null, null, errno);
             if (r === 0 && a.garbage === null && (a.flags & E.MSG_PEEK) === 0) checkReceived(a.host, p, s, bufs, count.value);
             break;
           }
           case 'sendto':
             fn = 'WSPSendTo';
-            r = p.WSPSendTo(s, payload(a.host, s, size), 2, count, a.flags & E.MSG_OOB, a.garbage ?? to, 16, null, null, null, e);
+            r = p.WSPSendTo(s, payload(a.host, s, size), 2, counted(), a.flags & E.MSG_OOB, (a.garbage ?? to) as E.SockAddr, 16, null, null, null, errno);
             // lpTo is ignored on a stream: the bytes join its stream.
             if (r === 0 && p.inspect(s)?.type === E.SOCK_STREAM && count.value > 0) noteSent(a.host, p, s, count.value);
             break;
           case 'recvfrom': {
             fn = 'WSPRecvFrom';
             const stream = p.inspect(s)?.type === E.SOCK_STREAM;
-            r = p.WSPRecvFrom(s, [{ len: size, buf: new Uint8Array(size) }], 1, count, { value: stream ? E.MSG_PEEK : a.flags }, {}, { value: 16 }, null, null, null, e);
+            // On a stream only MSG_PEEK, which consumes nothing, except with an unwritable out-parameter:
+            // then the call must fail, and a byte it consumed anyway would be missing from the stream.
+            const from = out({}, BAD_ADDRS, 1);
+            const fromlen = out({ value: 16 }, BAD_INTS, 2);
+            const flags = out({ value: stream ? (bad !== null ? 0 : E.MSG_PEEK) : a.flags }, BAD_INTS, 3);
+            r = p.WSPRecvFrom(s, [{ len: size, buf: new Uint8Array(size) }], 1, counted(), flags, from, fromlen, null, null, null, errno);
             break;
           }
           case 'shutdown':
             fn = 'WSPShutdown';
-            r = p.WSPShutdown(s, a.garbage !== null ? (a.garbage as number) : a.n % 4, e);
+            r = p.WSPShutdown(s, a.garbage !== null ? (a.garbage as number) : a.n % 4, errno);
             if (r === 0 && a.n % 4 !== E.SD_SEND) stoppedReading.add(key);
             break;
           case 'select': {
             fn = 'WSPSelect';
             const set = () => ({ fd_count: list.length, fd_array: [...list] });
-            r = p.WSPSelect(0, set(), a.flag ? set() : null, set(), a.garbage !== null ? (a.garbage as E.TIMEVAL) : { tv_sec: 0, tv_usec: (a.n % 3) * 500 }, e);
+            const bads = badSets([...list]);
+            r = p.WSPSelect(0, out(set(), bads, 1), a.flag ? out(set(), bads, 2) : null, out(set(), bads, 3), a.garbage !== null ? (a.garbage as E.TIMEVAL) : { tv_sec: 0, tv_usec: (a.n % 3) * 500 }, errno);
             break;
           }
-          case 'eventselect': fn = 'WSPEventSelect'; r = p.WSPEventSelect(s, events, a.flag ? E.FD_ALL_EVENTS : a.n, e); break;
-          case 'enum': fn = 'WSPEnumNetworkEvents'; r = p.WSPEnumNetworkEvents(s, events, { lNetworkEvents: 0, iErrorCode: [] }, e); break;
-          case 'asyncselect': fn = 'WSPAsyncSelect'; r = p.WSPAsyncSelect(s, 1, 0x400, a.flag ? E.FD_ALL_EVENTS : a.n, e); break;
+          case 'eventselect': fn = 'WSPEventSelect'; r = p.WSPEventSelect(s, events, a.flag ? E.FD_ALL_EVENTS : a.n, errno); break;
+          case 'enum':
+            fn = 'WSPEnumNetworkEvents';
+            r = p.WSPEnumNetworkEvents(s, events, out({ lNetworkEvents: 0, iErrorCode: [] as number[] }, BAD_EVENTS, 1), errno);
+            break;
+          case 'asyncselect': fn = 'WSPAsyncSelect'; r = p.WSPAsyncSelect(s, 1, 0x400, a.flag ? E.FD_ALL_EVENTS : a.n, errno); break;
           case 'setopt': {
             fn = 'WSPSetSockOpt';
             const [level, name] = SOCKOPTS[a.pick % SOCKOPTS.length]!;
             const v = new Uint8Array(4);
             new DataView(v.buffer).setInt32(0, name === E.SO_LINGER ? (a.flag ? 1 : 0) | ((a.n % 3) << 16) : a.n, true);
-            r = p.WSPSetSockOpt(s, level, name, v, 4, e);
+            r = p.WSPSetSockOpt(s, level, name, v, 4, errno);
             break;
           }
           case 'ioctl':
             fn = 'WSPIoctl';
-            r = p.WSPIoctl(s, IOCTLS[a.pick % IOCTLS.length]!, new Uint8Array([a.flag ? 1 : 0, 0, 0, 0]), 4, new Uint8Array(4), 4, { value: 0 }, null, null, null, e);
+            r = p.WSPIoctl(s, IOCTLS[a.pick % IOCTLS.length]!, new Uint8Array([a.flag ? 1 : 0, 0, 0, 0]), 4, new Uint8Array(4), 4, out({ value: 0 }, BAD_INTS, 1), null, null, null, errno);
             break;
           case 'run': net.run(); continue;
           case 'advance': net.advance(Math.abs(a.n) % 5000); continue;
@@ -267,7 +311,12 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
             host.setNetworkDown(a.flag && a.n % 3 === 0);
             continue;
         }
-        check(fn, r, e.value, key);
+        if (hostileErrno !== null) activity.hostileErrno++;
+        if (badOutUsed) activity.badOut++;
+        check(fn, r, e.value, key, hostileErrno !== null, badOutUsed);
+        const failed = r === E.SOCKET_ERROR || (r === E.INVALID_SOCKET && (fn === 'WSPSocket' || fn === 'WSPAccept'));
+        if (failed) assert.deepEqual(p.core.handles(), handlesBefore, `${fn} failed, yet created or closed a socket`);
+        for (const h of hosts) checkAccounting(h.provider, fn);
       }
 
       // Let everything in flight land, then read what every connected socket still has.
@@ -312,6 +361,8 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
     { numRuns: 400, seed: 20261126, includeErrorInReport: true },
   );
   assert.ok(activity.accepted >= 60 && activity.receivedBytes >= 30_000 && activity.streamsChecked >= 15, JSON.stringify(activity));
+  assert.ok(activity.hostileErrno >= 150 && activity.badOut >= 250, JSON.stringify(activity));
+  t.diagnostic(JSON.stringify(activity));
 });
 
 function concat(bufs: Uint8Array[], count: number): Uint8Array {

@@ -23,13 +23,17 @@ export function fail(lpErrno: unknown, code: number, ret: number): number {
  * Whether `ref[key] = v` will succeed, decided without changing anything a caller could see:
  * Windows probes output buffers before a call acts, so an unwritable out-parameter fails the
  * call with WSAEFAULT before it has consumed data, queued bytes or taken a connection. The
- * probe writes back the value that is there (or, for a missing key, asks whether the object
- * may grow), so frozen objects, getter-only and throwing properties and throwing Proxies fail it.
+ * probe writes back the value that is there (or, for a missing key, adds the key and removes it
+ * again), so frozen objects, getter-only and throwing properties and throwing Proxies fail it.
  */
 export function probe(ref: unknown, key: string): boolean {
   if (typeof ref !== 'object' || ref === null) return false;
   try {
-    if (!(key in ref)) return Reflect.isExtensible(ref);
+    if (!(key in ref)) {
+      // A key that is not there yet: add it and take it away again (a Proxy may refuse either).
+      if (!Reflect.defineProperty(ref, key, { value: undefined, writable: true, enumerable: true, configurable: true })) return false;
+      return Reflect.deleteProperty(ref, key);
+    }
     const r = ref as Record<string, unknown>;
     r[key] = r[key];
     return true;

@@ -118,6 +118,15 @@ export function readSockAddrArg(
 const ADDR_FIELDS = ['family', 'address', 'port'] as const;
 const ADDR6_FIELDS = ['family', 'address', 'port', 'flowinfo', 'scopeId'] as const;
 
+/** Claims to be a typed array without being one (a Proxy of one, a look-alike): neither bytes nor an object to fill. */
+function posesAsBytes(x: object): boolean {
+  try {
+    return ArrayBuffer.isView(x) || x instanceof Object.getPrototypeOf(Uint8Array);
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Whether a `name`/`namelen` out-pair can take an address of `family`, as C checks it: `namelen`
  * writable and at least the family's sockaddr size, `name` bytes that long or an object whose
@@ -129,7 +138,7 @@ export function canWriteSockAddr(family: number, name: unknown, namelen: unknown
   const len = (namelen as { value?: unknown }).value;
   if (typeof len !== 'number' || !(len >= size) || !probe(namelen, 'value')) return false;
   if (isByteArray(name)) return callerBytes(name, size) !== undefined;
-  if (typeof name !== 'object' || name === null || Array.isArray(name)) return false;
+  if (typeof name !== 'object' || name === null || Array.isArray(name) || posesAsBytes(name)) return false;
   return probeAll(name, family === AF_INET6 ? ADDR6_FIELDS : ADDR_FIELDS);
 }
 

@@ -291,7 +291,7 @@ export class ProviderServer {
         }
         if (sock.phase === 'connecting') return undefined;
         if (sock.phase === 'connected') return 0;
-        lpErrno.value = sock.phase === 'closed' ? WSAEINTR : sock.soError || WSAEINTR;
+        lpErrno.value = sock.phase === 'closed' ? WSAEINTR : sock.connectResult || WSAEINTR; // the real outcome, not what SO_ERROR may have been set to
         return SOCKET_ERROR;
       },
       expire: () => SOCKET_ERROR,
