@@ -88,15 +88,36 @@ describe('WSPBind', () => {
     assert.equal(getInt(server, b, SOL_SOCKET, SO_REUSEADDR), 0);
   });
 
-  test('SO_EXCLUSIVEADDRUSE: nobody else binds the port, even with SO_REUSEADDR', () => {
+  test('SO_EXCLUSIVEADDRUSE on the wildcard: nobody else binds the port, even with SO_REUSEADDR (WSAEACCES, as Windows)', () => {
     const { server } = pair();
     const a = tcp(server);
     setInt(server, a, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
     bind(server, a, v4('0.0.0.0', 80));
     const b = tcp(server);
     setInt(server, b, SOL_SOCKET, SO_REUSEADDR, 1);
-    assert.notEqual(bind(server, b, v4('0.0.0.0', 80)).ret, 0);
+    assert.equal(bind(server, b, v4('0.0.0.0', 80)).err, WSAEACCES);
+    assert.equal(bind(server, tcp(server), v4('10.0.0.1', 80)).err, WSAEACCES);
+  });
+
+  test('SO_EXCLUSIVEADDRUSE on a specific address: that address is WSAEADDRINUSE, the wildcard beside it is allowed', () => {
+    const { server } = pair();
+    const a = tcp(server);
+    setInt(server, a, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
+    bind(server, a, v4('10.0.0.1', 80));
     assert.equal(bind(server, tcp(server), v4('10.0.0.1', 80)).err, WSAEADDRINUSE);
+    assert.equal(bind(server, tcp(server), v4('0.0.0.0', 80)).ret, 0);
+  });
+
+  test('asking for SO_EXCLUSIVEADDRUSE: WSAEADDRINUSE over an address in use, allowed for a specific address under a shared wildcard', () => {
+    const { server } = pair();
+    bind(server, tcp(server), v4('10.0.0.1', 80));
+    const x = tcp(server);
+    setInt(server, x, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
+    assert.equal(bind(server, x, v4('0.0.0.0', 80)).err, WSAEADDRINUSE);
+    bind(server, tcp(server), v4('0.0.0.0', 81));
+    const y = tcp(server);
+    setInt(server, y, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
+    assert.equal(bind(server, y, v4('10.0.0.1', 81)).ret, 0);
   });
 
   test('a specific address beside the wildcard on one port succeeds, in either order (Windows)', () => {

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  AF_INET, AF_INET6, IPPROTO_UDP, SOCK_DGRAM, VirtualNetwork, WSAEADDRINUSE,
-  WSAEADDRNOTAVAIL, WSAEALREADY, WSAECONNREFUSED, WSAEFAULT, WSAEINVAL, WSAEISCONN, WSAENETDOWN,
+  AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, VirtualNetwork, WSAEADDRINUSE,
+  WSAEADDRNOTAVAIL, WSAEALREADY, WSAECONNREFUSED, WSAEFAULT, WSAEINVAL, WSAEISCONN, WSAENETDOWN, WSAENETUNREACH,
   WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP, WSAETIMEDOUT, WSAEWOULDBLOCK,
 } from '../src/index.js';
 import {
-  accept, attempt, bind, connect, expectError, listener, ok, pair, setNonBlocking, soError,
+  accept, attempt, bind, connect, expectError, listener, ok, pair, setInt, setNonBlocking, soError,
   startConnect, tcp, v4, v6,
 } from './helpers.js';
 
@@ -70,6 +70,43 @@ describe('WSPConnect', () => {
   test('WSAECONNREFUSED: nothing listening (the peer answers RST)', () => {
     const { client } = pair();
     expectError((e) => client.WSPConnect(tcp(client), SERVER, 16, null, null, null, null, e), WSAECONNREFUSED);
+  });
+
+  test('SO_ERROR: a blocking connect that fails leaves it 0; a non-blocking one leaves its error, which a new attempt keeps and a connection clears (Wine test_select)', () => {
+    const { net, server, client } = pair();
+    const b = tcp(client);
+    assert.equal(connect(client, b, SERVER).err, WSAECONNREFUSED);
+    assert.equal(soError(client, b), 0);
+    const c = startConnect(client, SERVER);
+    net.run();
+    assert.equal(soError(client, c), WSAECONNREFUSED);
+    listener(server, SERVER, 5);
+    expectError((e) => client.WSPConnect(c, SERVER, 16, null, null, null, null, e), WSAEWOULDBLOCK);
+    assert.equal(soError(client, c), WSAECONNREFUSED, 'a new attempt does not clear it');
+    net.run();
+    assert.equal(client.inspect(c)!.phase, 'connected');
+    assert.equal(soError(client, c), 0, 'the connection does');
+  });
+
+  test('WSPGetPeerName while connecting: the peer being connected to (Wine test_connecting_socket)', () => {
+    const { client } = pair();
+    const c = startConnect(client, v4('10.9.9.9', 80));
+    const peer = { family: 0, address: '', port: 0 };
+    ok((e) => client.WSPGetPeerName(c, peer, { value: 16 }, e));
+    assert.deepEqual(peer, { family: AF_INET, address: '10.9.9.9', port: 80 });
+  });
+
+  test('v4-mapped destinations: a v6-only socket (the default) has no route to one (WSAENETUNREACH, by decision); with IPV6_V6ONLY off it connects over IPv4', () => {
+    const { server, client } = pair();
+    listener(server, SERVER, 5);
+    const mapped = v6('::ffff:10.0.0.1', 80);
+    expectError((e) => client.WSPConnect(tcp(client, AF_INET6), mapped, 28, null, null, null, null, e), WSAENETUNREACH);
+    const c = tcp(client, AF_INET6);
+    assert.equal(setInt(client, c, IPPROTO_IPV6, IPV6_V6ONLY, 0).ret, 0);
+    assert.equal(connect(client, c, mapped).ret, 0);
+    const name = { family: 0, address: '', port: 0 };
+    ok((e) => client.WSPGetSockName(c, name, { value: 28 }, e));
+    assert.equal(name.address, '::ffff:10.0.0.2');
   });
 
   test('a socket whose connect was refused can connect again', () => {

@@ -5,7 +5,7 @@ import {
   AF_INET, AF_INET6, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, IPPROTO_UDP, PROC_NAMES, SOCKET_ERROR,
   SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, SOL_SOCKET, SO_DONTLINGER, SO_ERROR, SO_LINGER, SO_TYPE,
   VirtualNetwork, WSAEAFNOSUPPORT, WSAEFAULT, WSAEINVAL, WSAEMFILE, WSAENOPROTOOPT, WSAENOTSOCK,
-  WSAEPROTONOSUPPORT, WSAEPROTOTYPE, WSAESOCKTNOSUPPORT, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
+  WSAEOPNOTSUPP, WSAEPROTONOSUPPORT, WSAESOCKTNOSUPPORT, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
   WSAEWOULDBLOCK, errorName, errorText, type WSPPROC_TABLE, FROM_PROTOCOL_INFO,
 } from '../src/index.js';
 import { attempt, expectError, getInt, listener, ok, pair, setInt, tcp, v4 } from './helpers.js';
@@ -32,12 +32,12 @@ describe('WSPSocket', () => {
     for (const h of hs) assert.ok(h > 0 && h % 4 === 0 && h !== INVALID_SOCKET);
   });
 
-  test('WSAEAFNOSUPPORT, WSAESOCKTNOSUPPORT, WSAEPROTOTYPE, WSAEPROTONOSUPPORT', () => {
+  test('WSAEAFNOSUPPORT, WSAESOCKTNOSUPPORT, WSAEPROTONOSUPPORT (a protocol of another type too, never WSAEPROTOTYPE: Windows)', () => {
     const { server } = pair();
     bad((e) => server.WSPSocket(99, SOCK_STREAM, 0, null, 0, 0, e), WSAEAFNOSUPPORT);
     bad((e) => server.WSPSocket(AF_INET, 9, 0, null, 0, 0, e), WSAESOCKTNOSUPPORT);
-    bad((e) => server.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_UDP, null, 0, 0, e), WSAEPROTOTYPE);
-    bad((e) => server.WSPSocket(AF_INET, SOCK_DGRAM, IPPROTO_TCP, null, 0, 0, e), WSAEPROTOTYPE);
+    bad((e) => server.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_UDP, null, 0, 0, e), WSAEPROTONOSUPPORT);
+    bad((e) => server.WSPSocket(AF_INET, SOCK_DGRAM, IPPROTO_TCP, null, 0, 0, e), WSAEPROTONOSUPPORT);
     bad((e) => server.WSPSocket(AF_INET, SOCK_STREAM, 99, null, 0, 0, e), WSAEPROTONOSUPPORT);
   });
 
@@ -178,11 +178,11 @@ describe('WSPIoctl', () => {
     assert.equal(server.inspect(s)!.nonBlocking, false, 'the signed spelling of FIONBIO works too');
   });
 
-  test('WSAEFAULT for a short input buffer, WSAEINVAL for an unknown code, WSAENOTSOCK for a bad handle', () => {
+  test('WSAEFAULT for a short input buffer, WSAEOPNOTSUPP for an unknown code (Wine test_unsupported_ioctls), WSAENOTSOCK for a bad handle', () => {
     const { server } = pair();
     const s = tcp(server);
     expectError((e) => server.WSPIoctl(s, FIONBIO, new Uint8Array(2), 2, null, 0, { value: 0 }, null, null, null, e), WSAEFAULT);
-    expectError((e) => server.WSPIoctl(s, 0x12345678, null, 0, null, 0, { value: 0 }, null, null, null, e), WSAEINVAL);
+    expectError((e) => server.WSPIoctl(s, 0x12345678, null, 0, null, 0, { value: 0 }, null, null, null, e), WSAEOPNOTSUPP);
     expectError((e) => server.WSPIoctl(3, FIONBIO, new Uint8Array(4), 4, null, 0, { value: 0 }, null, null, null, e), WSAENOTSOCK);
   });
 });

@@ -63,7 +63,145 @@ export const SO_PROTOCOL_INFOW = 0x2005;
 export const SO_CONDITIONAL_ACCEPT = 0x3002;
 export const SO_UPDATE_ACCEPT_CONTEXT = 0x700b;
 export const SO_UPDATE_CONNECT_CONTEXT = 0x7010;
+export const SO_BSP_STATE = 0x1009;
+export const SO_PROTOCOL_INFOA = 0x2004;
+/** Reserved for the provider's configuration (opaque). */
+export const PVD_CONFIG = 0x3001;
+export const SO_PORT_SCALABILITY = 0x3006;
+export const SO_REUSE_UNICASTPORT = 0x3007;
+export const SO_REUSE_MULTICASTPORT = 0x3008;
+/** ws2_32's per-thread open type (mswsock.h): ws2_32 keeps it, a provider never sees it. */
+export const SO_OPENTYPE = 0x7008;
+export const SO_SYNCHRONOUS_ALERT = 0x10;
+export const SO_SYNCHRONOUS_NONALERT = 0x20;
+export const SO_MAXDG = 0x7009;
+export const SO_MAXPATHDG = 0x700a;
+/** Seconds a connection-oriented socket has been connected; 0xffffffff when it is not (mswsock.h). */
+export const SO_CONNECT_TIME = 0x700c;
+
+// ---- IPPROTO_TCP options (ws2ipdef.h, mstcpip.h) ----------------------------------------------
+
 export const TCP_NODELAY = 0x0001;
+export const TCP_EXPEDITED_1122 = 0x0002;
+/** Idle seconds before the first keep-alive probe (TCP_KEEPIDLE is the same option). */
+export const TCP_KEEPALIVE = 3;
+export const TCP_KEEPIDLE = TCP_KEEPALIVE;
+export const TCP_MAXSEG = 4;
+export const TCP_MAXRT = 5;
+export const TCP_STDURG = 6;
+export const TCP_NOURG = 7;
+export const TCP_ATMARK = 8;
+export const TCP_NOSYNRETRIES = 9;
+export const TCP_TIMESTAMPS = 10;
+export const TCP_OFFLOAD_PREFERENCE = 11;
+export const TCP_CONGESTION_ALGORITHM = 12;
+export const TCP_DELAY_FIN_ACK = 13;
+export const TCP_MAXRTMS = 14;
+export const TCP_FASTOPEN = 15;
+/** Unanswered keep-alive probes before the connection is dropped (at most 255). */
+export const TCP_KEEPCNT = 16;
+/** Seconds between unanswered keep-alive probes. */
+export const TCP_KEEPINTVL = 17;
+export const TCP_FAIL_CONNECT_ON_ICMP_ERROR = 18;
+export const TCP_ICMP_ERROR_INFO = 19;
+export const TCP_BSDURGENT = 0x7000;
+
+// ---- IPPROTO_IP options (ws2ipdef.h) ----------------------------------------------------------
+
+export const IP_OPTIONS = 1;
+export const IP_HDRINCL = 2;
+export const IP_TOS = 3;
+export const IP_TTL = 4;
+export const IP_MULTICAST_IF = 9;
+export const IP_MULTICAST_TTL = 10;
+export const IP_MULTICAST_LOOP = 11;
+export const IP_ADD_MEMBERSHIP = 12;
+export const IP_DROP_MEMBERSHIP = 13;
+export const IP_DONTFRAGMENT = 14;
+export const IP_ADD_SOURCE_MEMBERSHIP = 15;
+export const IP_DROP_SOURCE_MEMBERSHIP = 16;
+export const IP_BLOCK_SOURCE = 17;
+export const IP_UNBLOCK_SOURCE = 18;
+export const IP_PKTINFO = 19;
+export const IP_HOPLIMIT = 21;
+export const IP_RECVTTL = 21;
+export const IP_RECEIVE_BROADCAST = 22;
+export const IP_RECVIF = 24;
+export const IP_RECVDSTADDR = 25;
+export const IP_IFLIST = 28;
+export const IP_ADD_IFLIST = 29;
+export const IP_DEL_IFLIST = 30;
+export const IP_UNICAST_IF = 31;
+export const IP_RTHDR = 32;
+export const IP_GET_IFLIST = 33;
+export const IP_RECVRTHDR = 38;
+export const IP_TCLASS = 39;
+export const IP_RECVTCLASS = 40;
+export const IP_RECVTOS = 40;
+export const IP_ORIGINAL_ARRIVAL_IF = 47;
+export const IP_ECN = 50;
+export const IP_RECVECN = 50;
+export const IP_PKTINFO_EX = 51;
+export const IP_WFP_REDIRECT_RECORDS = 60;
+export const IP_WFP_REDIRECT_CONTEXT = 70;
+export const IP_MTU_DISCOVER = 71;
+export const IP_MTU = 73;
+export const IP_NRT_INTERFACE = 74;
+export const IP_RECVERR = 75;
+export const IP_USER_MTU = 76;
+
+/** IP_MTU_DISCOVER / IPV6_MTU_DISCOVER values (PMTUD_STATE). */
+export const IP_PMTUDISC_NOT_SET = 0;
+export const IP_PMTUDISC_DO = 1;
+export const IP_PMTUDISC_DONT = 2;
+export const IP_PMTUDISC_PROBE = 3;
+
+// ---- IPPROTO_IPV6 options (ws2ipdef.h) --------------------------------------------------------
+
+export const IPV6_HOPOPTS = 1;
+export const IPV6_HDRINCL = 2;
+export const IPV6_UNICAST_HOPS = 4;
+export const IPV6_MULTICAST_IF = 9;
+export const IPV6_MULTICAST_HOPS = 10;
+export const IPV6_MULTICAST_LOOP = 11;
+export const IPV6_ADD_MEMBERSHIP = 12;
+export const IPV6_JOIN_GROUP = 12;
+export const IPV6_DROP_MEMBERSHIP = 13;
+export const IPV6_LEAVE_GROUP = 13;
+export const IPV6_DONTFRAG = 14;
+export const IPV6_PKTINFO = 19;
+export const IPV6_HOPLIMIT = 21;
+export const IPV6_PROTECTION_LEVEL = 23;
+export const IPV6_RECVIF = 24;
+export const IPV6_RECVDSTADDR = 25;
+export const IPV6_CHECKSUM = 26;
+export const IPV6_V6ONLY = 27;
+export const IPV6_IFLIST = 28;
+export const IPV6_ADD_IFLIST = 29;
+export const IPV6_DEL_IFLIST = 30;
+export const IPV6_UNICAST_IF = 31;
+export const IPV6_RTHDR = 32;
+export const IPV6_GET_IFLIST = 33;
+export const IPV6_RECVRTHDR = 38;
+export const IPV6_TCLASS = 39;
+export const IPV6_RECVTCLASS = 40;
+export const IPV6_ECN = 50;
+export const IPV6_RECVECN = 50;
+export const IPV6_PKTINFO_EX = 51;
+export const IPV6_WFP_REDIRECT_RECORDS = 60;
+export const IPV6_WFP_REDIRECT_CONTEXT = 70;
+export const IPV6_MTU_DISCOVER = 71;
+export const IPV6_MTU = 72;
+export const IPV6_NRT_INTERFACE = 74;
+export const IPV6_RECVERR = 75;
+export const IPV6_USER_MTU = 76;
+
+/** IPV6_PROTECTION_LEVEL values. */
+export const PROTECTION_LEVEL_UNRESTRICTED = 10;
+export const PROTECTION_LEVEL_EDGERESTRICTED = 20;
+export const PROTECTION_LEVEL_RESTRICTED = 30;
+/** `((UINT)-1)` in C. */
+export const PROTECTION_LEVEL_DEFAULT = 0xffffffff;
 
 /** The backlog value that asks the provider for its maximum reasonable backlog. */
 export const SOMAXCONN = 0x7fffffff;
@@ -78,6 +216,67 @@ export const FIONBIO = 0x8004667e;
 export const FIONREAD = 0x4004667f;
 export const SIOCATMARK = 0x40047307;
 export const SIO_UDP_CONNRESET = 0x9800000c;
+
+/** The parts ioctl codes are built from (winsock2.h). */
+export const IOC_UNIX = 0x00000000;
+export const IOC_WS2 = 0x08000000;
+export const IOC_PROTOCOL = 0x10000000;
+export const IOC_VENDOR = 0x18000000;
+export const IOC_VOID = 0x20000000;
+export const IOC_OUT = 0x40000000;
+export const IOC_IN = 0x80000000;
+export const IOC_INOUT = 0xc0000000;
+
+export const FIOASYNC = 0x8004667d;
+export const SIO_ASSOCIATE_HANDLE = 0x88000001;
+export const SIO_ENABLE_CIRCULAR_QUEUEING = 0x28000002;
+export const SIO_FIND_ROUTE = 0x48000003;
+export const SIO_FLUSH = 0x28000004;
+export const SIO_GET_BROADCAST_ADDRESS = 0x48000005;
+export const SIO_GET_EXTENSION_FUNCTION_POINTER = 0xc8000006;
+export const SIO_GET_QOS = 0xc8000007;
+export const SIO_GET_GROUP_QOS = 0xc8000008;
+export const SIO_MULTIPOINT_LOOPBACK = 0x88000009;
+export const SIO_MULTICAST_SCOPE = 0x8800000a;
+export const SIO_SET_QOS = 0x8800000b;
+export const SIO_SET_GROUP_QOS = 0x8800000c;
+export const SIO_TRANSLATE_HANDLE = 0xc800000d;
+export const SIO_ROUTING_INTERFACE_QUERY = 0xc8000014;
+export const SIO_ROUTING_INTERFACE_CHANGE = 0x88000015;
+export const SIO_ADDRESS_LIST_QUERY = 0x48000016;
+export const SIO_ADDRESS_LIST_CHANGE = 0x28000017;
+export const SIO_QUERY_TARGET_PNP_HANDLE = 0x48000018;
+export const SIO_ADDRESS_LIST_SORT = 0xc8000019;
+export const SIO_BSP_HANDLE = 0x4800001b;
+export const SIO_BSP_HANDLE_SELECT = 0x4800001c;
+export const SIO_BSP_HANDLE_POLL = 0x4800001d;
+export const SIO_BASE_HANDLE = 0x48000022;
+export const SIO_RCVALL = 0x98000001;
+export const SIO_KEEPALIVE_VALS = 0x98000004;
+export const SIO_LOOPBACK_FAST_PATH = 0x98000010;
+export const SIO_TCP_INFO = 0xd8000027;
+export const SIO_IDEAL_SEND_BACKLOG_CHANGE = 0x2000747a;
+export const SIO_IDEAL_SEND_BACKLOG_QUERY = 0x4004747b;
+export const SIO_GET_INTERFACE_LIST_EX = 0x4004747e;
+export const SIO_GET_INTERFACE_LIST = 0x4004747f;
+
+/** INTERFACE_INFO.iiFlags (ws2ipdef.h). */
+export const IFF_UP = 0x1;
+export const IFF_BROADCAST = 0x2;
+export const IFF_LOOPBACK = 0x4;
+export const IFF_POINTTOPOINT = 0x8;
+export const IFF_MULTICAST = 0x10;
+
+/** Extension-function GUIDs (mswsock.h) as SIO_GET_EXTENSION_FUNCTION_POINTER takes them, in text. */
+export const WSAID_ACCEPTEX = '{b5367df1-cbac-11cf-95ca-00805f48a192}';
+export const WSAID_GETACCEPTEXSOCKADDRS = '{b5367df2-cbac-11cf-95ca-00805f48a192}';
+export const WSAID_TRANSMITFILE = '{b5367df0-cbac-11cf-95ca-00805f48a192}';
+export const WSAID_CONNECTEX = '{25a207b9-ddf3-4660-8ee9-76e58c74063e}';
+export const WSAID_DISCONNECTEX = '{7fda2e11-8630-436f-a031-f536a6eec157}';
+export const WSAID_TRANSMITPACKETS = '{d9689da0-1f90-11d3-9971-00c04f68c876}';
+export const WSAID_WSARECVMSG = '{f689d7c8-6f1f-436b-8a53-e54fe351c322}';
+export const WSAID_WSASENDMSG = '{a441e712-754f-43ca-84a7-0dee44cf606d}';
+export const WSAID_WSAPOLL = '{18c76f85-dc66-4964-972e-23c27238312b}';
 
 // ---- send/recv flags, shutdown -------------------------------------------------------------
 

@@ -12,14 +12,29 @@ const EPHEMERAL_COUNT = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
 
 /** What a bind asks for. */
 export interface BindRequest {
+  /** The address in this table's family ('0.0.0.0' / '::' for the wildcard). */
   readonly address: string;
   readonly wildcard: boolean;
   readonly reuseAddr: boolean;
   readonly exclusiveAddrUse: boolean;
+  /**
+   * The IPv4 side of a dual-stack IPv6 wildcard (IPV6_V6ONLY off): it conflicts with IPv4
+   * binds only through SO_EXCLUSIVEADDRUSE (Wine's test_reuseaddr, exclusive matrix).
+   */
+  readonly weak?: boolean;
+}
+
+/** One socket's hold on a port of this table. */
+export interface PortHolder {
+  readonly socket: Socket;
+  /** The address it holds, in this table's family. */
+  readonly address: string;
+  /** See {@link BindRequest.weak}. */
+  readonly weak: boolean;
 }
 
 export class PortTable {
-  private readonly holders = new Map<number, Set<Socket>>();
+  private readonly holders = new Map<number, Map<Socket, PortHolder>>();
   /** Ring of ephemeral ports believed free; a port is in it at most once. */
   private readonly ring = new Int32Array(EPHEMERAL_COUNT);
   private readonly inRing = new Uint8Array(EPHEMERAL_COUNT);
@@ -35,32 +50,37 @@ export class PortTable {
     return this.holders.size;
   }
 
-  /** Sockets holding a port (for tests and the listen-time check). */
-  holdersOf(port: number): ReadonlySet<Socket> | undefined {
-    return this.holders.get(port);
+  /** True if any socket holds the port. */
+  isHeld(port: number): boolean {
+    return this.holders.has(port);
+  }
+
+  /** The holds on a port (for tests and tools). */
+  holdersOf(port: number): Iterable<PortHolder> | undefined {
+    return this.holders.get(port)?.values();
   }
 
   /**
-   * Whether `req` may bind `port`: 0, WSAEADDRINUSE or WSAEACCES, following the Windows
-   * rules for SO_REUSEADDR and SO_EXCLUSIVEADDRUSE (docs/semantics.md, "Binding").
+   * Whether `req` may bind `port`: 0, WSAEADDRINUSE or WSAEACCES, following Windows' rules for
+   * SO_REUSEADDR and SO_EXCLUSIVEADDRUSE (see {@link sharing}).
    */
   check(port: number, req: BindRequest): number {
     const set = this.holders.get(port);
     if (set === undefined) return 0;
-    for (const other of set) {
-      const verdict = sharing(other, req, this.wildcardAddress);
+    for (const holder of set.values()) {
+      const verdict = sharing(holder, req, this.wildcardAddress);
       if (verdict !== 0) return verdict;
     }
     return 0;
   }
 
-  add(port: number, socket: Socket): void {
+  add(port: number, socket: Socket, address: string = socket.boundAddress, weak = false): void {
     let set = this.holders.get(port);
     if (set === undefined) {
-      set = new Set();
+      set = new Map();
       this.holders.set(port, set);
     }
-    set.add(socket);
+    set.set(socket, { socket, address, weak });
   }
 
   remove(port: number, socket: Socket): void {
@@ -110,17 +130,36 @@ export class PortTable {
 }
 
 /**
- * One pair of the Windows sharing matrix. Only overlapping addresses conflict: the same
- * specific address, or either side the wildcard. Windows does not treat a specific address
- * and the wildcard on one port as a conflict unless exclusivity is asked for.
+ * One pair of Windows' sharing matrix, as Wine's test_reuseaddr records it (its exclusive table
+ * and its SO_REUSEADDR cases). Only overlapping addresses can conflict: the same address, or
+ * either side the wildcard.
+ *
+ * - The holder has SO_EXCLUSIVEADDRUSE: on the wildcard it covers every address of the port and
+ *   any other bind gets WSAEACCES; on a specific address, that address gives WSAEADDRINUSE, and a
+ *   wildcard bind beside it succeeds unless it asks for exclusivity itself.
+ * - The request asks for SO_EXCLUSIVEADDRUSE: it fails with WSAEADDRINUSE over any address it
+ *   would cover (its own, or every one for the wildcard); a specific address under a shared
+ *   wildcard succeeds.
+ * - Neither: a specific address beside the wildcard succeeds (the most specific listener gets
+ *   the connections); the same address is WSAEADDRINUSE, unless both set SO_REUSEADDR; setting
+ *   it only on the second socket gives WSAEACCES.
+ * - A weak holder or request (the IPv4 side of a dual-stack IPv6 wildcard) counts only when
+ *   it is exclusive.
  */
-function sharing(holder: Socket, req: BindRequest, wildcard: string): number {
-  const holderWildcard = holder.boundAddress === wildcard;
-  const overlap = holderWildcard || req.wildcard || holder.boundAddress === req.address;
-  if (!overlap) return 0;
-  const same = holder.boundAddress === req.address;
-  if (holder.exclusiveAddrUse || req.exclusiveAddrUse) return WSAEADDRINUSE;
-  if (!same) return 0; // specific beside wildcard: allowed, most specific wins at demux
-  if (req.reuseAddr) return holder.reuseAddr ? 0 : WSAEACCES;
+function sharing(holder: PortHolder, req: BindRequest, wildcard: string): number {
+  const other = holder.socket;
+  if (holder.weak && !other.exclusiveAddrUse) return 0;
+  if (req.weak === true && !req.exclusiveAddrUse) return 0;
+  const holderWildcard = holder.address === wildcard;
+  const same = holder.address === req.address;
+  if (!same && !holderWildcard && !req.wildcard) return 0;
+  if (other.exclusiveAddrUse) {
+    if (holderWildcard) return WSAEACCES;
+    if (same) return WSAEADDRINUSE;
+    return req.exclusiveAddrUse ? WSAEADDRINUSE : 0;
+  }
+  if (req.exclusiveAddrUse) return req.wildcard || same ? WSAEADDRINUSE : 0;
+  if (!same) return 0;
+  if (req.reuseAddr) return other.reuseAddr ? 0 : WSAEACCES;
   return WSAEADDRINUSE;
 }

@@ -5,11 +5,11 @@
  * C-style returns with lpErrno, so errors leave through one place.
  */
 import {
-  AF_INET, AF_INET6, CF_ACCEPT, CF_DEFER, CF_REJECT, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW,
+  AF_INET, AF_INET6, AF_UNSPEC, CF_ACCEPT, CF_DEFER, CF_REJECT, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW,
   SOCK_STREAM, WSAEADDRINUSE, WSAEADDRNOTAVAIL, WSAEAFNOSUPPORT, WSAEALREADY, WSAECONNABORTED,
   WSAECONNREFUSED, WSAECONNRESET, WSAEHOSTUNREACH, WSAEINPROGRESS, WSAEINTR, WSAEINVAL, WSAEISCONN,
   WSAEFAULT, WSAEMFILE, WSAENETDOWN, WSAENOPROTOOPT, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP,
-  WSAEPROTONOSUPPORT, WSAEPROTOTYPE, WSAESOCKTNOSUPPORT, WSAETIMEDOUT, WSAEWOULDBLOCK, WSATRY_AGAIN,
+  WSAEPROTONOSUPPORT, WSAESOCKTNOSUPPORT, WSAETIMEDOUT, WSAEWOULDBLOCK, WSATRY_AGAIN,
   WSA_FLAG_ACCESS_SYSTEM_SECURITY, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, FD_ACCEPT, FD_CONNECT,
   WSAENETRESET,
 } from './constants.js';
@@ -19,7 +19,7 @@ import { findOption, inheritOptions, type OptionValue } from './options.js';
 import { PortTable } from './ports.js';
 import { evaluate, newSelection, reenable } from './readiness.js';
 import { Socket, type Endpoint, type SocketPhase } from './socket.js';
-import type { IpVersion, StreamConnection, StreamEvents, StreamFailReason, Transport } from './transport.js';
+import { addressFor, v4Mapped, type IpVersion, type ListenHandle, type ListenOptions, type StreamConnection, type StreamEvents, type StreamFailReason, type Transport } from './transport.js';
 
 /** Per-host limits. */
 export interface ProviderLimits {
@@ -110,6 +110,13 @@ export class ProviderCore implements QueueOwner {
   private readonly tcp6 = new PortTable('::');
   private readonly udp4 = new PortTable('0.0.0.0');
   private readonly udp6 = new PortTable('::');
+  /**
+   * Sockets inside a blocking WSPConnect: its failure is the call's result and is not left in
+   * SO_ERROR (Wine's test_select: after a synchronous failure, SO_ERROR reads 0 on Windows).
+   */
+  readonly blockingConnects = new WeakSet<Socket>();
+  /** Listeners sharing one exact address and port, and the network listener they share. */
+  private readonly listenGroups = new Map<string, { members: ListenQueue[]; handle: ListenHandle }>();
   /** Observers told when a socket's state changes (readiness, tools). */
   readonly watchers = new Set<(s: Socket) => void>();
 
@@ -247,33 +254,61 @@ export class ProviderCore implements QueueOwner {
     return undefined;
   }
 
+  /** The IPv4 table of a socket's protocol (a dual-stack IPv6 socket holds ports there too). */
+  private ports4(sock: Socket): PortTable | undefined {
+    if (sock.type === SOCK_STREAM) return this.tcp4;
+    if (sock.type === SOCK_DGRAM) return this.udp4;
+    return undefined;
+  }
+
+  /** The table of the same protocol and the other IP version. */
+  private sibling(table: PortTable): PortTable | undefined {
+    if (table === this.tcp4) return this.tcp6;
+    if (table === this.tcp6) return this.tcp4;
+    if (table === this.udp4) return this.udp6;
+    if (table === this.udp6) return this.udp4;
+    return undefined;
+  }
+
+  /**
+   * Where a bind of `address` puts a socket: its own family's table, or for an IPv6 socket the
+   * IPv4 table for a v4-mapped address, and beside its own the IPv4 wildcard (weakly) for a
+   * dual-stack wildcard (IPV6_V6ONLY off).
+   */
+  private placements(sock: Socket, address: string): Placement[] {
+    const own = this.ports(sock);
+    if (own === undefined) return [];
+    if (sock.version === 6) {
+      const v4 = v4Mapped(address);
+      if (v4 !== undefined) return [{ table: this.ports4(sock)!, address: v4, weak: false }];
+      if (address === '::' && isDualStack(sock)) {
+        return [{ table: own, address, weak: false }, { table: this.ports4(sock)!, address: '0.0.0.0', weak: true }];
+      }
+    }
+    return [{ table: own, address, weak: false }];
+  }
+
   // ---- WSPSocket ----------------------------------------------------------------------
 
-  socket(af: unknown, type: unknown, protocol: unknown, group: unknown, flags: unknown): number {
+  /**
+   * WSPSocket's choice of protocol, as Windows resolves an af/type/protocol triple against its
+   * catalogue (Wine's test_WSASocket table): AF_UNSPEC with protocol 0 is WSAEINVAL; then an
+   * unknown type is WSAESOCKTNOSUPPORT, an unknown family WSAEAFNOSUPPORT, a protocol the type
+   * does not carry WSAEPROTONOSUPPORT (never WSAEPROTOTYPE). Type 0 takes the type from the
+   * protocol (0 and TCP: stream, UDP: datagram); AF_UNSPEC takes AF_INET. `fromInfo`: the triple
+   * came through a WSAPROTOCOL_INFO, whose family is checked first.
+   */
+  socket(af: unknown, type: unknown, protocol: unknown, group: unknown, flags: unknown, fromInfo = false): number {
     if (this.callbackDepth > 0) return -WSAEINPROGRESS;
     if (this.transport.isNetworkDown()) return -WSAENETDOWN;
-    if (af !== AF_INET && af !== AF_INET6) return -WSAEAFNOSUPPORT;
-    if (typeof type !== 'number' || typeof protocol !== 'number') return -WSAEINVAL;
-    let proto = protocol;
-    if (type === SOCK_STREAM) {
-      if (proto === 0) proto = IPPROTO_TCP;
-      else if (proto === IPPROTO_UDP) return -WSAEPROTOTYPE;
-      else if (proto !== IPPROTO_TCP) return -WSAEPROTONOSUPPORT;
-    } else if (type === SOCK_DGRAM) {
-      if (proto === 0) proto = IPPROTO_UDP;
-      else if (proto === IPPROTO_TCP) return -WSAEPROTOTYPE;
-      else if (proto !== IPPROTO_UDP) return -WSAEPROTONOSUPPORT;
-    } else if (type === SOCK_RAW) {
-      if (!Number.isInteger(proto) || proto < 0 || proto > 255) return -WSAEPROTONOSUPPORT;
-    } else {
-      return -WSAESOCKTNOSUPPORT;
-    }
+    const resolved = resolveTriple(af, type, protocol, fromInfo);
+    if (typeof resolved === 'number') return -resolved;
     if (group !== 0 && group !== undefined && group !== null) return -WSAEINVAL;
     const f = flags === undefined || flags === null ? 0 : flags;
     if (typeof f !== 'number' || !Number.isInteger(f) || (f & ~VALID_SOCKET_FLAGS) !== 0) return -WSAEINVAL;
     const err = this.reserve();
     if (err !== 0) return -err;
-    return this.newSocket(af as number, type, proto).handle;
+    return this.newSocket(resolved.af, resolved.type, resolved.protocol).handle;
   }
 
   // ---- WSPBind ------------------------------------------------------------------------
@@ -283,28 +318,45 @@ export class ProviderCore implements QueueOwner {
     if (typeof sock === 'number') return sock;
     if (name.family !== sock.af) return -WSAEFAULT;
     if (sock.local !== null) return -WSAEINVAL;
-    const wildcard = isWildcard(name.address);
-    if (!wildcard && !this.transport.hasLocalAddress(sock.version, name.address)) return -WSAEADDRNOTAVAIL;
+    if (!this.isOwnAddress(sock, name.address)) return -WSAEADDRNOTAVAIL;
     const code = this.bindTo(sock, name.address, name.port, undefined);
     if (code !== 0) return -code;
     this.changed(sock);
     return 0;
   }
 
+  /**
+   * Whether a socket may bind this address: the wildcard, or one of the host's. An IPv6 socket
+   * reaches IPv4 addresses (v4-mapped, ::ffff:a.b.c.d) only with IPV6_V6ONLY off.
+   */
+  private isOwnAddress(sock: Socket, address: string): boolean {
+    if (isWildcard(address)) return true;
+    const v4 = sock.version === 6 ? v4Mapped(address) : undefined;
+    if (v4 === undefined) return this.transport.hasLocalAddress(sock.version, address);
+    return isDualStack(sock) && (v4 === '0.0.0.0' || this.transport.hasLocalAddress(4, v4));
+  }
+
   /** Binds in the port table; `usable` vetoes ephemeral ports (connect's tuple check). */
   private bindTo(sock: Socket, address: string, port: number, usable: ((p: number) => boolean) | undefined): number {
-    const table = this.ports(sock);
-    if (table === undefined) {
+    const places = this.placements(sock, address);
+    if (places.length === 0) {
       sock.local = { family: sock.af, address, port: 0 };
       sock.boundAddress = address;
       sock.phase = 'bound';
       return 0;
     }
-    const req = {
-      address,
-      wildcard: isWildcard(address),
-      reuseAddr: sock.reuseAddr,
-      exclusiveAddrUse: sock.exclusiveAddrUse,
+    const check = (p: number): number => {
+      for (const place of places) {
+        const verdict = place.table.check(p, {
+          address: place.address,
+          wildcard: isWildcard(place.address),
+          reuseAddr: sock.reuseAddr,
+          exclusiveAddrUse: sock.exclusiveAddrUse,
+          weak: place.weak,
+        });
+        if (verdict !== 0) return verdict;
+      }
+      return 0;
     };
     let chosen = port;
     const reserve = this.transport.reservePort;
@@ -313,22 +365,25 @@ export class ProviderCore implements QueueOwner {
       for (let tries = 0; ; tries++) {
         const r = reserve.call(this.transport, sock.version, sock.type === SOCK_STREAM, address, 0);
         if (r < 0) return -r;
-        if (table.check(r, req) === 0) {
+        if (check(r) === 0) {
           chosen = r;
           break;
         }
         if (tries === 8) return WSAENOBUFS;
       }
     } else if (chosen === 0) {
-      chosen = table.allocate((p) => table.check(p, req) === 0 && (usable === undefined || usable(p)));
+      // One pool of ephemeral ports for both IP versions, as Windows has: a port the other
+      // version holds is not handed out (a client and a server of one host never share one).
+      const sibling = this.sibling(places[0]!.table);
+      chosen = places[0]!.table.allocate((p) => check(p) === 0 && !(sibling?.isHeld(p) ?? false) && (usable === undefined || usable(p)));
       if (chosen === 0) return WSAENOBUFS;
     } else {
-      const verdict = table.check(chosen, req);
+      const verdict = check(chosen);
       if (verdict !== 0) return verdict;
       const r = reserve?.call(this.transport, sock.version, sock.type === SOCK_STREAM, address, chosen) ?? chosen;
       if (r < 0) return -r;
     }
-    table.add(chosen, sock);
+    for (const place of places) place.table.add(chosen, sock, place.address, place.weak);
     sock.local = { family: sock.af, address, port: chosen };
     sock.boundAddress = address;
     sock.phase = 'bound';
@@ -344,6 +399,7 @@ export class ProviderCore implements QueueOwner {
   private unbind(sock: Socket): void {
     if (sock.local === null) return;
     this.ports(sock)?.remove(sock.local.port, sock);
+    if (sock.version === 6) this.ports4(sock)?.remove(sock.local.port, sock);
     sock.endpoint?.close();
     sock.endpoint = null;
   }
@@ -367,21 +423,54 @@ export class ProviderCore implements QueueOwner {
       this.resume(queue);
       return 0;
     }
-    const holders = this.ports(sock)!.holdersOf(sock.local.port);
-    if (holders !== undefined) {
-      for (const other of holders) {
-        if (other !== sock && other.phase === 'listening' && other.boundAddress === sock.boundAddress) return -WSAEADDRINUSE;
-      }
-    }
+    // No address check here: WSPBind decided who may share the address, and every socket it let
+    // in may listen (Wine's test_reuseaddr: two SO_REUSEADDR sockets on one address both listen).
     const slots = this.affordableSlots(wanted, 0);
     if (slots < 1) return -WSAENOBUFS;
     this.budgetUsed += slots * BACKLOG_SLOT_COST_BYTES;
     const q = new ListenQueue(this, sock, slots);
     sock.queue = q;
     sock.phase = 'listening';
-    q.handle = this.transport.listenStream(sock.boundAddress, sock.local.port, q);
+    q.handle = this.joinListenGroup(sock, q);
     this.changed(sock);
     return 0;
+  }
+
+  /**
+   * Listeners on one exact address and port (SO_REUSEADDR lets several bind it) share one
+   * network listener: connection requests go to the one that listened first; when it closes,
+   * the next one takes them (Wine's test_reuseaddr: "the connection is delivered to the first
+   * socket", then to the second once the first is closed).
+   */
+  private joinListenGroup(sock: Socket, queue: ListenQueue): ListenHandle {
+    const port = sock.local!.port;
+    const key = `${sock.version}/${sock.boundAddress}/${port}`;
+    let group = this.listenGroups.get(key);
+    if (group === undefined) {
+      const members: ListenQueue[] = [];
+      const handle = this.transport.listenStream(sock.boundAddress, port, {
+        onSyn: (conn) => (members.length > 0 ? members[0]!.onSyn(conn) : 'refuse'),
+      }, this.listenOptions(sock));
+      group = { members, handle };
+      this.listenGroups.set(key, group);
+    }
+    group.members.push(queue);
+    const g = group;
+    return {
+      close: () => {
+        const i = g.members.indexOf(queue);
+        if (i >= 0) g.members.splice(i, 1);
+        if (g.members.length === 0 && this.listenGroups.get(key) === g) {
+          this.listenGroups.delete(key);
+          g.handle.close();
+        }
+      },
+    };
+  }
+
+  /** What the network needs to know about a listener beyond its address (dual stack). */
+  private listenOptions(sock: Socket): ListenOptions | undefined {
+    return sock.version === 6 && sock.boundAddress === '::' && isDualStack(sock) ? { dualStack: true } : undefined;
   }
 
   /** How many of `wanted` slots the budget allows, given `held` already charged. */
@@ -454,9 +543,10 @@ export class ProviderCore implements QueueOwner {
     const conn = entry.conn;
     const child = this.newSocket(sock.af, sock.type, sock.protocol);
     inheritOptions(sock, child);
-    child.local = { family: sock.af, address: conn.localAddress, port: conn.localPort };
-    child.boundAddress = conn.localAddress;
-    child.remote = { family: sock.af, address: conn.remoteAddress, port: conn.remotePort };
+    // A dual-stack IPv6 listener shows its IPv4 connections v4-mapped (::ffff:a.b.c.d).
+    child.local = { family: sock.af, address: addressFor(sock.af, conn.localAddress), port: conn.localPort };
+    child.boundAddress = child.local.address;
+    child.remote = { family: sock.af, address: addressFor(sock.af, conn.remoteAddress), port: conn.remotePort };
     child.phase = 'connected';
     child.conn = conn;
     child.inbox.absorb(entry.received);
@@ -467,7 +557,7 @@ export class ProviderCore implements QueueOwner {
     conn.noDelay = child.noDelay;
     conn.keepAlive = child.keepAlive;
     conn.setReceiveBuffer(child.receiveBuffer);
-    this.ports(child)!.add(conn.localPort, child);
+    for (const place of this.placements(child, child.boundAddress)) place.table.add(conn.localPort, child, place.address, place.weak);
     // An accepted socket has the listener's WSPEventSelect/WSPAsyncSelect association.
     const n = sock.notify;
     if (n !== null && n.selected !== 0) {
@@ -523,31 +613,33 @@ export class ProviderCore implements QueueOwner {
     if (isWildcard(name.address) || name.port === 0) return -WSAEADDRNOTAVAIL;
     if (sock.type !== SOCK_STREAM) return this.connectDatagram(sock, name);
 
-    const source = sock.local !== null && !isWildcard(sock.local.address)
-      ? sock.local.address
-      : this.transport.sourceAddress(sock.version, name.address);
-    if (source === undefined) return -WSAENETUNREACH;
+    const route = this.route(sock, name.address);
+    if (typeof route === 'number') return -route;
+    const { version, source, remote } = route;
     if (sock.local === null) {
       const wild = sock.version === 4 ? '0.0.0.0' : '::';
-      const code = this.bindTo(sock, wild, 0, (p) => !this.transport.streamTupleInUse(source, p, name.address, name.port));
+      const code = this.bindTo(sock, wild, 0, (p) => !this.transport.streamTupleInUse(source, p, remote, name.port));
       if (code !== 0) return -code;
-    } else if (this.transport.streamTupleInUse(source, sock.local.port, name.address, name.port)) {
+    } else if (this.transport.streamTupleInUse(source, sock.local.port, remote, name.port)) {
       return -WSAEADDRINUSE;
     }
     const port = sock.local!.port;
-    sock.local = { family: sock.af, address: source, port };
+    sock.local = { family: sock.af, address: addressFor(sock.af, source), port };
     sock.remote = { family: sock.af, address: name.address, port: name.port };
-    sock.soError = 0;
+    // SO_ERROR keeps the last failure until a connection succeeds (Wine's test_select: "calling
+    // connect() doesn't reset the socket error, but a successful connection does").
     sock.connectResult = null;
     sock.phase = 'connecting';
-    const conn = this.transport.connectStream(sock.version, source, port, name.address, name.port, this.eventsFor(sock), sock.receiveBuffer);
+    const conn = this.transport.connectStream(version, source, port, remote, name.port, this.eventsFor(sock), sock.receiveBuffer);
     conn.noDelay = sock.noDelay;
     conn.keepAlive = sock.keepAlive;
     sock.conn = conn;
     reenable(sock, FD_CONNECT);
     this.changed(sock);
     if (sock.nonBlocking) return -WSAEWOULDBLOCK;
+    this.blockingConnects.add(sock);
     const outcome = this.transport.block(() => sock.phase !== 'connecting');
+    this.blockingConnects.delete(sock);
     const phase = sock.phase as SocketPhase; // changed by events while blocked
     if (phase === 'connected') return 0;
     if (phase === 'connecting') {
@@ -557,6 +649,29 @@ export class ProviderCore implements QueueOwner {
     }
     if (phase === 'closed') return -WSAEINTR;
     return -(sock.connectResult || WSAECONNREFUSED);
+  }
+
+  /**
+   * Where a stream connection to `address` leaves from: the IP version on the wire, the source
+   * address (the bound one, or the route's) and the destination, in that version's text. A
+   * dual-stack IPv6 socket reaches a v4-mapped destination over IPv4; a v6-only one has no route
+   * to it (WSAENETUNREACH), nor has a socket bound to an address of the other version.
+   */
+  private route(sock: Socket, address: string): { version: IpVersion; source: string; remote: string } | number {
+    const mapped = sock.version === 6 ? v4Mapped(address) : undefined;
+    if (mapped === '0.0.0.0') return WSAEADDRNOTAVAIL;
+    if (mapped !== undefined && !isDualStack(sock)) return WSAENETUNREACH;
+    const version: IpVersion = mapped !== undefined ? 4 : sock.version;
+    const remote = mapped ?? address;
+    let bound = sock.local !== null && !isWildcard(sock.local.address) ? sock.local.address : undefined;
+    if (bound !== undefined && sock.version === 6) {
+      const boundV4 = v4Mapped(bound);
+      if ((boundV4 !== undefined) !== (version === 4)) return WSAENETUNREACH;
+      if (boundV4 !== undefined) bound = boundV4 === '0.0.0.0' ? undefined : boundV4;
+    }
+    const source = bound ?? this.transport.sourceAddress(version, remote);
+    if (source === undefined) return WSAENETUNREACH;
+    return { version, source, remote };
   }
 
   private connectDatagram(sock: Socket, name: Endpoint): number {
@@ -668,7 +783,8 @@ export class ProviderCore implements QueueOwner {
   peerName(s: unknown): Endpoint | number {
     const sock = this.peek(s);
     if (typeof sock === 'number') return sock;
-    if (sock.phase !== 'connected' || sock.remote === null) return -WSAENOTCONN;
+    // A connect in progress already has its peer (Wine's test_connecting_socket: getpeername succeeds).
+    if ((sock.phase !== 'connected' && sock.phase !== 'connecting') || sock.remote === null) return -WSAENOTCONN;
     return sock.remote;
   }
 
@@ -756,8 +872,9 @@ class SocketEvents implements StreamEvents {
     const sock = this.sock;
     if (sock.conn !== conn) return;
     sock.phase = 'connected';
+    sock.soError = 0; // a successful connection clears the last connect failure
     // The network may have chosen the source address (the host network's routing).
-    sock.local = { family: sock.af, address: conn.localAddress, port: conn.localPort };
+    sock.local = { family: sock.af, address: addressFor(sock.af, conn.localAddress), port: conn.localPort };
     sock.connectResult = 0;
     sock.writeArmed = true;
     this.core.changed(sock);
@@ -772,7 +889,7 @@ class SocketEvents implements StreamEvents {
       sock.phase = 'bound';
       sock.remote = null;
       sock.connectResult = failCode(reason);
-      sock.soError = sock.connectResult;
+      if (!this.core.blockingConnects.has(sock)) sock.soError = sock.connectResult;
     } else {
       this.core.refund(sock.inbox.length + sock.sendCharged);
       sock.inbox.clear();
@@ -812,6 +929,59 @@ class SocketEvents implements StreamEvents {
   closed(conn: StreamConnection): void {
     if (this.sock.conn === conn) this.sock.conn = null;
   }
+}
+
+/**
+ * af/type/protocol → the socket WSPSocket makes, or the error code (see ProviderCore.socket).
+ * Any protocol 0-255 on SOCK_RAW (type 0 with a protocol other than TCP and UDP is raw too).
+ */
+export function resolveTriple(
+  af: unknown, type: unknown, protocol: unknown, fromInfo = false,
+): { af: number; type: number; protocol: number } | number {
+  const int = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) ? v : NaN);
+  const family = int(af);
+  const t = int(type);
+  const p = int(protocol);
+  const knownFamily = family === AF_INET || family === AF_INET6;
+  if (fromInfo && !knownFamily) return WSAEAFNOSUPPORT;
+  if (family === AF_UNSPEC && p === 0) return WSAEINVAL;
+  if (t !== 0 && t !== SOCK_STREAM && t !== SOCK_DGRAM && t !== SOCK_RAW) return WSAESOCKTNOSUPPORT;
+  if (!knownFamily && family !== AF_UNSPEC) return WSAEAFNOSUPPORT;
+  let sockType = t;
+  let proto = p;
+  if (t === SOCK_STREAM) {
+    if (p !== 0 && p !== IPPROTO_TCP) return WSAEPROTONOSUPPORT;
+    proto = IPPROTO_TCP;
+  } else if (t === SOCK_DGRAM) {
+    if (p !== 0 && p !== IPPROTO_UDP) return WSAEPROTONOSUPPORT;
+    proto = IPPROTO_UDP;
+  } else if (t === SOCK_RAW) {
+    if (!(p >= 0 && p <= 255)) return WSAEPROTONOSUPPORT;
+  } else if (p === 0 || p === IPPROTO_TCP) {
+    sockType = SOCK_STREAM;
+    proto = IPPROTO_TCP;
+  } else if (p === IPPROTO_UDP) {
+    sockType = SOCK_DGRAM;
+  } else if (p > 0 && p <= 255) {
+    sockType = SOCK_RAW;
+  } else {
+    return WSAEPROTONOSUPPORT;
+  }
+  return { af: knownFamily ? family : AF_INET, type: sockType, protocol: proto };
+}
+
+/** One table a bind writes to. */
+interface Placement {
+  readonly table: PortTable;
+  readonly address: string;
+  readonly weak: boolean;
+}
+
+/**
+ * An IPv6 socket with IPV6_V6ONLY off (dual stack); Windows' default is on (Wine's test_ipv6only).
+ */
+export function isDualStack(sock: Socket): boolean {
+  return sock.version === 6 && !sock.v6Only;
 }
 
 /** True for 0.0.0.0 and ::. */

@@ -58,13 +58,33 @@ interface SocketOptions {
   oobInline: boolean;
   debug: boolean;
   dontRoute: boolean;
+  /**
+   * IPV6_V6ONLY (Windows' default: on, for every socket). What it does for a dual-stack IPv6
+   * socket is the binding and listening code's business; the option only stores it here.
+   */
+  v6Only: boolean;
+  /** IP_TTL (IPv4) and IPV6_UNICAST_HOPS (IPv6): the hop limit of unicast packets. */
+  ipTtl: number;
+  ipv6UnicastHops: number;
+  /** IP_TOS. */
+  ipTos: number;
+  /** IP_DONTFRAGMENT and IPV6_DONTFRAG; -1 until set (the default then depends on the socket type). */
+  ipDontFragment: number;
+  ipv6DontFragment: number;
+  /** TCP keep-alive timing: TCP_KEEPALIVE (idle), TCP_KEEPINTVL, TCP_KEEPCNT and SIO_KEEPALIVE_VALS. */
+  keepAliveIdleMs: number;
+  keepAliveIntervalMs: number;
+  keepAliveProbes: number;
+  /** The IP-level options that are stored and read back only, by `${level}/${name}`; replaced, never changed in place. */
+  ipExtras: Readonly<Record<string, number | Uint8Array>>;
 }
 
 const DEFAULT_OPTIONS: Readonly<SocketOptions> = Object.freeze({
   reuseAddr: false, exclusiveAddrUse: false, reportUnreachable: true, keepAlive: false,
   linger: Object.freeze({ onoff: 0, seconds: 0 }), sendBuffer: 65536, receiveBuffer: 65536, noDelay: false,
   conditionalAccept: false, receiveTimeoutMs: 0, sendTimeoutMs: 0, broadcast: false, oobInline: false, debug: false,
-  dontRoute: false,
+  dontRoute: false, v6Only: true, ipTtl: 128, ipv6UnicastHops: 128, ipTos: 0, ipDontFragment: -1, ipv6DontFragment: -1,
+  keepAliveIdleMs: 7_200_000, keepAliveIntervalMs: 1000, keepAliveProbes: 10, ipExtras: Object.freeze({}),
 });
 
 export class Socket {
@@ -102,6 +122,12 @@ export class Socket {
 
   /** Datagram sockets' state; made on first use (stream sockets never need it). */
   private dgram: DatagramState | null = null;
+
+  /**
+   * SO_CONNECT_TIME: when the connection was established (the transport's clock, ms); -1 while
+   * the provider has not recorded it. Set where a connection is established or accepted.
+   */
+  connectedAtMs = -1;
 
   /** WSPEventSelect/WSPAsyncSelect state; null until one is called. */
   notify: EventSelection | null = null;
@@ -174,6 +200,27 @@ export class Socket {
   set debug(v: boolean) { this.own().debug = v; }
   get dontRoute(): boolean { return this.options.dontRoute; }
   set dontRoute(v: boolean) { this.own().dontRoute = v; }
+  /** IPV6_V6ONLY: true (the default) keeps an IPv6 socket IPv6-only; false makes it dual-stack. */
+  get v6Only(): boolean { return this.options.v6Only; }
+  set v6Only(v: boolean) { this.own().v6Only = v; }
+  get ipTtl(): number { return this.options.ipTtl; }
+  set ipTtl(v: number) { this.own().ipTtl = v; }
+  get ipv6UnicastHops(): number { return this.options.ipv6UnicastHops; }
+  set ipv6UnicastHops(v: number) { this.own().ipv6UnicastHops = v; }
+  get ipTos(): number { return this.options.ipTos; }
+  set ipTos(v: number) { this.own().ipTos = v; }
+  get ipDontFragment(): number { return this.options.ipDontFragment; }
+  set ipDontFragment(v: number) { this.own().ipDontFragment = v; }
+  get ipv6DontFragment(): number { return this.options.ipv6DontFragment; }
+  set ipv6DontFragment(v: number) { this.own().ipv6DontFragment = v; }
+  get keepAliveIdleMs(): number { return this.options.keepAliveIdleMs; }
+  set keepAliveIdleMs(v: number) { this.own().keepAliveIdleMs = v; }
+  get keepAliveIntervalMs(): number { return this.options.keepAliveIntervalMs; }
+  set keepAliveIntervalMs(v: number) { this.own().keepAliveIntervalMs = v; }
+  get keepAliveProbes(): number { return this.options.keepAliveProbes; }
+  set keepAliveProbes(v: number) { this.own().keepAliveProbes = v; }
+  get ipExtras(): Readonly<Record<string, number | Uint8Array>> { return this.options.ipExtras; }
+  set ipExtras(v: Readonly<Record<string, number | Uint8Array>>) { this.own().ipExtras = v; }
 
   /** Takes another socket's options (an accepted socket inherits the listener's). */
   inheritOptions(from: Socket): void {

@@ -3,7 +3,20 @@
  * each implement this; the provider's Winsock semantics sit on top and never see packets.
  */
 
+import { AF_INET6 } from './constants.js';
+
 export type IpVersion = 4 | 6;
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d), or undefined. */
+export function v4Mapped(address: string): string | undefined {
+  const m = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.exec(address);
+  return m === null ? undefined : m[1];
+}
+
+/** An address as a socket of `family` shows it: IPv4 addresses of an AF_INET6 socket are v4-mapped. */
+export function addressFor(family: number, address: string): string {
+  return family === AF_INET6 && !address.includes(':') ? `::ffff:${address}` : address;
+}
 
 /** Why a stream connection failed or was torn down abnormally: a cause, or the Winsock code itself. */
 export type StreamFailReason = 'refused' | 'reset' | 'timed-out' | 'host-unreachable' | 'net-unreachable' | 'keepalive' | number;
@@ -64,6 +77,15 @@ export interface ListenHandle {
   close(): void;
 }
 
+/** How a listener matches connection requests beyond its address and port. */
+export interface ListenOptions {
+  /**
+   * An IPv6 wildcard listener with IPV6_V6ONLY off: IPv4 requests to the port reach it too
+   * (after any IPv4 listener that matches them), their addresses shown v4-mapped (::ffff:a.b.c.d).
+   */
+  readonly dualStack?: boolean;
+}
+
 /** What a datagram endpoint's owner is told. */
 export interface DatagramReceiver {
   datagram(srcAddress: string, srcPort: number, payload: Uint8Array): void;
@@ -93,7 +115,7 @@ export interface Transport {
   /** The local address a connection to `remoteAddress` leaves from; undefined if there is no route. */
   sourceAddress(version: IpVersion, remoteAddress: string): string | undefined;
   /** Starts matching connection requests for an address (or the wildcard) and port. */
-  listenStream(address: string, port: number, hooks: StreamListenHooks): ListenHandle;
+  listenStream(address: string, port: number, hooks: StreamListenHooks, options?: ListenOptions): ListenHandle;
   /** Starts an active open. The caller has checked that the tuple is free. */
   connectStream(
     version: IpVersion, localAddress: string, localPort: number,

@@ -9,6 +9,7 @@ import {
 } from '../provider/constants.js';
 import type { ProviderCore, SocketInfo } from '../provider/provider.js';
 import type { Endpoint } from '../provider/socket.js';
+import { addressFor } from '../provider/transport.js';
 import { protocolCatalog } from './catalog.js';
 import { OptionFunctions } from './option-functions.js';
 import { fail, finish, guard, isRef, probe, probeAll, store } from './funnel.js';
@@ -115,13 +116,16 @@ export class ServiceProvider extends OptionFunctions {
       let a = af;
       let t = type;
       let p = protocol;
-      if (lpProtocolInfo !== null && lpProtocolInfo !== undefined) {
+      const fromInfo = lpProtocolInfo !== null && lpProtocolInfo !== undefined;
+      if (fromInfo) {
         if (!isRef(lpProtocolInfo)) return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
-        if (a === FROM_PROTOCOL_INFO) a = lpProtocolInfo.iAddressFamily;
-        if (t === FROM_PROTOCOL_INFO) t = lpProtocolInfo.iSocketType;
-        if (p === FROM_PROTOCOL_INFO) p = lpProtocolInfo.iProtocol;
+        // As WSASocket does (Wine's test_WSASocket): FROM_PROTOCOL_INFO, and also 0, take the
+        // record's value; any other value wins over the record.
+        if (a === FROM_PROTOCOL_INFO || a === 0) a = lpProtocolInfo.iAddressFamily;
+        if (t === FROM_PROTOCOL_INFO || t === 0) t = lpProtocolInfo.iSocketType;
+        if (p === FROM_PROTOCOL_INFO || p === 0) p = lpProtocolInfo.iProtocol;
       }
-      return finish(this.core.socket(a, t, p, g, dwFlags), lpErrno, INVALID_SOCKET);
+      return finish(this.core.socket(a, t, p, g, dwFlags, fromInfo), lpErrno, INVALID_SOCKET);
     });
 
   WSPBind = (s: number, name: SockAddrArg, namelen: number, lpErrno: LPINT): number =>
@@ -142,8 +146,9 @@ export class ServiceProvider extends OptionFunctions {
     guard(lpErrno, INVALID_SOCKET, () => {
       const listener = this.core.lookup(s);
       if (listener === undefined) return fail(lpErrno, WSAENOTSOCK, INVALID_SOCKET);
-      // The address must fit before a connection is taken off the queue.
-      const wantsAddr = addr !== null && addr !== undefined;
+      // The address must fit before a connection is taken off the queue. With no addrlen the
+      // address is not written at all (Wine's test_accept: accept(s, &ss, NULL) succeeds, ss untouched).
+      const wantsAddr = addr !== null && addr !== undefined && addrlen !== null && addrlen !== undefined;
       if (wantsAddr && !canWriteSockAddr(listener.af, addr, addrlen)) return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
       if (lpfnCondition !== null && lpfnCondition !== undefined && typeof lpfnCondition !== 'function') {
         return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
@@ -211,8 +216,8 @@ export class ServiceProvider extends OptionFunctions {
     conn: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number },
     data: unknown,
   ): number {
-    const caller = encodeSockAddr({ family: af, address: conn.remoteAddress, port: conn.remotePort });
-    const callee = encodeSockAddr({ family: af, address: conn.localAddress, port: conn.localPort });
+    const caller = encodeSockAddr({ family: af, address: addressFor(af, conn.remoteAddress), port: conn.remotePort });
+    const callee = encodeSockAddr({ family: af, address: addressFor(af, conn.localAddress), port: conn.localPort });
     let verdict: unknown;
     try {
       verdict = fn({ len: caller.length, buf: caller }, null, null, null, { len: callee.length, buf: callee }, null, { value: 0 }, data);

@@ -3,11 +3,15 @@
  */
 import type { NetHost } from '../net/network.js';
 import type { ConnectionEvents, TcpConnection } from '../net/tcp.js';
-import type {
-  BlockOutcome, DatagramEndpoint, DatagramReceiver, IpVersion, ListenHandle, StreamConnection, StreamEvents, StreamListenHooks, Transport,
+import {
+  v4Mapped, type BlockOutcome, type DatagramEndpoint, type DatagramReceiver, type IpVersion, type ListenHandle, type ListenOptions,
+  type StreamConnection, type StreamEvents, type StreamListenHooks, type Transport,
 } from '../provider/transport.js';
 
 export class VirtualTransport implements Transport {
+  /** IPv4 listeners by address and port, shared by IPv4 and dual-stack IPv6 sockets. */
+  private readonly v4Listeners = new Map<string, { entries: { hooks: StreamListenHooks; dual: boolean }[]; listener: ListenHandle }>();
+
   constructor(private readonly host: NetHost) {}
 
   get domain(): object {
@@ -30,9 +34,55 @@ export class VirtualTransport implements Transport {
     return this.host.sourceAddress(version, remoteAddress);
   }
 
-  listenStream(address: string, port: number, hooks: StreamListenHooks): ListenHandle {
+  listenStream(address: string, port: number, hooks: StreamListenHooks, options?: ListenOptions): ListenHandle {
+    // An IPv6 socket bound to a v4-mapped address listens on IPv4.
+    const v4 = address.includes(':') ? v4Mapped(address) : address;
+    if (v4 !== undefined) return this.listenV4(v4, port, hooks, false);
     // TcpConnection satisfies StreamConnection structurally; the hook sets its events.
-    return this.host.tcp.listen(address, port, { onSyn: (conn: TcpConnection) => hooks.onSyn(conn) });
+    const v6 = this.host.tcp.listen(address, port, { onSyn: (conn: TcpConnection) => hooks.onSyn(conn) });
+    if (options?.dualStack !== true) return v6;
+    const dual = this.listenV4('0.0.0.0', port, hooks, true);
+    return {
+      close: () => {
+        v6.close();
+        dual.close();
+      },
+    };
+  }
+
+  /**
+   * IPv4 listeners, one network listener per address and port: an IPv4 socket's (or a v4-mapped
+   * IPv6 socket's) first, then a dual-stack IPv6 wildcard's, which gets the requests only when no
+   * IPv4 listener matches them.
+   */
+  private listenV4(address: string, port: number, hooks: StreamListenHooks, dual: boolean): ListenHandle {
+    const key = `${address}/${port}`;
+    let slot = this.v4Listeners.get(key);
+    if (slot === undefined) {
+      const entries: { hooks: StreamListenHooks; dual: boolean }[] = [];
+      const listener = this.host.tcp.listen(address, port, {
+        onSyn: (conn: TcpConnection) => {
+          const entry = entries.find((e) => !e.dual) ?? entries[0];
+          return entry === undefined ? 'refuse' : entry.hooks.onSyn(conn);
+        },
+      });
+      slot = { entries, listener };
+      this.v4Listeners.set(key, slot);
+    }
+    const entry = { hooks, dual };
+    slot.entries.push(entry);
+    const held = slot;
+    return {
+      close: () => {
+        const i = held.entries.indexOf(entry);
+        if (i < 0) return;
+        held.entries.splice(i, 1);
+        if (held.entries.length === 0 && this.v4Listeners.get(key) === held) {
+          this.v4Listeners.delete(key);
+          held.listener.close();
+        }
+      },
+    };
   }
 
   connectStream(
