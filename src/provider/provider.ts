@@ -396,6 +396,17 @@ export class ProviderCore implements QueueOwner {
     return this.bindTo(sock, sock.version === 4 ? '0.0.0.0' : '::', 0, undefined);
   }
 
+  /**
+   * @internal The network connected from another port than the one bound (the host network
+   * takes a fresh ephemeral port when the system refuses the first): the port tables follow.
+   */
+  movePort(sock: Socket, port: number): void {
+    if (sock.local === null || sock.local.port === port) return;
+    const places = this.placements(sock, sock.boundAddress);
+    for (const place of places) place.table.remove(sock.local.port, sock);
+    for (const place of places) place.table.add(port, sock, place.address, place.weak);
+  }
+
   private unbind(sock: Socket): void {
     if (sock.local === null) return;
     this.ports(sock)?.remove(sock.local.port, sock);
@@ -548,6 +559,7 @@ export class ProviderCore implements QueueOwner {
     child.boundAddress = child.local.address;
     child.remote = { family: sock.af, address: addressFor(sock.af, conn.remoteAddress), port: conn.remotePort };
     child.phase = 'connected';
+    child.connectedAtMs = this.nowMs(); // SO_CONNECT_TIME
     child.conn = conn;
     child.inbox.absorb(entry.received);
     this.charge(child.inbox.length);
@@ -872,8 +884,10 @@ class SocketEvents implements StreamEvents {
     const sock = this.sock;
     if (sock.conn !== conn) return;
     sock.phase = 'connected';
+    sock.connectedAtMs = this.core.nowMs(); // SO_CONNECT_TIME
     sock.soError = 0; // a successful connection clears the last connect failure
-    // The network may have chosen the source address (the host network's routing).
+    // The network may have chosen the source address (the host network's routing), or another port.
+    this.core.movePort(sock, conn.localPort);
     sock.local = { family: sock.af, address: addressFor(sock.af, conn.localAddress), port: conn.localPort };
     sock.connectResult = 0;
     sock.writeArmed = true;

@@ -175,12 +175,14 @@ export function setInt(w: World, s: number, level: number, opt: number, value: n
   return call((e) => w.p.WSPSetSockOpt(s, level, opt, buf.subarray(0, len), len, e));
 }
 
-/** getsockopt into a buffer of `size` bytes prefilled with 0xff: the value, the length written, the failure. */
+/** getsockopt into a buffer of `size` bytes prefilled with 0xff: the value (of the length written), that length, the failure. */
 export function getInt(w: World, s: number, level: number, opt: number, size = 4): { ret: number; err: number; value: number; len: number } {
   const buf = new Uint8Array(size).fill(0xff);
   const len = { value: size };
   const r = call((e) => w.p.WSPGetSockOpt(s, level, opt, buf, len, e));
+  // Read as many bytes as the call says it wrote (one-byte options write one).
   const view = new DataView(buf.buffer);
-  const value = size >= 4 ? view.getInt32(0, true) : size >= 1 ? buf[0]! : 0;
+  const n = Math.min(len.value, size);
+  const value = n >= 4 ? view.getInt32(0, true) : n >= 2 ? view.getInt16(0, true) : n >= 1 ? buf[0]! : 0;
   return { ...r, value, len: len.value };
 }
