@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   CF_DEFER, CF_REJECT, FD_ACCEPT, FD_ACCEPT_BIT, FD_CLOSE, FD_CLOSE_BIT, FD_CONNECT, FD_CONNECT_BIT, FD_MAX_EVENTS,
-  FD_READ, FD_WRITE, FIONBIO, INVALID_SOCKET, MSG_PEEK, SD_SEND, SOL_SOCKET, SO_LINGER, SO_SNDBUF, WSAECONNREFUSED, WSAECONNRESET, WSAEFAULT,
+  FD_READ, FD_WRITE, FIONBIO, INVALID_SOCKET, MSG_PEEK, SD_SEND, SOL_SOCKET, SO_LINGER, SO_SNDBUF, WSAECONNABORTED, WSAECONNREFUSED, WSAECONNRESET, WSAEFAULT,
   WSAEINVAL, WSAENOTSOCK, WSAEWOULDBLOCK, WSAEvent, WSA_INFINITE, WSA_WAIT_FAILED, WSA_WAIT_TIMEOUT, WSATRY_AGAIN,
   type ServiceProvider, type WSANETWORKEVENTS,
 } from '../src/index.js';
@@ -184,7 +184,7 @@ describe('WSPEventSelect: FD_CONNECT, FD_WRITE', () => {
     net.run();
     assert.equal(ev.signaled, false, 'no FD_WRITE without a WSAEWOULDBLOCK');
     assert.equal(setInt(client, c, SOL_SOCKET, SO_SNDBUF, 1000).ret, 0);
-    assert.equal(send(client, c, 5000).ret, 1000, 'non-blocking: what fits');
+    assert.equal(send(client, c, 5000).ret, 5000, 'taken whole: the buffer was not full (Wine test_send_buffering)');
     assert.deepEqual(send(client, c, 10), { ret: -1, err: WSAEWOULDBLOCK });
     assert.equal(ev.signaled, false);
     net.run();
@@ -234,25 +234,28 @@ describe('WSPEventSelect: FD_READ, FD_CLOSE', () => {
     assert.equal(ev.signaled, true);
   });
 
-  test('FD_CLOSE with error 0 on a graceful close, only once the data before the FIN has been read', () => {
+  test('FD_CLOSE with error 0 on a graceful close, at once even while data before the FIN is unread (Wine test_close_events)', () => {
     const { net, server, client, c, a, ev } = established(FD_READ | FD_CLOSE);
     send(client, c, 4);
     ok((e) => client.WSPShutdown(c, SD_SEND, e));
     net.run();
-    assert.equal(enumEvents(server, a, ev).lNetworkEvents, FD_READ);
-    assert.equal(recv(server, a, 100).ret, 4);
     const n = enumEvents(server, a, ev);
-    assert.equal(n.lNetworkEvents, FD_CLOSE);
+    assert.equal(n.lNetworkEvents, FD_READ | FD_CLOSE);
     assert.equal(n.iErrorCode[FD_CLOSE_BIT], 0);
+    assert.equal(recv(server, a, 2).ret, 2);
+    assert.equal(enumEvents(server, a, ev).lNetworkEvents, FD_READ, 'data left: FD_READ again, FD_CLOSE not again');
+    assert.equal(recv(server, a, 100).ret, 2);
+    assert.equal(enumEvents(server, a, ev).lNetworkEvents, 0);
   });
 
-  test('FD_CLOSE with WSAECONNRESET on a reset; no FD_READ for the discarded data', () => {
+  test('FD_CLOSE with WSAECONNABORTED on a reset by the peer (Wine test_close_events); no FD_READ for the discarded data', () => {
     const { net, server, client, c, a, ev } = established(FD_READ | FD_CLOSE);
     abort(client, c);
     net.run();
     const n = enumEvents(server, a, ev);
     assert.equal(n.lNetworkEvents, FD_CLOSE);
-    assert.equal(n.iErrorCode[FD_CLOSE_BIT], WSAECONNRESET);
+    assert.equal(n.iErrorCode[FD_CLOSE_BIT], WSAECONNABORTED);
+    assert.deepEqual(recv(server, a, 10), { ret: -1, err: WSAECONNRESET }, 'the calls themselves report WSAECONNRESET');
   });
 });
 
@@ -351,7 +354,7 @@ describe('WSPAsyncSelect', () => {
     recv(server, a, 100);
     abort(client, c);
     net.run();
-    assert.deepEqual(posted.splice(0), [[HWND, WM, a, (FD_CLOSE | (WSAECONNRESET << 16)) >>> 0]]);
+    assert.deepEqual(posted.splice(0), [[HWND, WM, a, (FD_CLOSE | (WSAECONNABORTED << 16)) >>> 0]]);
   });
 
   test('FD_CONNECT carries the error in the high word; FD_CLOSE 0 on a graceful close', () => {

@@ -130,6 +130,16 @@ describe('WSPSelect writefds and exceptfds', () => {
     assert.equal(ready(client, 'w', c), true);
   });
 
+  test('writefds: a connection the peer reset is writable as well as readable, not in exceptfds; a send fails at once (Wine test_tcp_reset)', () => {
+    const { net, server, client, c, a } = established();
+    abort(client, c);
+    net.run();
+    const r = fds(a), w = fds(a), x = fds(a);
+    assert.equal(select(server, r, w, x).ret, 2);
+    assert.deepEqual([r.fd_count, w.fd_count, x.fd_count], [1, 1, 0]);
+    assert.deepEqual(send(server, a, 10), { ret: -1, err: WSAECONNRESET });
+  });
+
   test('writefds: "a non-blocking connect has succeeded" (not while it is in progress)', () => {
     const { net, server, client } = pair();
     listener(server, SERVER, 5);
@@ -166,8 +176,9 @@ describe('WSPSelect sets and return value', () => {
     const rArray = r.fd_array;
     assert.equal(select(server, r, w, null).ret, 2);
     assert.equal(r.fd_array, rArray, 'the same array object, modified');
-    assert.deepEqual(r, { fd_count: 1, fd_array: [a] });
-    assert.deepEqual(w, { fd_count: 1, fd_array: [a] });
+    // As in C: fd_count and the first fd_count entries are written, the rest is left as it was.
+    assert.deepEqual(r, { fd_count: 1, fd_array: [a, idle, a] });
+    assert.deepEqual(w, { fd_count: 1, fd_array: [a, a, l] });
   });
 
   test('only the first fd_count entries are the set', () => {
@@ -185,7 +196,8 @@ describe('WSPSelect sets and return value', () => {
     net.run();
     const r = fds(a), w = fds(a), x = fds(a);
     assert.equal(select(server, r, w, x).ret, 2);
-    assert.deepEqual([r.fd_array, w.fd_array, x.fd_array], [[a], [a], []]);
+    assert.deepEqual([r.fd_count, w.fd_count, x.fd_count], [1, 1, 0]);
+    assert.deepEqual([r.fd_array, w.fd_array], [[a], [a]]);
   });
 
   test('"Select does not change AsyncSelect or EventSelect registrations"', () => {
@@ -212,13 +224,13 @@ describe('WSPSelect sets and return value', () => {
 });
 
 describe('WSPSelect time-outs', () => {
-  test('timeout {0,0} polls: returns 0 at once, virtual time unchanged, the sets emptied', () => {
+  test('timeout {0,0} polls: returns 0 at once, virtual time unchanged, the sets emptied (fd_count 0)', () => {
     const { net, server, l } = established();
     const before = net.now();
     const r = fds(l);
     assert.deepEqual(select(server, r, null, null, { tv_sec: 0, tv_usec: 0 }), { ret: 0, err: 0 });
     assert.equal(net.now(), before);
-    assert.deepEqual(r, { fd_count: 0, fd_array: [] });
+    assert.deepEqual(r, { fd_count: 0, fd_array: [l] }, 'fd_count 0; the entry past it is left as it was');
   });
 
   test('a finite timeout returns 0 after exactly that much virtual time; the timeval is not modified', () => {

@@ -5,12 +5,12 @@
  * `provider/readiness.ts`.
  */
 import {
-  FD_ALL_EVENTS, FD_CONNECT, WSAEAFNOSUPPORT, FD_MAX_EVENTS, FD_WRITE, SOCKET_ERROR, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP,
+  FD_ALL_EVENTS, FD_READ, WSAEAFNOSUPPORT, FD_MAX_EVENTS, SOCK_STREAM, SOCKET_ERROR, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP,
   WSAEMSGSIZE, WSA_INFINITE, WSA_WAIT_TIMEOUT, WSA_WAIT_FAILED,
 } from '../provider/constants.js';
 import * as data from '../provider/data.js';
 import type { ProviderCore } from '../provider/provider.js';
-import { newSelection, WSAEvent, isWritable } from '../provider/readiness.js';
+import { clearRecorded, recordedEvents, reenable, selectEvents, WSAEvent, type AsyncTarget } from '../provider/readiness.js';
 import type { Endpoint } from '../provider/socket.js';
 import { callerBytes, fail, guard, probe, probeAll, store } from './funnel.js';
 import { canWriteSockAddr, readSockAddrArg, writeSockAddrArg, type SockAddrArg, type SockAddrOut } from './sockaddr.js';
@@ -44,37 +44,87 @@ function given(x: unknown): boolean {
 
 const FD_SET_KEYS = ['fd_count', 'fd_array'];
 
-/** Reads an fd_set: null stays null; a malformed or unwritable one is undefined (WSAEFAULT). */
+/**
+ * Reads an fd_set: null stays null; a malformed or unwritable one is undefined (WSAEFAULT). The
+ * first `fd_count` entries are where select writes its result, so they must be writable (a
+ * frozen array is an fd_set in read-only memory).
+ */
 function readSet(set: unknown): unknown[] | null | undefined {
   if (set === null || set === undefined) return null;
   if (typeof set !== 'object' || !probeAll(set, FD_SET_KEYS)) return undefined;
   const { fd_count: count, fd_array: array } = set as FD_SET;
   if (!Array.isArray(array) || typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > array.length) return undefined;
+  for (let i = 0; i < count; i++) if (!probe(array, String(i))) return undefined;
   return array.slice(0, count);
 }
 
 /**
- * Rewrites an fd_set as select does in C. A plain array is emptied and refilled in place; one
- * that cannot be (frozen, sealed, odd) is replaced, so the set is always written whole.
+ * Rewrites an fd_set as select does in C: `fd_count`, and the first `fd_count` entries of
+ * `fd_array`; the entries after them are left as they were (Wine's test_select: a set holding
+ * one socket twice comes back with a count of 1 and its second entry untouched). The entries
+ * were probed writable; an array that throws all the same (a Proxy) is replaced by a copy.
  */
-function writeSet(set: unknown, ready: number[]): void {
+function writeSet(set: unknown, ready: readonly number[]): void {
   if (set === null || set === undefined) return;
   const array = (set as FD_SET).fd_array;
   let inPlace = false;
   try {
-    if (Array.isArray(array) && Object.getPrototypeOf(array) === Array.prototype && Object.isExtensible(array)) {
-      array.length = 0;
-      for (const h of ready) array.push(h);
+    if (Array.isArray(array)) {
+      for (let i = 0; i < ready.length; i++) array[i] = ready[i]!;
       inPlace = true;
     }
   } catch {
     // fall through: replace it
   }
-  if (!inPlace) store(set, 'fd_array', ready);
+  if (!inPlace) {
+    let rest: unknown[] = [];
+    try {
+      if (Array.isArray(array)) rest = array.slice(ready.length);
+    } catch {
+      // an unreadable array: only the set itself
+    }
+    store(set, 'fd_array', [...ready, ...rest]);
+  }
   store(set, 'fd_count', ready.length);
 }
 
+/**
+ * The sets select writes back: each socket once per set, in the order given; a set passed in
+ * two places (the same fd_set for readfds and writefds) receives both results, once each.
+ */
+function collectSets(places: readonly [unknown, readonly number[]][]): Map<object, number[]> {
+  const out = new Map<object, number[]>();
+  const seen = new Map<object, Set<number>>();
+  for (const [set, ready] of places) {
+    if (set === null || set === undefined) continue;
+    const key = set as object;
+    let list = out.get(key);
+    let has = seen.get(key);
+    if (list === undefined || has === undefined) {
+      list = [];
+      has = new Set();
+      out.set(key, list);
+      seen.set(key, has);
+    }
+    for (const h of ready) {
+      if (has.has(h)) continue;
+      has.add(h);
+      list.push(h);
+    }
+  }
+  return out;
+}
+
 const NETWORK_EVENTS_KEYS = ['lNetworkEvents', 'iErrorCode'];
+
+/**
+ * An event object the provider can signal and reset: one this package made (the brand), whose
+ * state a caller has not frozen or replaced by an accessor (a handle that is not a usable event
+ * is WSAEINVAL, the code both functions document for it).
+ */
+function usableEvent(x: unknown): x is WSAEvent {
+  return WSAEvent.is(x) && probe(x, 'signaled');
+}
 
 /** Common base of {@link ServiceProvider}: the data-path and readiness functions. */
 export abstract class IoFunctions {
@@ -126,7 +176,9 @@ export abstract class IoFunctions {
       const flags = flagsOf(dwFlags);
       if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       let to: Endpoint | null = null;
-      if (given(lpTo)) {
+      // On a stream socket WSPSendTo is WSPSend: lpTo and iTolen are not even read (Wine's
+      // test_tcp_sendto_recvfrom sends with an address of 0xfe bytes).
+      if (given(lpTo) && this.core.lookup(s)!.type !== SOCK_STREAM) {
         const r = readSockAddrArg(lpTo, iTolen);
         if (!r.ok) return fail(lpErrno, r.reason === 'family' ? WSAEAFNOSUPPORT : WSAEFAULT, SOCKET_ERROR);
         to = r.endpoint;
@@ -144,10 +196,10 @@ export abstract class IoFunctions {
     guard(lpErrno, SOCKET_ERROR, () => {
       void lpThreadId;
       const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpErrno);
-      if (typeof bufs === 'number') return bufs;
-      if (!probe(lpFlags, 'value')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      if (typeof bufs === 'number') return this.refusedRecv(s, bufs);
+      if (!probe(lpFlags, 'value')) return this.refusedRecv(s, fail(lpErrno, WSAEFAULT, SOCKET_ERROR));
       const flags = flagsOf(lpFlags.value);
-      if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      if (flags === undefined) return this.refusedRecv(s, fail(lpErrno, WSAEINVAL, SOCKET_ERROR));
       return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, null, null, lpErrno);
     });
 
@@ -159,14 +211,30 @@ export abstract class IoFunctions {
     guard(lpErrno, SOCKET_ERROR, () => {
       void lpThreadId;
       const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpErrno);
-      if (typeof bufs === 'number') return bufs;
-      if (!probe(lpFlags, 'value')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      if (typeof bufs === 'number') return this.refusedRecv(s, bufs);
+      if (!probe(lpFlags, 'value')) return this.refusedRecv(s, fail(lpErrno, WSAEFAULT, SOCKET_ERROR));
       const flags = flagsOf(lpFlags.value);
-      if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
-      // The address must fit before anything is consumed.
-      if (given(lpFrom) && !canWriteSockAddr(this.core.lookup(s)!.af, lpFrom, lpFromlen)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+      if (flags === undefined) return this.refusedRecv(s, fail(lpErrno, WSAEINVAL, SOCKET_ERROR));
+      // On a stream socket lpFrom and lpFromlen are left alone, unread (Wine's
+      // test_tcp_sendto_recvfrom: a length of 0xc0ffee11 is fine there). Otherwise the address
+      // must fit before anything is consumed.
+      const sock = this.core.lookup(s)!;
+      if (sock.type === SOCK_STREAM) return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, null, null, lpErrno);
+      if (given(lpFrom) && !canWriteSockAddr(sock.af, lpFrom, lpFromlen)) return this.refusedRecv(s, fail(lpErrno, WSAEFAULT, SOCKET_ERROR));
       return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, lpFrom, lpFromlen, lpErrno);
     });
+
+  /**
+   * A WSPRecv or WSPRecvFrom refused for its arguments (a buffer that is not there, for one)
+   * re-enables FD_READ in message mode, as Windows does (Wine's test_read_events: after a recv
+   * with a length of -1 fails, FD_READ is posted again while data waits); in event mode it does
+   * not. Returns `ret`.
+   */
+  private refusedRecv(s: unknown, ret: number): number {
+    const sock = this.core.enter(s);
+    if (typeof sock !== 'number' && sock.notify?.mode === 'message') reenable(sock, FD_READ);
+    return ret;
+  }
 
   private received(
     r: data.Received | number, lpCount: LPINT, lpFlags: LPINT, lpFrom: unknown, lpFromlen: LPINT | null, lpErrno: unknown,
@@ -201,17 +269,22 @@ export abstract class IoFunctions {
       if (given(timeout)) {
         if (typeof timeout !== 'object') return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
         const { tv_sec: sec, tv_usec: usec } = timeout!;
-        if (typeof sec !== 'number' || typeof usec !== 'number' || !Number.isInteger(sec) || !Number.isInteger(usec) || sec < 0 || usec < 0) {
+        // Each field is a C long: what does not fit 32 bits is no timeval.
+        if (typeof sec !== 'number' || typeof usec !== 'number' || !Number.isInteger(sec) || !Number.isInteger(usec) || sec < 0 || usec < 0
+          || sec > 0x7fffffff || usec > 0x7fffffff) {
           return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
         }
         ms = sec * 1000 + usec / 1000;
       }
       const result = data.select(this.core, r ?? [], w ?? [], x ?? [], ms);
       if (typeof result === 'number') return fail(lpErrno, -result, SOCKET_ERROR);
-      writeSet(readfds, result.read);
-      writeSet(writefds, result.write);
-      writeSet(exceptfds, result.except);
-      return result.read.length + result.write.length + result.except.length;
+      // The return value counts the entries written: a socket ready in a set counts once there.
+      let total = 0;
+      for (const [set, list] of collectSets([[readfds, result.read], [writefds, result.write], [exceptfds, result.except]])) {
+        writeSet(set, list);
+        total += list.length;
+      }
+      return total;
     });
 
   /** Associates network events with an event object (a {@link WSAEvent}); makes the socket non-blocking. */
@@ -222,7 +295,7 @@ export abstract class IoFunctions {
       const events = flagsOf(lNetworkEvents);
       if (events === undefined || (events & ~FD_ALL_EVENTS) !== 0) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       // lNetworkEvents 0 cancels, and hEventObject is then ignored.
-      if (events !== 0 && !WSAEvent.is(hEventObject)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      if (events !== 0 && !usableEvent(hEventObject)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       this.select(sock, events, events === 0 ? null : hEventObject, null);
       return 0;
     }, WSAEINVAL);
@@ -243,40 +316,45 @@ export abstract class IoFunctions {
       return 0;
     }, WSAEINVAL);
 
-  private select(sock: NonNullable<ReturnType<ProviderCore['lookup']>>, events: number, event: WSAEvent | null, message: Parameters<typeof newSelection>[2]): void {
-    if (events === 0) {
-      sock.notify = null; // cancels the association; the socket stays non-blocking
-      sock.nonBlocking = true;
-      return;
-    }
+  private select(sock: NonNullable<ReturnType<ProviderCore['lookup']>>, events: number, event: WSAEvent | null, message: AsyncTarget | null): void {
+    // Both calls make the socket non-blocking; cancelling (events 0) leaves it so.
     sock.nonBlocking = true;
-    const n = newSelection(events, event, message);
-    // A connect that finished before this call was reported already; FD_WRITE is due if writable now.
-    if (sock.connectResult !== null) n.disabled |= FD_CONNECT;
-    if ((events & FD_WRITE) !== 0 && isWritable(sock)) sock.writeArmed = true;
-    sock.notify = n;
+    selectEvents(sock, events, event, message);
     this.core.changed(sock);
   }
 
-  /** Reports and clears the recorded network events; resets the event object if one is given. */
+  /**
+   * Reports and clears the recorded network events that are selected; resets the event object
+   * if one is given. Only the iErrorCode entries of the reported events are written (Wine's
+   * test_WSAEnumNetworkEvents: the others keep what the caller had there).
+   */
   WSPEnumNetworkEvents = (s: number, hEventObject: WSAEvent | null, lpNetworkEvents: WSANETWORKEVENTS, lpErrno: LPINT): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       const sock = this.core.enter(s);
       if (typeof sock === 'number') return fail(lpErrno, -sock, SOCKET_ERROR);
       // Recorded events are cleared only once they can be reported.
       if (!probeAll(lpNetworkEvents, NETWORK_EVENTS_KEYS)) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-      if (given(hEventObject) && !WSAEvent.is(hEventObject)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
-      const n = sock.notify;
-      const codes = new Array<number>(FD_MAX_EVENTS).fill(0);
-      let recorded = 0;
-      if (n !== null) {
-        recorded = n.recorded;
-        for (let i = 0; i < FD_MAX_EVENTS; i++) if (recorded & (1 << i)) codes[i] = n.errors[i]!;
-        n.recorded = 0;
-        n.errors.fill(0);
+      if (given(hEventObject) && !usableEvent(hEventObject)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+      const { events, errors } = recordedEvents(sock);
+      const codes = lpNetworkEvents.iErrorCode;
+      // A C array of FD_MAX_EVENTS ints: written in place when the caller gave one that long,
+      // otherwise replaced by one (entries the caller had are kept).
+      const inPlace = Array.isArray(codes) && codes.length >= FD_MAX_EVENTS;
+      if (inPlace) {
+        for (let i = 0; i < FD_MAX_EVENTS; i++) if ((events & (1 << i)) !== 0 && !probe(codes, String(i))) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
       }
-      store(lpNetworkEvents, 'lNetworkEvents', recorded);
-      store(lpNetworkEvents, 'iErrorCode', codes);
+      let replacement: number[] | null = null;
+      if (!inPlace) {
+        replacement = new Array<number>(FD_MAX_EVENTS).fill(0);
+        for (let i = 0; i < FD_MAX_EVENTS; i++) {
+          const had: unknown = Array.isArray(codes) ? codes[i] : undefined;
+          replacement[i] = (events & (1 << i)) !== 0 ? errors[i]! : typeof had === 'number' ? had : 0;
+        }
+      }
+      clearRecorded(sock, events);
+      store(lpNetworkEvents, 'lNetworkEvents', events);
+      if (replacement !== null) store(lpNetworkEvents, 'iErrorCode', replacement);
+      else for (let i = 0; i < FD_MAX_EVENTS; i++) if ((events & (1 << i)) !== 0) store(codes, String(i), errors[i]);
       if (WSAEvent.is(hEventObject)) WSAEvent.prototype.reset.call(hEventObject);
       return 0;
     });
