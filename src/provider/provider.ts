@@ -909,8 +909,9 @@ class SocketEvents implements StreamEvents {
       sock.inbox.clear();
       sock.sendCharged = 0;
       sock.reset = true;
+      // SO_ERROR stays as it was: Windows reports a reset through the calls, and getsockopt
+      // reads 0 afterwards (Wine's test_tcp_reset).
       sock.resetCode = reason === 'timed-out' ? WSAECONNABORTED : failCode(reason);
-      sock.soError = sock.resetCode;
     }
     this.core.changed(sock);
   }
