@@ -9,6 +9,11 @@
  * space of the owner's buffer, retransmission on the RFC 6298 time-out and on three duplicate
  * acknowledgments, out-of-order segments held for reassembly, and window probes while the
  * peer's window is closed. There is no congestion control: the network has no queues to fill.
+ *
+ * Urgent data (MSG_OOB): the last byte of an urgent send is announced with URG and the urgent
+ * pointer (BSD's reading, as Windows': the offset just past the byte); the receiver holds that
+ * byte apart for {@link TcpConnection.takeUrgent} unless {@link TcpConnection.oobInline}, and
+ * several can wait (Wine's test_fionread_siocatmark shows Windows keeping two).
  */
 import type { Scheduler, ScheduledEvent, Timer } from './scheduler.js';
 import type { Random } from './random.js';
@@ -17,8 +22,17 @@ import { RtoEstimator } from './rto.js';
 import { SendBufferPool } from './send-buffers.js';
 import { TupleTable } from './tuple-table.js';
 import {
-  ACK, FIN, PSH, RST, SYN, type IpVersion, type Segment, segmentLength, seqAdd, seqLe, seqLt,
+  ACK, FIN, PSH, RST, SYN, URG, type IpVersion, type Segment, segmentLength, seqAdd, seqLe, seqLt,
 } from './segment.js';
+
+/**
+ * A segment with the TCP urgent pointer (RFC 9293 §3.1), which the in-memory {@link Segment}
+ * leaves out: only segments with URG carry it (so the usual segment keeps its shape). Like BSD
+ * and Windows, the pointer is the offset from `seq` of the byte just past the urgent byte.
+ */
+export interface UrgentSegment extends Segment {
+  readonly urgentPointer: number;
+}
 
 /** Why a connection failed or was torn down abnormally. */
 export type FailReason = 'refused' | 'reset' | 'timed-out' | 'host-unreachable' | 'net-unreachable' | 'keepalive';
@@ -168,6 +182,8 @@ export class TcpConnection {
   private ackOwed = 0;
   private delAckTimer: Timer<TcpConnection> | null = null;
   private reassemblyState: Reassembly | null = null;
+  /** Urgent data's state (MSG_OOB, SO_OOBINLINE); made when first needed, as most connections never have any. */
+  private urg: UrgentState | null = null;
   /** SO_KEEPALIVE's state while it is on (most connections never turn it on). */
   private ka: { timer: ScheduledEvent | null; lastHeardUs: number; probesUnanswered: number } | null = null;
 
@@ -267,8 +283,23 @@ export class TcpConnection {
 
   /** Queues payload; it leaves as the peer's window allows. The connection keeps the array: pass a copy. */
   sendData(bytes: Uint8Array): void {
-    if (this.finQueued || bytes.length === 0) return;
-    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE-WAIT' && this.state !== 'SYN-SENT' && this.state !== 'SYN-RECEIVED') return;
+    if (this.enqueue(bytes)) this.pump();
+  }
+
+  /**
+   * Queues payload whose last byte is urgent (MSG_OOB): segments carry URG and the urgent
+   * pointer until the peer acknowledges that byte, and Nagle does not hold them back (BSD).
+   */
+  sendUrgent(bytes: Uint8Array): void {
+    if (!this.enqueue(bytes)) return; // closing, or empty: nothing is urgent
+    this.urgent().sndUp = seqAdd(this.sndNxt, this.unsentBytes);
+    this.pump();
+  }
+
+  /** Adds payload to the unsent queue; false when it cannot be sent (closing, empty). */
+  private enqueue(bytes: Uint8Array): boolean {
+    if (this.finQueued || bytes.length === 0) return false;
+    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE-WAIT' && this.state !== 'SYN-SENT' && this.state !== 'SYN-RECEIVED') return false;
     if (this.unsent === NO_CHUNKS) this.unsent = [];
     this.unsent.push(bytes);
     this.unsentBytes += bytes.length;
@@ -277,7 +308,53 @@ export class TcpConnection {
       if (this.lent === NO_LENT) this.lent = [];
       this.lent.push({ buffer: lent, end: seqAdd(this.sndNxt, this.unsentBytes) });
     }
-    this.pump();
+    return true;
+  }
+
+  private urgent(): UrgentState {
+    return (this.urg ??= { sndUp: null, rcvUp: null, held: [], delivered: 0, inline: false });
+  }
+
+  /**
+   * SO_OOBINLINE: an urgent byte that arrives stays in the stream as ordinary data (Windows then
+   * reports it nowhere else); off, it is held apart for {@link takeUrgent}.
+   */
+  get oobInline(): boolean {
+    return this.urg !== null && this.urg.inline;
+  }
+
+  set oobInline(on: boolean) {
+    if (on || this.urg !== null) this.urgent().inline = on;
+  }
+
+  /** Urgent bytes held apart (SO_OOBINLINE was off when they arrived) and not yet taken. */
+  get urgentCount(): number {
+    return this.urg === null ? 0 : this.urg.held.length;
+  }
+
+  /** The oldest urgent byte held apart, or -1. */
+  peekUrgent(): number {
+    const held = this.urg?.held;
+    return held === undefined || held.length === 0 ? -1 : held[0]!.byte;
+  }
+
+  /** Takes the oldest urgent byte held apart (it no longer holds receive window); -1 if none. */
+  takeUrgent(): number {
+    const held = this.urg?.held;
+    if (held === undefined || held.length === 0) return -1;
+    const byte = held.shift()!.byte;
+    this.consumed(1);
+    return byte;
+  }
+
+  /**
+   * Where the oldest urgent byte held apart sits in the stream, counted back from the newest
+   * normal byte delivered: 0 when nothing was delivered after it, -n when n normal bytes were.
+   * (The owner's unread bytes before it are its unread count plus this, when that is positive.)
+   */
+  urgentOffset(): number {
+    const u = this.urg;
+    return u === null || u.held.length === 0 ? 0 : u.held[0]!.mark - u.delivered;
   }
 
   /** The owner read `n` bytes from its receive buffer: the window opens by as much. */
@@ -316,7 +393,8 @@ export class TcpConnection {
       // Nagle (RFC 896): one small segment in flight at a time, unless the owner asked for none of that.
       // Nagle (RFC 896) and sender-side silly-window avoidance: while anything is in flight, only
       // full-sized segments leave, unless the owner set noDelay or is closing.
-      if (len < mss && this.unackedData > 0 && !this.noDelay && !this.finQueued) break;
+      // Urgent data is not held back either (BSD sends at once in urgent mode).
+      if (len < mss && this.unackedData > 0 && !this.noDelay && !this.finQueued && (this.urg === null || this.urg.sndUp === null)) break;
       const payload = this.take(len);
       this.output(ACK | (this.unsentBytes === 0 ? PSH : 0), this.sndNxt, payload);
       if (this.rtx === NO_RTX) this.rtx = [];
@@ -568,6 +646,7 @@ export class TcpConnection {
     }
     if (!(flags & ACK)) return;
     if (!this.processAck(seg)) return;
+    if (flags & URG) this.noteUrgent(seg as UrgentSegment);
     const len = seg.payload === null ? 0 : seg.payload.length;
     if (flags & FIN) this.reassembly.finAt = seqAdd(seg.seq, len);
     if (len > 0 && (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2')) {
@@ -617,9 +696,14 @@ export class TcpConnection {
     const room = Math.max(this.rcvWnd, (this.rcvRightEdge - this.rcvNxt) | 0);
     const bytes = payload.length > room ? payload.subarray(0, room) : payload;
     if (bytes.length > 0) {
-      this.rcvNxt = seqAdd(this.rcvNxt, bytes.length);
-      this.rcvHeld += bytes.length;
-      this.events?.data(this, bytes);
+      const urg = this.urg;
+      if (urg === null) {
+        this.rcvNxt = seqAdd(this.rcvNxt, bytes.length);
+        this.rcvHeld += bytes.length;
+        this.events?.data(this, bytes);
+      } else {
+        this.deliverWithUrgent(urg, bytes);
+      }
     }
     if (bytes.length < payload.length) {
       this.reassemblyState?.clear();
@@ -627,6 +711,48 @@ export class TcpConnection {
       return false;
     }
     return true;
+  }
+
+  /**
+   * The peer announced urgent data: remember which byte is urgent (the newest announcement wins,
+   * as in BSD), unless it was delivered already (a retransmission).
+   */
+  private noteUrgent(seg: UrgentSegment): void {
+    const pointer = seg.urgentPointer;
+    if (typeof pointer !== 'number' || pointer <= 0) return;
+    const byte = seqAdd(seg.seq, pointer - 1);
+    if (seqLt(byte, this.rcvNxt)) return;
+    const urg = this.urgent();
+    if (urg.rcvUp === null || seqLt(urg.rcvUp, byte)) urg.rcvUp = byte;
+  }
+
+  /**
+   * Delivers in-order bytes on a connection that has had urgent data. The urgent byte, when they
+   * hold it, stays in the stream with SO_OOBINLINE; otherwise it is held apart for
+   * {@link takeUrgent} (still occupying receive window until taken), and the owner is told of it
+   * by a delivery (an empty one if nothing follows it).
+   */
+  private deliverWithUrgent(urg: UrgentState, bytes: Uint8Array): void {
+    const up = urg.rcvUp;
+    const at = up === null ? -1 : (up - this.rcvNxt) | 0;
+    this.rcvNxt = seqAdd(this.rcvNxt, bytes.length);
+    this.rcvHeld += bytes.length;
+    if (at < 0 || at >= bytes.length || urg.inline) {
+      if (at < bytes.length) urg.rcvUp = null; // delivered inline (or a stale announcement)
+      urg.delivered += bytes.length;
+      this.events?.data(this, bytes);
+      return;
+    }
+    urg.rcvUp = null;
+    if (at > 0) {
+      urg.delivered += at;
+      this.events?.data(this, bytes.subarray(0, at));
+    }
+    urg.held.push({ byte: bytes[at]!, mark: urg.delivered });
+    const rest = bytes.length - at - 1;
+    urg.delivered += rest;
+    // Always one delivery after the byte is held, so the owner looks at the connection again.
+    this.events?.data(this, rest > 0 ? bytes.subarray(at + 1) : EMPTY);
   }
 
   private receiveInSynSent(seg: Segment): void {
@@ -747,6 +873,8 @@ export class TcpConnection {
     if (bytes > 0) this.forgetAcknowledged(bytes);
     const lent = this.lent;
     while (lent.length > 0 && seqLe(lent[0]!.end, ack)) this.stack.sendBuffers.recycle(lent.shift()!.buffer);
+    const urg = this.urg;
+    if (urg !== null && urg.sndUp !== null && seqLe(urg.sndUp, ack)) urg.sndUp = null; // the urgent byte arrived
     if (this.rto.timedSeq !== null && seqLe(this.rto.timedSeq, ack)) {
       this.rto.sample(this.stack.env.scheduler.nowMicros - this.rto.timedSentUs);
       this.rto.timedSeq = null;
@@ -853,6 +981,12 @@ export class TcpConnection {
     const window = Math.min(this.rcvWnd, MAX_WINDOW);
     this.advertised = window;
     if (seqLt(this.rcvRightEdge, seqAdd(this.rcvNxt, window))) this.rcvRightEdge = seqAdd(this.rcvNxt, window);
+    const up = this.urg === null ? null : this.urg.sndUp;
+    // A pointer beyond 16 bits cannot be said: later segments, nearer the byte, carry it.
+    if (up !== null && payload !== null && seqLt(seq, up) && ((up - seq) | 0) <= 0xffff) {
+      this.outputUrgent(flags, seq, payload, window, up);
+      return;
+    }
     this.stack.env.transmit({
       version: this.version,
       srcAddress: this.localAddress,
@@ -866,6 +1000,38 @@ export class TcpConnection {
       payload,
     });
   }
+
+  /** A data segment sent while urgent data is outstanding: URG and the urgent pointer (BSD: just past the urgent byte). */
+  private outputUrgent(flags: number, seq: number, payload: Uint8Array, window: number, up: number): void {
+    const seg: UrgentSegment = {
+      version: this.version,
+      srcAddress: this.localAddress,
+      dstAddress: this.remoteAddress,
+      srcPort: this.localPort,
+      dstPort: this.remotePort,
+      seq,
+      ack: flags & ACK ? this.rcvNxt : 0,
+      flags: flags | URG,
+      window,
+      payload,
+      urgentPointer: (up - seq) | 0,
+    };
+    this.stack.env.transmit(seg);
+  }
+}
+
+/** A connection's urgent data (see {@link TcpConnection.sendUrgent} and {@link TcpConnection.takeUrgent}). */
+interface UrgentState {
+  /** Sending: the sequence number just past the last urgent byte queued, until the peer acknowledged it. */
+  sndUp: number | null;
+  /** Receiving: the sequence number of the urgent byte announced and not delivered yet. */
+  rcvUp: number | null;
+  /** Urgent bytes held apart, oldest first, each with the count of normal bytes delivered before it. */
+  readonly held: { byte: number; mark: number }[];
+  /** Normal bytes delivered since this state was made (marks count from the same point). */
+  delivered: number;
+  /** SO_OOBINLINE. */
+  inline: boolean;
 }
 
 /** Window probes that keep a blocking call waiting; later ones run in the background. */

@@ -1,18 +1,19 @@
 /**
- * The data path: send and receive on streams and datagrams, shutdown, readiness for
- * WSPSelect, and FIONREAD. Results follow the core's convention: >= 0 success, < 0 a
- * negated WSA error code.
+ * The data path: send and receive on streams and datagrams, urgent data (MSG_OOB, SO_OOBINLINE,
+ * SIOCATMARK), shutdown, readiness for WSPSelect, and FIONREAD. Results follow the core's
+ * convention: >= 0 success, < 0 a negated WSA error code. The rules are Windows' as Wine's
+ * ws2_32 test suite shows them (test/wine/stream.test.ts, udp.test.ts, oob.test.ts).
  */
 import {
   MSG_DONTROUTE, MSG_OOB, MSG_PARTIAL, MSG_PEEK, MSG_PUSH_IMMEDIATE, MSG_WAITALL, SD_BOTH, SD_RECEIVE, SD_SEND,
   SOCK_DGRAM, SOCK_STREAM, WSAEACCES, WSAECONNABORTED, WSAECONNRESET, WSAEDESTADDRREQ, WSAEFAULT, WSAEADDRNOTAVAIL, WSAEINTR,
   WSAEINVAL, WSAEMSGSIZE, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP, WSAESHUTDOWN,
-  WSAETIMEDOUT, WSAEWOULDBLOCK, FD_READ, FD_WRITE,
+  WSAETIMEDOUT, WSAEWOULDBLOCK, FD_OOB, FD_READ, FD_WRITE,
 } from './constants.js';
 import type { ProviderCore } from './provider.js';
 import { hasException, isReadable, isWritable, reenable, sendSpace } from './readiness.js';
 import { NO_DATAGRAMS, type Endpoint, type Socket } from './socket.js';
-import type { BlockOutcome, DatagramReceiver } from './transport.js';
+import type { BlockOutcome, DatagramReceiver, StreamConnection } from './transport.js';
 
 /** Largest UDP payload: 65535 minus the IPv4 (20) or, for IPv6, only the UDP (8) header. */
 export function maxDatagram(version: 4 | 6): number {
@@ -86,8 +87,81 @@ function waitFailed(outcome: BlockOutcome): number {
   return -WSAEINTR;
 }
 
+/**
+ * What calls on a broken connection report: why it broke. A reset that comes after the peer's
+ * FIN (the peer closed, then refused data it could no longer read) reads as WSAECONNABORTED, as
+ * on Windows (Wine's test_shutdown: send to a peer that shut down and closed, then recv).
+ */
 function brokenCode(sock: Socket): number {
-  return -(sock.resetCode || WSAECONNRESET);
+  const code = sock.resetCode || WSAECONNRESET;
+  return -(code === WSAECONNRESET && sock.peerClosed ? WSAECONNABORTED : code);
+}
+
+// ---- urgent data ----------------------------------------------------------------------------
+
+/**
+ * What a stream connection offers for urgent data (MSG_OOB). The virtual network's TCP has it;
+ * node:net has no urgent data, so on the host network MSG_OOB is refused (WSAEOPNOTSUPP).
+ */
+interface UrgentStream {
+  /** SO_OOBINLINE as the connection applies it to urgent bytes that arrive. */
+  oobInline: boolean;
+  /** Urgent bytes held apart from the stream, not yet taken. */
+  readonly urgentCount: number;
+  /** Queues bytes whose last byte is urgent. */
+  sendUrgent(bytes: Uint8Array): void;
+  peekUrgent(): number;
+  takeUrgent(): number;
+  /** Where the oldest held urgent byte sits: minus the normal bytes delivered after it. */
+  urgentOffset(): number;
+}
+
+function urgentStream(conn: StreamConnection | null): UrgentStream | null {
+  return conn !== null && typeof (conn as Partial<UrgentStream>).takeUrgent === 'function' ? conn as unknown as UrgentStream : null;
+}
+
+/**
+ * Tells the connection the socket's SO_OOBINLINE, so that urgent bytes arriving from now on stay
+ * in the stream (or not). Every data call does it; the option's setter and the code that gives
+ * a socket its connection should call it too, so that a byte arriving before any data call is
+ * placed right.
+ */
+export function oobInlineChanged(sock: Socket): void {
+  const u = urgentStream(sock.conn);
+  if (u !== null && u.oobInline !== sock.oobInline) u.oobInline = sock.oobInline;
+}
+
+/**
+ * Urgent bytes waiting for a MSG_OOB receive: what exceptfds and FD_OOB report. None with
+ * SO_OOBINLINE on (Wine's test_select: the socket is then readable, not in exceptfds).
+ */
+export function urgentPending(sock: Socket): number {
+  if (sock.oobInline || sock.type !== SOCK_STREAM) return 0;
+  return urgentStream(sock.conn)?.urgentCount ?? 0;
+}
+
+/**
+ * Bytes a normal receive on a stream could return now: the unread bytes, and with SO_OOBINLINE
+ * the urgent bytes that arrived (held apart) before it was set, which now read as data (Wine's
+ * test_fionread_siocatmark: FIONREAD counts such a byte once SO_OOBINLINE is on). What readfds,
+ * FD_READ and FIONREAD report.
+ */
+export function streamBytesReadable(sock: Socket): number {
+  const n = sock.inbox.length;
+  return sock.oobInline ? n + (urgentStream(sock.conn)?.urgentCount ?? 0) : n;
+}
+
+/**
+ * SIOCATMARK: 1 (TRUE) unless an urgent byte waits to be read, with or without SO_OOBINLINE
+ * (Wine's test_fionread_siocatmark and oob_server). Datagram sockets, and sockets without a
+ * connection, are always at the mark.
+ */
+export function atMark(core: ProviderCore, s: unknown): number {
+  const sock = core.enter(s, true);
+  if (typeof sock === 'number') return sock;
+  if (sock.type !== SOCK_STREAM) return 1;
+  oobInlineChanged(sock);
+  return (urgentStream(sock.conn)?.urgentCount ?? 0) > 0 ? 0 : 1;
 }
 
 // ---- streams --------------------------------------------------------------------------
@@ -99,6 +173,7 @@ export function send(core: ProviderCore, s: unknown, data: readonly Uint8Array[]
   const sock = core.enter(s);
   if (typeof sock === 'number') return sock;
   const r = sock.type === SOCK_STREAM ? streamSend(core, sock, data, flags) : datagramSend(core, sock, data, flags, null, false);
+  if (sock.type === SOCK_STREAM) oobInlineChanged(sock);
   reenable(sock, FD_WRITE);
   return r;
 }
@@ -119,18 +194,32 @@ export function sendTo(core: ProviderCore, s: unknown, data: readonly Uint8Array
 export function recv(core: ProviderCore, s: unknown, targets: readonly Uint8Array[], flags: number): Received | number {
   const sock = core.enter(s);
   if (typeof sock === 'number') return sock;
-  const r = sock.type === SOCK_STREAM ? streamRecv(core, sock, targets, flags) : datagramRecv(core, sock, targets, flags);
-  reenable(sock, FD_READ);
+  if (sock.type !== SOCK_STREAM) {
+    const r = datagramRecv(core, sock, targets, flags);
+    reenable(sock, FD_READ);
+    return r;
+  }
+  oobInlineChanged(sock);
+  const r = (flags & MSG_OOB) !== 0 ? urgentRecv(core, sock, targets, flags) : streamRecv(core, sock, targets, flags);
+  // Every receive re-enables FD_READ and FD_OOB (the WSPAsyncSelect page; Wine's test_oob_events).
+  reenable(sock, FD_READ | FD_OOB);
   return r;
 }
 
-/** Blocking sockets queue everything (waiting for space); non-blocking ones queue what fits. */
+/**
+ * Windows takes a send whole whenever the send buffer is not full, blocking or not (Wine's
+ * test_send_buffering: non-blocking sends of 50 MiB on a fresh connection return 50 MiB until
+ * one fails with WSAEWOULDBLOCK, never a part). Only a full buffer makes a send wait (blocking)
+ * or fail with WSAEWOULDBLOCK (non-blocking). The host's memory budget can still cut a
+ * non-blocking send short (decisions.md). With MSG_OOB the last byte is urgent.
+ */
 function streamSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[], flags: number): number {
-  if (flags & MSG_OOB) return -WSAEOPNOTSUPP;
-  if (flags & ~(MSG_DONTROUTE | MSG_PARTIAL | MSG_PUSH_IMMEDIATE)) return -WSAEOPNOTSUPP;
+  if (flags & ~(MSG_OOB | MSG_DONTROUTE | MSG_PARTIAL | MSG_PUSH_IMMEDIATE)) return -WSAEOPNOTSUPP;
   if (sock.reset) return brokenCode(sock);
   if (sock.phase !== 'connected') return -WSAENOTCONN;
   if (sock.sendShutdown) return -WSAESHUTDOWN;
+  const urgent = (flags & MSG_OOB) !== 0;
+  if (urgent && sock.conn !== null && urgentStream(sock.conn) === null) return -WSAEOPNOTSUPP;
   const size = total(data);
   let sent = 0;
   while (sent < size) {
@@ -139,8 +228,8 @@ function streamSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[
       if (sent > 0) break;
       return sock.reset ? brokenCode(sock) : -WSAENOTCONN;
     }
-    const space = sendSpace(sock);
-    const room = Math.min(space, size - sent, core.budgetFree());
+    const space = sendRoom(sock);
+    const room = space > 0 ? Math.min(size - sent, core.budgetFree()) : 0;
     if (room <= 0) {
       // Out of send buffer, or of the host's memory budget (which acknowledgments give back).
       const noMemory = space > 0;
@@ -150,7 +239,7 @@ function streamSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[
         sock.writeArmed = true;
         return -WSAEWOULDBLOCK;
       }
-      const roomAgain = () => sock.conn !== conn || sock.reset || Math.min(sendSpace(sock), core.budgetFree()) > 0;
+      const roomAgain = () => sock.conn !== conn || sock.reset || Math.min(sendRoom(sock), core.budgetFree()) > 0;
       const outcome = core.transport.block(roomAgain, timeout(sock.sendTimeoutMs));
       if (outcome !== 'done') {
         if (sent > 0) break;
@@ -160,14 +249,34 @@ function streamSend(core: ProviderCore, sock: Socket, data: readonly Uint8Array[
     }
     core.charge(room);
     sock.sendCharged += room;
-    conn.sendData(gather(data, sent, conn.allocate(room)));
-    sent += room;
+    // Handed over in pieces of at most SEND_PIECE bytes, so a large send reuses the connection's
+    // pooled send buffers instead of allocating one of its own size.
+    const end = sent + room;
+    while (sent < end) {
+      const n = Math.min(end - sent, SEND_PIECE);
+      const piece = gather(data, sent, conn.allocate(n));
+      sent += n;
+      const u = urgent && sent === size ? urgentStream(conn) : null;
+      if (u !== null) u.sendUrgent(piece);
+      else conn.sendData(piece);
+    }
   }
   return sent;
 }
 
+/** The largest piece a send hands the connection at once (the largest pooled send buffer). */
+const SEND_PIECE = 65536;
+
+/**
+ * Whether a send may be taken now (> 0). SO_SNDBUF 0 never fills: each send is taken whole,
+ * whatever is still unacknowledged (Wine's test_set_getsockopt: three non-blocking 4096-byte
+ * sends with SO_SNDBUF 0 to a peer with SO_RCVBUF 1024 each return 4096).
+ */
+function sendRoom(sock: Socket): number {
+  return sock.sendBuffer === 0 && sock.conn !== null ? Number.MAX_SAFE_INTEGER : sendSpace(sock);
+}
+
 function streamRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8Array[], flags: number): Received | number {
-  if (flags & MSG_OOB) return -WSAEOPNOTSUPP;
   if (flags & ~(MSG_PEEK | MSG_WAITALL | MSG_PUSH_IMMEDIATE)) return -WSAEOPNOTSUPP;
   const waitAll = (flags & MSG_WAITALL) !== 0;
   // WSARecv: MSG_WAITALL is refused on a non-blocking socket and together with MSG_PEEK.
@@ -176,30 +285,107 @@ function streamRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8Arr
   if (sock.receiveShutdown) return -WSAESHUTDOWN;
   const peek = (flags & MSG_PEEK) !== 0;
   const capacity = total(targets);
-  const done = (count: number): Received => ({ count, flags: 0, from: sock.remote, truncated: false });
+  // A stream receive reports no sender: WSPRecvFrom leaves lpFrom and lpFromlen alone (Wine's
+  // test_tcp_sendto_recvfrom and simple_mixed_client).
+  const done = (count: number): Received => ({ count, flags: 0, from: null, truncated: false });
   let got = 0;
   // MSG_WAITALL fills the caller's buffers as data arrives (as AFD does), so the window keeps
   // opening and a request larger than SO_RCVBUF still completes.
   for (;;) {
     if (sock.reset) return got > 0 ? done(got) : brokenCode(sock);
-    if (got < capacity && sock.inbox.length > 0) {
-      const count = sock.inbox.read(got === 0 ? targets : skip(targets, got), peek);
-      if (!peek) {
-        sock.conn?.consumed(count);
-        core.refund(count);
+    if (got < capacity) {
+      const late = sock.oobInline ? urgentStream(sock.conn) : null;
+      if (late !== null && late.urgentCount > 0) {
+        // Urgent bytes held apart before SO_OOBINLINE was set read as data, in their place.
+        const count = readLateUrgent(core, sock, late, got === 0 ? targets : skip(targets, got), peek);
+        got += count;
+        if (!waitAll || count === 0) break;
+        continue;
       }
-      got += count;
-      if (!waitAll) break;
+      if (sock.inbox.length > 0) {
+        const count = sock.inbox.read(got === 0 ? targets : skip(targets, got), peek);
+        if (!peek) {
+          sock.conn?.consumed(count);
+          core.refund(count);
+        }
+        got += count;
+        if (!waitAll) break;
+      }
     }
-    if (got === capacity || sock.peerClosed) break;
+    // A zero-byte receive completes once there is something to read (as on Windows), not at once.
+    if ((got === capacity && (capacity > 0 || streamBytesReadable(sock) > 0)) || sock.peerClosed) break;
     if (sock.nonBlocking) return -WSAEWOULDBLOCK;
-    const outcome = core.transport.block(() => sock.reset || sock.peerClosed || sock.inbox.length > 0, timeout(sock.receiveTimeoutMs));
+    const outcome = core.transport.block(() => sock.reset || sock.peerClosed || streamBytesReadable(sock) > 0, timeout(sock.receiveTimeoutMs));
     if (outcome !== 'done') {
       if (got > 0) break; // MSG_WAITALL cut short: what there is
       return waitFailed(outcome);
     }
   }
   return done(got);
+}
+
+/**
+ * A normal receive while urgent bytes held apart read as data (SO_OOBINLINE set after they
+ * arrived): the unread bytes before the oldest one, or, when none is left before it, that byte.
+ */
+function readLateUrgent(core: ProviderCore, sock: Socket, u: UrgentStream, targets: readonly Uint8Array[], peek: boolean): number {
+  const before = Math.max(0, sock.inbox.length + u.urgentOffset());
+  if (before > 0) {
+    const count = sock.inbox.read(upTo(targets, before), peek);
+    if (!peek) {
+      sock.conn?.consumed(count);
+      core.refund(count);
+    }
+    return count;
+  }
+  const into = targets.find((t) => t.length > 0);
+  if (into === undefined) return 0;
+  into[0] = peek ? u.peekUrgent() : u.takeUrgent();
+  return 1;
+}
+
+/** The buffers cut to their first `n` bytes. */
+function upTo(bufs: readonly Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const b of bufs) {
+    if (n === 0) break;
+    out.push(b.length > n ? b.subarray(0, n) : b);
+    n -= Math.min(n, b.length);
+  }
+  return out;
+}
+
+/**
+ * recv with MSG_OOB: the oldest urgent byte, one byte a call (Wine's test_select and
+ * test_fionread_siocatmark read them one by one; a larger buffer still gets one). MSG_PEEK
+ * leaves it. With SO_OOBINLINE on, urgent data is read as data: WSAEINVAL (test_select). With
+ * none waiting, a non-blocking socket gets WSAEWOULDBLOCK and a blocking one waits for one
+ * (end of stream: 0).
+ */
+function urgentRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8Array[], flags: number): Received | number {
+  if (flags & ~(MSG_OOB | MSG_PEEK | MSG_PUSH_IMMEDIATE)) return -WSAEOPNOTSUPP;
+  if (sock.phase !== 'connected') return -WSAENOTCONN;
+  if (sock.receiveShutdown) return -WSAESHUTDOWN;
+  if (sock.conn !== null && urgentStream(sock.conn) === null) return -WSAEOPNOTSUPP;
+  const peek = (flags & MSG_PEEK) !== 0;
+  const done = (count: number): Received => ({ count, flags: 0, from: null, truncated: false });
+  for (;;) {
+    if (sock.oobInline) return -WSAEINVAL;
+    if (sock.reset) return brokenCode(sock);
+    const u = urgentStream(sock.conn);
+    if (u !== null && u.urgentCount > 0) {
+      const into = targets.find((t) => t.length > 0);
+      if (into === undefined) return done(0);
+      into[0] = peek ? u.peekUrgent() : u.takeUrgent();
+      return done(1);
+    }
+    if (sock.peerClosed) return done(0);
+    if (sock.nonBlocking) return -WSAEWOULDBLOCK;
+    const outcome = core.transport.block(
+      () => sock.reset || sock.peerClosed || sock.oobInline || urgentPending(sock) > 0, timeout(sock.receiveTimeoutMs),
+    );
+    if (outcome !== 'done') return waitFailed(outcome);
+  }
 }
 
 /** The buffers past their first `n` bytes. */
@@ -221,7 +407,9 @@ export function shutdown(core: ProviderCore, s: unknown, how: unknown): number {
   const sock = core.enter(s);
   if (typeof sock === 'number') return sock;
   if (how !== SD_RECEIVE && how !== SD_SEND && how !== SD_BOTH) return -WSAEINVAL;
-  if (sock.type === SOCK_STREAM ? sock.phase !== 'connected' : sock.remote === null) return -WSAENOTCONN;
+  // A datagram socket may shut down connected or not (Wine's test_shutdown: SD_RECEIVE on a bound
+  // UDP socket, SD_SEND on one that has only sent with sendto).
+  if (sock.type === SOCK_STREAM && sock.phase !== 'connected') return -WSAENOTCONN;
   if (how !== SD_SEND) {
     sock.receiveShutdown = true;
     // Windows resets a TCP connection whose unread data (or later data) can never be read.
@@ -264,19 +452,23 @@ function datagramSend(core: ProviderCore, sock: Socket, data: readonly Uint8Arra
   const dest = to ?? sock.remote;
   if (dest === null) return viaSendTo ? -WSAEDESTADDRREQ : -WSAENOTCONN;
   if (dest.family !== sock.af) return -WSAEFAULT;
-  if (dest.port === 0 || dest.address === '0.0.0.0' || dest.address === '::') return -WSAEADDRNOTAVAIL;
-  if (dest.address === '255.255.255.255' && !sock.broadcast) return -WSAEACCES;
+  // Port 0 is a destination like any other (Wine's test_UDP: sendto 127.0.0.1:0 and [::1]:0 send).
+  if (dest.address === '0.0.0.0' || dest.address === '::') return -WSAEADDRNOTAVAIL;
+  // SO_BROADCAST is asked of a sendto to the broadcast address only: a socket connected to it
+  // sends there with send() while SO_BROADCAST is off (Wine's test_broadcast).
+  if (to !== null && dest.address === '255.255.255.255' && !sock.broadcast) return -WSAEACCES;
   const size = total(data);
   if (size > maxDatagram(sock.version)) return -WSAEMSGSIZE;
-  if (sock.local === null) {
+  // The route first: a send that finds none fails changing nothing (no implicit bind).
+  const bound = sock.local;
+  const source = bound !== null && bound.address !== '0.0.0.0' && bound.address !== '::'
+    ? bound.address
+    : core.transport.sourceAddress(sock.version, dest.address);
+  if (source === undefined) return -WSAENETUNREACH;
+  if (bound === null) {
     const code = core.autoBind(sock);
     if (code !== 0) return -code;
   }
-  const local = sock.local!;
-  const source = local.address !== '0.0.0.0' && local.address !== '::'
-    ? local.address
-    : core.transport.sourceAddress(sock.version, dest.address);
-  if (source === undefined) return -WSAENETUNREACH;
   sock.endpoint!.send(source, dest.address, dest.port, gather(data, 0, new Uint8Array(size)));
   return size;
 }
@@ -367,5 +559,8 @@ export function select(
 export function bytesReadable(core: ProviderCore, s: unknown): number {
   const sock = core.enter(s, true);
   if (typeof sock === 'number') return sock;
-  return sock.type === SOCK_STREAM ? sock.inbox.length : sock.datagramBytes;
+  if (sock.type !== SOCK_STREAM) return sock.datagramBytes;
+  oobInlineChanged(sock);
+  // Urgent bytes held apart are not counted (Wine's test_fionread_siocatmark), unless SO_OOBINLINE now reads them as data.
+  return streamBytesReadable(sock);
 }
