@@ -189,7 +189,13 @@ export function runEcho(
 
 // ---- main: a virtual network with a server and three clients ----------------------------------
 
-if (isMain(import.meta.url)) {
+const extra = isMain(import.meta.url) ? process.argv.slice(2) : [];
+if (extra.length > 0 && extra[0] !== '--help' && extra[0] !== '-h') {
+  console.error(`echo: ${extra[0]!.startsWith('-') ? 'unknown option' : 'unexpected argument'} ${JSON.stringify(extra[0])} (usage: npm run example:echo, no options)`);
+  process.exitCode = 2;
+} else if (extra.length > 0) {
+  console.log('usage: npm run example:echo (no options): an echo server and three clients on the virtual network');
+} else if (isMain(import.meta.url)) {
   const net = new VirtualNetwork({ seed: 7 });
   const serverHost = net.addHost({ name: 'server', addresses: ['10.0.0.1'] });
   const at: SockAddr = { family: AF_INET, address: '10.0.0.1', port: 7 };

@@ -6,7 +6,8 @@
  *
  * The client is a step function on the same thread (see echo.ts for why nobody blocks).
  *
- * Run: npm run example:http
+ * Run: npm run example:http (on the virtual network), or npm run example:http -- --port 8080
+ * (the same server on the host network, see http-host.ts); --help lists the options.
  */
 import { AF_INET, VirtualNetwork, type ServiceProvider, type SockAddr } from '../src/index.js';
 import {
@@ -305,18 +306,54 @@ export function runHttp(
 
 // ---- main ---------------------------------------------------------------------------------
 
-const portFlag = process.argv.indexOf('--port');
-if (isMain(import.meta.url) && portFlag >= 0) {
+export const HTTP_USAGE = 'usage: npm run example:http [-- --port <0-65535> [--verbose]]';
+
+/** What the command line asks for: the virtual network (no --port) or the host network on `port`. */
+export type HttpArgs = { help: true } | { help: false; port: number | undefined; verbose: boolean } | { error: string };
+
+/** Parses the command line; an unknown option, a missing or bad value: `{ error }` (one line). */
+export function parseHttpArgs(args: readonly string[]): HttpArgs {
+  let port: number | undefined;
+  let verbose = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--help' || a === '-h') return { help: true };
+    if (a === '--verbose') {
+      verbose = true;
+      continue;
+    }
+    if (a === '--port' || a.startsWith('--port=')) {
+      const v = a === '--port' ? args[++i] : a.slice('--port='.length);
+      if (v === undefined || !/^\d{1,5}$/.test(v) || Number(v) > 65535) {
+        return { error: `--port needs a port number from 0 to 65535, got ${v === undefined ? 'nothing' : JSON.stringify(v)}` };
+      }
+      if (port !== undefined) return { error: '--port given twice' };
+      port = Number(v);
+      continue;
+    }
+    return { error: a.startsWith('-') ? `unknown option ${JSON.stringify(a)}` : `unexpected argument ${JSON.stringify(a)}` };
+  }
+  return { help: false, port, verbose };
+}
+
+const cli = isMain(import.meta.url) ? parseHttpArgs(process.argv.slice(2)) : undefined;
+if (cli !== undefined && 'error' in cli) {
+  // One line and exit status 2, like any command given something it does not understand.
+  console.error(`http-server: ${cli.error} (${HTTP_USAGE})`);
+  process.exitCode = 2;
+} else if (cli?.help === true) {
+  console.log(`${HTTP_USAGE}
+
+  (no option)      the server and its clients on the virtual network, one thread; prints a transcript
+  --port <port>    the same server on the host network at 127.0.0.1:<port> (0: any free port),
+                   until Ctrl-C; try: curl -i http://127.0.0.1:<port>/echo?hi
+  --verbose        with --port: log every request`);
+} else if (cli !== undefined && cli.port !== undefined) {
   // The same server on the real network: it runs in a worker thread, where its blocking
   // WSPSelect truly blocks, and this thread owns the host network.
-  const port = Number(process.argv[portFlag + 1]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`--port needs a port number (0-65535), got ${JSON.stringify(process.argv[portFlag + 1])}`);
-    process.exit(2);
-  }
   const { serveOnHost } = await import('./http-host.js');
-  await serveOnHost(port, process.argv.includes('--verbose'));
-} else if (isMain(import.meta.url)) {
+  process.exitCode = await serveOnHost(cli.port, cli.verbose);
+} else if (cli !== undefined) {
   const net = new VirtualNetwork({ seed: 80 });
   const serverHost = net.addHost({ name: 'server', addresses: ['10.0.0.1'] });
   const browser = net.addHost({ name: 'browser', addresses: ['10.0.0.2'] }).provider;

@@ -1,7 +1,7 @@
 /**
  * The library in a browser: the main entry point imports no `node:` module, so headless
  * Chromium loads dist/ as ES modules, runs a scenario on the virtual network and renders its
- * report's charts, with no console error.
+ * report's charts, with no console error. Without chromium the tests are skipped (test/peers.ts).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { needs } from './peers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -27,7 +28,7 @@ function chromium(url: string): Promise<{ stdout: string; stderr: string }> {
 }
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json' };
 
-test('headless Chromium runs a scenario from dist/ and renders the report charts without console errors', async (t) => {
+test('headless Chromium runs a scenario from dist/ and renders the report charts without console errors', needs('chromium'), async (t) => {
   const server = createServer(async (req, res) => {
     const path = req.url === '/' ? '/test/fixtures/browser-page.html' : decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = normalize(join(ROOT, path));
@@ -53,7 +54,7 @@ test('headless Chromium runs a scenario from dist/ and renders the report charts
   assert.doesNotMatch(stderr, /Uncaught|CONSOLE\(\d+\)\] "(Error|TypeError)/, 'no console error');
 });
 
-test('a report written by wsp opens offline in headless Chromium with both charts', async () => {
+test('a report written by wsp opens offline in headless Chromium with both charts', needs('chromium'), async () => {
   const { parseScenarioText, runScenario, reportHtml } = await import('../src/index.js');
   const parsed = parseScenarioText(await readFile(join(ROOT, 'examples/scenarios/backlog-lowered.json'), 'utf8'));
   assert.ok(parsed.ok);

@@ -1,7 +1,7 @@
 /**
  * Packet captures Wireshark can read: tshark dissects every frame of a lossy run with no
  * malformed frame and no bad checksum, follows the TCP stream (retransmissions recognised), and
- * one seed gives the same capture byte for byte.
+ * one seed gives the same capture byte for byte. Without tshark its test is skipped (test/peers.ts).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import {
   AF_INET, AF_INET6, IPPROTO_UDP, SOCK_DGRAM, VirtualNetwork, connect, listen,
 } from '../src/index.js';
+import { needs } from './peers.js';
 
 const pattern = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + (i >> 9)) & 0xff);
 
@@ -74,7 +75,7 @@ describe('packet capture', () => {
     assert.notEqual(Buffer.compare(x.bytes, z.bytes), 0);
   });
 
-  test('tshark dissects every frame: no malformed frame, no bad checksum, retransmissions recognised', async () => {
+  test('tshark dissects every frame: no malformed frame, no bad checksum, retransmissions recognised', needs('tshark'), async () => {
     const run = await scenario(4);
     assert.ok(run.intact);
     const file = join(dir, 'lossy.pcap');

@@ -111,6 +111,16 @@ export function soError(p: ServiceProvider, s: number): number {
   return getInt(p, s, SOL_SOCKET, 0x1007);
 }
 
+/**
+ * How a reset shows on Windows: not in SO_ERROR (it reads 0, Wine's test_tcp_reset) but in the
+ * next call. The code a 1-byte MSG_PEEK receive fails with (0 if it succeeds).
+ */
+export function resetError(p: ServiceProvider, s: number): number {
+  const buf = new Uint8Array(1);
+  const r = attempt((e) => p.WSPRecv(s, [{ len: 1, buf }], 1, { value: 0 }, { value: 0x2 }, null, null, null, e));
+  return r.ret === 0 ? 0 : r.err;
+}
+
 /** Closes every socket of every host, lets the network finish, and checks nothing is left held. */
 export function closeAllAndCheckNothingHeld(net: VirtualNetwork, hosts: readonly VirtualHost[], settleMs: number): void {
   for (const h of hosts) for (const s of h.provider.core.handles()) assert.equal(h.provider.WSPCloseSocket(s, { value: 0 }), 0);

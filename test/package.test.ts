@@ -1,25 +1,29 @@
 /**
  * The published artefact: `npm pack` output imports from plain Node (no TypeScript loader),
- * and the README's example runs against it and prints what the README says.
+ * and the README's example runs against it and prints what the README says. It carries its
+ * licence, the bundled scenarios where the docs say they are, and source maps that resolve.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
 const root = resolve(import.meta.dirname, '..', '..');
 let work = '';
+/** Paths of the packed files, relative to the package root. */
+let packed = new Set<string>();
+const pkgDir = () => join(work, 'node_modules', 'winsock-spi');
 
 before(() => {
   work = mkdtempSync(join(tmpdir(), 'winsock-spi-pack-'));
   // dist/ is built by `npm test` before the tests run; --ignore-scripts keeps pack from rebuilding.
   const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' });
-  const [{ filename }] = JSON.parse(out) as [{ filename: string }];
-  const pkgDir = join(work, 'node_modules', 'winsock-spi');
-  mkdirSync(pkgDir, { recursive: true });
-  execFileSync('tar', ['-xzf', join(work, filename), '-C', pkgDir, '--strip-components=1']);
+  const [{ filename, files }] = JSON.parse(out) as [{ filename: string; files: { path: string }[] }];
+  packed = new Set(files.map((f) => f.path));
+  mkdirSync(pkgDir(), { recursive: true });
+  execFileSync('tar', ['-xzf', join(work, filename), '-C', pkgDir(), '--strip-components=1']);
   writeFileSync(join(work, 'package.json'), JSON.stringify({ type: 'module', private: true }));
 });
 
@@ -68,4 +72,47 @@ test('the README example runs against the packed package and prints what the REA
   const expected = /It prints:\n\n```text\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(code && expected, 'README has a js example and its output');
   assert.equal(runNode(code), expected);
+});
+
+test('the package carries the MIT licence of the winsock-spi contributors', () => {
+  assert.ok(packed.has('LICENSE'), 'LICENSE is packed');
+  const text = readFileSync(join(pkgDir(), 'LICENSE'), 'utf8');
+  assert.match(text, /^MIT License\n\nCopyright \(c\) \d{4} winsock-spi contributors\n/);
+  assert.match(text, /THE SOFTWARE IS PROVIDED "AS IS"/);
+  assert.equal((JSON.parse(readFileSync(join(pkgDir(), 'package.json'), 'utf8')) as { license: string }).license, 'MIT');
+});
+
+test('the scenarios docs/scenarios.md bundles are packed where it says, and wsp runs them from the package', () => {
+  const doc = readFileSync(join(root, 'docs', 'scenarios.md'), 'utf8');
+  const named = new Set([...doc.matchAll(/examples\/scenarios\/([\w-]+)\.json/g)].map((m) => m[1]!));
+  const bundled = /^Bundled: ([\s\S]*?)\n\n/m.exec(doc)?.[1];
+  assert.ok(bundled, 'docs/scenarios.md lists the bundled scenarios');
+  for (const m of bundled.matchAll(/`([\w-]+)`/g)) named.add(m[1]!);
+  assert.ok(named.size >= 4, [...named].join());
+  for (const name of named) assert.ok(packed.has(`examples/scenarios/${name}.json`), `examples/scenarios/${name}.json is packed`);
+  const file = join(pkgDir(), 'examples', 'scenarios', 'burst-small-backlog.json');
+  const out = execFileSync(process.execPath, [join(pkgDir(), 'dist', 'cli', 'wsp.js'), 'scenario', file, '--json'], { cwd: work, encoding: 'utf8' });
+  assert.ok(typeof JSON.parse(out) === 'object');
+});
+
+test('every source map in the package resolves: each source is a packed file or inlined', () => {
+  const maps = [...packed].filter((f) => f.endsWith('.js.map'));
+  assert.ok(maps.length > 20, `${maps.length} .js.map files`);
+  const checked = [...maps, ...[...packed].filter((f) => f.endsWith('.d.ts.map'))];
+  for (const file of checked) {
+    const map = JSON.parse(readFileSync(join(pkgDir(), file), 'utf8')) as { sources: string[]; sourceRoot?: string; sourcesContent?: (string | null)[] };
+    assert.ok(map.sources.length > 0, file);
+    map.sources.forEach((source, i) => {
+      if (typeof map.sourcesContent?.[i] === 'string') return;
+      const target = posix.normalize(posix.join(posix.dirname(file), map.sourceRoot ?? '', source));
+      assert.ok(packed.has(target), `${file}: its source ${source} (${target}) is neither packed nor inlined`);
+    });
+  }
+});
+
+test('the package holds no build state and the wsp command it declares', () => {
+  assert.deepEqual([...packed].filter((f) => /tsbuildinfo/.test(f)), []);
+  const pkg = JSON.parse(readFileSync(join(pkgDir(), 'package.json'), 'utf8')) as { bin: { wsp: string } };
+  assert.ok(packed.has(posix.normalize(pkg.bin.wsp)), pkg.bin.wsp);
+  assert.match(execFileSync(process.execPath, [join(pkgDir(), pkg.bin.wsp), 'help'], { cwd: work, encoding: 'utf8' }), /wsp scenario/);
 });

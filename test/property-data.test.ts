@@ -246,7 +246,7 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
           case 'send': {
             fn = 'WSPSend';
             const bufs = a.garbage !== null ? (a.garbage as E.WSABUF[]) : payload(a.host, s, size);
-            r = p.WSPSend(s, bufs, 2, counted(), a.flags & ~E.MSG_PEEK & ~E.MSG_WAITALL, null, null, null, errno);
+            r = p.WSPSend(s, bufs, 2, counted(), a.flags & ~E.MSG_PEEK & ~E.MSG_WAITALL & ~E.MSG_OOB, null, null, null, errno);
             if (r === 0 && a.garbage === null && count.value > 0) noteSent(a.host, p, s, count.value);
             break;
           }
@@ -260,7 +260,7 @@ test('random data-path sequences: documented errors only, bytes arrive once and 
           }
           case 'sendto':
             fn = 'WSPSendTo';
-            r = p.WSPSendTo(s, payload(a.host, s, size), 2, counted(), a.flags & E.MSG_OOB, (a.garbage ?? to) as E.SockAddr, 16, null, null, null, errno);
+            r = p.WSPSendTo(s, payload(a.host, s, size), 2, counted(), p.inspect(s)?.type === E.SOCK_STREAM ? 0 : a.flags & E.MSG_OOB, (a.garbage ?? to) as E.SockAddr, 16, null, null, null, errno);
             // lpTo is ignored on a stream: the bytes join its stream.
             if (r === 0 && p.inspect(s)?.type === E.SOCK_STREAM && count.value > 0) noteSent(a.host, p, s, count.value);
             break;

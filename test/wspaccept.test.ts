@@ -9,7 +9,7 @@ import {
 } from '../src/index.js';
 import {
   accept, attempt, bind, connect, expectError, getInt, listener, ok, pair, setInt, setNonBlocking,
-  soError, startConnect, tcp, v4,
+  resetError, soError, startConnect, tcp, v4,
 } from './helpers.js';
 
 const SERVER = v4('10.0.0.1', 80);
@@ -178,7 +178,7 @@ describe('WSPAccept condition function', () => {
     connect(client, c, SERVER);
     acceptError((e) => server.WSPAccept(s, null, null, () => CF_REJECT, 0, e), WSAECONNREFUSED);
     net.run();
-    assert.equal(soError(client, c), WSAECONNRESET);
+    assert.equal(resetError(client, c), WSAECONNRESET);
     assert.equal(server.inspect(s)!.listen!.queueLength, 0);
   });
 

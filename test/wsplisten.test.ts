@@ -12,7 +12,7 @@ import {
 } from '../src/index.js';
 import {
   accept, attempt, bind, connect, expectError, getInt, listener, ok, pair, setInt, setNonBlocking,
-  soError, startConnect, tcp, v4, v6,
+  resetError, soError, startConnect, tcp, v4, v6,
 } from './helpers.js';
 
 const SERVER = v4('10.0.0.1', 80);
@@ -350,7 +350,7 @@ describe('"A Windows Sockets SPI client can call WSPListen more than once on the
     }
     assert.deepEqual(ports, [5000, 5001]);
     // The reset clients learn it: their connection was reset.
-    for (const c of clients.slice(2)) assert.equal(soError(client, c), WSAECONNRESET);
+    for (const c of clients.slice(2)) assert.equal(resetError(client, c), WSAECONNRESET);
     for (const c of clients.slice(0, 2)) assert.equal(soError(client, c), 0);
   });
 
@@ -497,8 +497,8 @@ describe('closing a listener', () => {
     assert.equal(before.listen!.queueLength, 2);
     ok((e) => server.WSPCloseSocket(s, e));
     net.run();
-    assert.equal(soError(client, c1), WSAECONNRESET);
-    assert.equal(soError(client, c2), WSAECONNRESET);
+    assert.equal(resetError(client, c1), WSAECONNRESET);
+    assert.equal(resetError(client, c2), WSAECONNRESET);
     // The address is free at once: a new socket binds and listens without SO_REUSEADDR.
     const again = tcp(server);
     assert.equal(bind(server, again, SERVER).ret, 0);

@@ -2,7 +2,7 @@
  * The demonstration `npm start` runs: a server with a small backlog meets a burst of clients
  * on the virtual network. Everything printed comes from real WSP* calls and their results.
  */
-import { AF_INET, FIONBIO, INVALID_SOCKET, SOCK_STREAM, SOCKET_ERROR, errorName } from '../provider/constants.js';
+import { AF_INET, FIONBIO, INVALID_SOCKET, SOCK_STREAM, SOCKET_ERROR, WSAECONNRESET, errorName } from '../provider/constants.js';
 import type { SockAddr } from '../spi/sockaddr.js';
 import { VirtualNetwork, type VirtualHost } from '../virtual/virtual-network.js';
 
@@ -24,11 +24,13 @@ interface Client {
 /** Small enough that act 6 runs out of descriptors before the backlog is reached. */
 const MAX_SOCKETS = 5;
 const SERVER: SockAddr = { family: AF_INET, address: '10.0.0.1', port: 80 };
+/** The virtual network's random seed: the same seed, the same run. */
+const SEED = 2026;
 
 /** Runs the demonstration, writing lines through `out`. Returns each client's fate. */
 export function runDemo(out: (line: string) => void): DemoOutcome[] {
-  const net = new VirtualNetwork({ seed: 2026 });
-  // Seven descriptors on the server: the listener and six connections.
+  const net = new VirtualNetwork({ seed: SEED });
+  // MAX_SOCKETS descriptors on the server: the listener and the connections, queued ones included.
   const serverHost = net.addHost({ name: 'server', addresses: ['10.0.0.1'], maxSockets: MAX_SOCKETS });
   const server = serverHost.provider;
   const clients: Client[] = [];
@@ -43,7 +45,9 @@ export function runDemo(out: (line: string) => void): DemoOutcome[] {
   const hex = (s: number) => `0x${s.toString(16)}`;
 
   out('winsock-spi demo: WSPListen and its queue, on the embedded virtual network.');
-  out('Times are virtual milliseconds; every host is simulated, one-way latency 0.1 ms.');
+  out('Every line is a real WSP* call or what came of it. Every host is simulated; times are virtual');
+  out(`milliseconds (one-way latency 0.1 ms, random seed ${SEED}). "The documentation" is Microsoft's`);
+  out('documentation of WSPListen (ws2spi.h), which this provider follows.');
 
   heading('1. The server listens with a backlog of 3.');
   const ls = server.WSPSocket(AF_INET, SOCK_STREAM, 0, null, 0, 0, e);
@@ -51,7 +55,7 @@ export function runDemo(out: (line: string) => void): DemoOutcome[] {
   server.WSPBind(ls, SERVER, 16, e);
   say('server', 'WSPBind(10.0.0.1:80)              -> 0');
   server.WSPListen(ls, 3, e);
-  say('server', `WSPListen(backlog 3)              -> 0   (effective backlog ${server.inspect(ls)!.listen!.backlog}; read with the non-standard inspect())`);
+  say('server', `WSPListen(backlog 3)              -> 0   (backlog in effect: ${server.inspect(ls)!.listen!.backlog}, read with inspect(), which Winsock does not have)`);
 
   const connectClient = (i: number): Client => {
     const name = `client${i}`;
@@ -66,11 +70,13 @@ export function runDemo(out: (line: string) => void): DemoOutcome[] {
       if (c.fate === 'connecting' && sock.phase === 'connected') {
         c.fate = 'queued';
         say(name, 'connected: the handshake completed, the server holds the connection in its queue');
-      } else if (sock.soError !== 0 && (c.fate === 'connecting' || c.fate === 'queued')) {
-        c.fate = c.fate === 'connecting' ? 'refused' : 'reset';
-        say(name, c.fate === 'refused'
-          ? `connect failed: SO_ERROR = ${errorName(sock.soError)} (the server answered the SYN with RST)`
-          : `connection reset: SO_ERROR = ${errorName(sock.soError)}`);
+      } else if (c.fate === 'connecting' && sock.soError !== 0) {
+        c.fate = 'refused';
+        say(name, `connect failed: SO_ERROR = ${errorName(sock.soError)} (the server answered the SYN with RST, as Windows does)`);
+      } else if (c.fate === 'queued' && sock.reset) {
+        // A reset connection reports its error through the next call (SO_ERROR reads 0, as on Windows).
+        c.fate = 'reset';
+        say(name, `connection reset: ${errorName(sock.resetCode || WSAECONNRESET)} (the next WSPRecv or WSPSend on it fails with that)`);
       }
     });
     const r = p.WSPConnect(s, SERVER, 16, null, null, null, null, e);
@@ -121,6 +127,8 @@ export function runDemo(out: (line: string) => void): DemoOutcome[] {
   const info = q();
   say('server', `descriptors in use: ${server.core.descriptorsInUse} of ${MAX_SOCKETS}; queue ${info.queueLength}; listening suspended: ${info.suspended}`);
   say('server', `refused for lack of descriptors so far: ${info.stats.refusedNoDescriptor}`);
+  say('server', 'the documentation says WSPListen "should continue to function rationally when there are no');
+  say('server', 'available descriptors": it refuses new requests and keeps the connections it has queued');
 
   heading('7. The server drains its queue, closes two sockets, and calls WSPAccept: listening resumes.');
   acceptOne();
@@ -132,8 +140,9 @@ export function runDemo(out: (line: string) => void): DemoOutcome[] {
     server.WSPCloseSocket(h, e);
     say('server', `WSPCloseSocket(${hex(h)}) -> 0`);
   }
-  say('server', `listening still suspended after the close: ${q().suspended} (the seed: it does not resume by itself)`);
-  acceptOne(' (this call re-arms the queue)');
+  say('server', `listening still suspended after the close: ${q().suspended}. The documentation says "a later call`);
+  say('server', 'to WSPListen or WSPAccept will re-fill the queue ... and resume listening": closing is not enough');
+  acceptOne(' (this call resumes listening)');
   say('server', `listening suspended: ${q().suspended}`);
   connectClient(14);
   net.run();

@@ -25,6 +25,7 @@ import {
   WSAEINVAL, WSAENOPROTOOPT, WSAENOTCONN,
 } from './constants.js';
 import type { Endpoint, Linger, Socket } from './socket.js';
+import { oobInlineChanged } from './data.js';
 
 /**
  * The C shape of an option's value, which decides the lengths it takes and writes:
@@ -291,6 +292,7 @@ const defs: OptionDef[] = [
     get: (s) => (s.oobInline ? 1 : 0),
     set: (s, v) => {
       s.oobInline = bool(v);
+      oobInlineChanged(s);
       return 0;
     },
   },

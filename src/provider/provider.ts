@@ -13,7 +13,7 @@ import {
   WSA_FLAG_ACCESS_SYSTEM_SECURITY, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED, FD_ACCEPT, FD_CONNECT,
   WSAENETRESET,
 } from './constants.js';
-import { abortConnection, datagramReceiver } from './data.js';
+import { abortConnection, datagramReceiver, oobInlineChanged } from './data.js';
 import { ListenQueue, type ListenStats, type PendingConnection, type PendingState, type QueueOwner } from './listen-queue.js';
 import { findOption, inheritOptions, type OptionValue } from './options.js';
 import { PortTable } from './ports.js';
@@ -561,6 +561,7 @@ export class ProviderCore implements QueueOwner {
     child.phase = 'connected';
     child.connectedAtMs = this.nowMs(); // SO_CONNECT_TIME
     child.conn = conn;
+    oobInlineChanged(child); // the connection learns the inherited SO_OOBINLINE
     child.inbox.absorb(entry.received);
     this.charge(child.inbox.length);
     child.peerClosed = entry.peerClosed;
@@ -622,7 +623,8 @@ export class ProviderCore implements QueueOwner {
       if (sock.phase === 'connecting') return -WSAEALREADY;
       if (sock.phase === 'connected') return -WSAEISCONN;
     }
-    if (isWildcard(name.address) || name.port === 0) return -WSAEADDRNOTAVAIL;
+    // A datagram socket may name port 0 (Wine's test_connect_events: connect to 127.0.0.1:0 succeeds).
+    if (isWildcard(name.address) || (name.port === 0 && sock.type === SOCK_STREAM)) return -WSAEADDRNOTAVAIL;
     if (sock.type !== SOCK_STREAM) return this.connectDatagram(sock, name);
 
     const route = this.route(sock, name.address);
@@ -646,6 +648,7 @@ export class ProviderCore implements QueueOwner {
     conn.noDelay = sock.noDelay;
     conn.keepAlive = sock.keepAlive;
     sock.conn = conn;
+    oobInlineChanged(sock);
     reenable(sock, FD_CONNECT);
     this.changed(sock);
     if (sock.nonBlocking) return -WSAEWOULDBLOCK;
@@ -684,6 +687,20 @@ export class ProviderCore implements QueueOwner {
     const source = bound ?? this.transport.sourceAddress(version, remote);
     if (source === undefined) return WSAENETUNREACH;
     return { version, source, remote };
+  }
+
+  /**
+   * WSPConnect to an AF_UNSPEC address: a datagram socket forgets its peer and hears everyone
+   * again (Wine's test_connect_udp); a stream socket cannot (WSAEAFNOSUPPORT).
+   */
+  dissolve(s: unknown): number {
+    const sock = this.enter(s);
+    if (typeof sock === 'number') return sock;
+    if (sock.type === SOCK_STREAM) return -WSAEAFNOSUPPORT;
+    sock.remote = null;
+    if (sock.phase === 'connected') sock.phase = 'bound';
+    this.changed(sock);
+    return 0;
   }
 
   private connectDatagram(sock: Socket, name: Endpoint): number {

@@ -21,7 +21,7 @@ import {
   WSAEWOULDBLOCK, XP1_CONNECTIONLESS, XP1_IFS_HANDLES, XP1_MESSAGE_ORIENTED, XP1_SUPPORT_BROADCAST,
   XP1_SUPPORT_MULTIPOINT,
 } from '../provider/constants.js';
-import { bytesReadable } from '../provider/data.js';
+import { atMark, bytesReadable } from '../provider/data.js';
 import {
   setKeepAliveValues, type BspState, type OptionFailure, type OptionShape, type OptionValue, type ProtocolOf,
 } from '../provider/options.js';
@@ -355,8 +355,8 @@ export abstract class OptionFunctions extends IoFunctions {
         if (typeof sock === 'number') return refused(-sock, 0);
         const out = output(4);
         if (out === undefined) return refused(WSAEFAULT);
-        // No urgent data is ever pending here, so every socket is "at the mark" (TRUE).
-        const r = code === FIONREAD ? bytesReadable(core, s) : 1;
+        // SIOCATMARK: TRUE unless urgent data waits to be read (Wine's test_fionread_siocatmark).
+        const r = code === FIONREAD ? bytesReadable(core, s) : atMark(core, s);
         if (r < 0) return refused(-r, 0);
         writeInt(out, r);
         return done(4);

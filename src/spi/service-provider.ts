@@ -4,7 +4,7 @@
  * the rules live in the provider core. Every failure leaves through {@link fail}.
  */
 import {
-  CF_ACCEPT, CF_DEFER, CF_REJECT, SOCKET_ERROR, INVALID_SOCKET, WSAEFAULT, WSAEAFNOSUPPORT,
+  AF_UNSPEC, CF_ACCEPT, CF_DEFER, CF_REJECT, SOCKET_ERROR, INVALID_SOCKET, WSAEFAULT, WSAEAFNOSUPPORT,
   WSAEINPROGRESS, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
 } from '../provider/constants.js';
 import type { ProviderCore, SocketInfo } from '../provider/provider.js';
@@ -12,7 +12,8 @@ import type { Endpoint } from '../provider/socket.js';
 import { addressFor } from '../provider/transport.js';
 import { protocolCatalog } from './catalog.js';
 import { OptionFunctions } from './option-functions.js';
-import { fail, finish, guard, isRef, probe, probeAll, store } from './funnel.js';
+import { callerBytes, fail, finish, guard, isRef, probe, probeAll, store } from './funnel.js';
+import { isByteArray } from '../wire/bytes.js';
 import { canWriteSockAddr, encodeSockAddr, readSockAddrArg, writeSockAddrArg, type SockAddrArg, type SockAddrOut } from './sockaddr.js';
 import { UPCALL_NAMES, type ConditionProc, type LPINT, type WSABUF, type WSAPROTOCOL_INFOW, type WSPDATA, type WSPUPCALLTABLE } from './types.js';
 
@@ -41,6 +42,14 @@ function snapshotUpcalls(table: WSPUPCALLTABLE): WSPUPCALLTABLE {
     if (typeof fn === 'function') out[`lp${name}`] = fn;
   }
   return out as WSPUPCALLTABLE;
+}
+
+/** An AF_UNSPEC sockaddr (object or bytes) of a readable length: WSPConnect's "no peer". */
+function isUnspec(name: unknown, namelen: unknown): boolean {
+  if (typeof namelen !== 'number' || !Number.isInteger(namelen) || namelen < 2) return false;
+  const bytes = callerBytes(name, 2);
+  if (bytes !== undefined) return bytes[0] === 0 && bytes[1] === 0;
+  return typeof name === 'object' && name !== null && !isByteArray(name) && (name as { family?: unknown }).family === AF_UNSPEC;
 }
 
 /** The proc table: `lpWSPListen` and so on. */
@@ -170,6 +179,7 @@ export class ServiceProvider extends OptionFunctions {
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
+      if (isUnspec(name, namelen)) return finish(this.core.dissolve(s), lpErrno, SOCKET_ERROR, 0);
       const ep = this.readName(name, namelen, lpErrno);
       if (ep === undefined) return SOCKET_ERROR;
       // TCP carries no connect data; QOS is not offered (XP1_QOS_SUPPORTED is not set).

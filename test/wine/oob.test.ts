@@ -12,10 +12,8 @@
  * Every case runs on the virtual network only: node:net offers no TCP urgent data, so on the
  * host network MSG_OOB fails with WSAEOPNOTSUPP (the last case shows it).
  *
- * SIOCATMARK goes through the WSPIoctl of option-functions.ts, exceptfds and FD_OOB through
- * readiness.ts (other owners' files, which read data.ts's hooks atMark, urgentPending and
- * streamBytesReadable). The SIOCATMARK rows are checked through atMark itself; the one that goes
- * through WSPIoctl is declared with node:test's `todo` until option-functions.ts calls it.
+ * SIOCATMARK and FIONREAD are read through WSPIoctl, exceptfds and FD_OOB through WSPSelect and
+ * the network events.
  *
  * Left out: WSAPoll (check_poll: POLLRDBAND), the overlapped and APC rows of
  * test_fionread_siocatmark.
@@ -27,9 +25,9 @@ import {
   SOCKET_ERROR, SOL_SOCKET, SO_OOBINLINE, WSAEINVAL, WSAEOPNOTSUPP, WSAEWOULDBLOCK, WSAEvent, errorName,
   type FD_SET, type WSANETWORKEVENTS,
 } from '../../src/index.js';
-import { atMark, streamBytesReadable, urgentPending } from '../../src/provider/data.js';
+import { streamBytesReadable, urgentPending } from '../../src/provider/data.js';
 import {
-  call, hostWorld, nonBlocking, ok, onNetworks, recv, send, setInt, tcpPair, virtualWorld, type World,
+  call, hostWorld, nonBlocking, ok, onNetworks, recv, send, setInt, tcpPair, type World,
 } from './harness.js';
 
 const VIRTUAL_ONLY = { virtualOnly: 'node:net offers no TCP urgent data: MSG_OOB fails with WSAEOPNOTSUPP on the host network' };
@@ -42,10 +40,10 @@ function ioctlInt(w: World, s: number, code: number): number {
   return new DataView(out.buffer).getInt32(0, true);
 }
 
-/** Wine's check_fionread_siocatmark: FIONREAD through WSPIoctl, SIOCATMARK through data.ts's atMark (the hook WSPIoctl is to call). */
+/** Wine's check_fionread_siocatmark: FIONREAD and SIOCATMARK through WSPIoctl. */
 function checkFionreadSiocatmark(w: World, s: number, normal: number, oob: boolean, what: string): void {
   assert.equal(ioctlInt(w, s, FIONREAD), normal, `${what}: FIONREAD`);
-  assert.equal(atMark(w.p.core, s), oob ? 1 : 0, `${what}: SIOCATMARK`);
+  assert.equal(ioctlInt(w, s, SIOCATMARK), oob ? 1 : 0, `${what}: SIOCATMARK`);
 }
 
 /** The socket object behind a handle (the hooks for readiness.ts take it). */
@@ -112,10 +110,10 @@ onNetworks('test_oob (tests[] 3: oob_client, oob_server)', (it) => {
     const data = fillBuffer(CHUNK, N);
     const { client, server } = await tcpPair(w); // both blocking, as oob_client and oob_server
 
-    assert.equal(atMark(w.p.core, server), 1, 'initially at the mark (TRUE)');
+    assert.equal(ioctlInt(w, server, SIOCATMARK), 1, 'initially at the mark (TRUE)');
     assert.equal(syncSend(w, client, data, 0, CHUNK), expected);
     assert.deepEqual(syncRecv(w, server, expected, CHUNK), data, 'the normal data');
-    assert.equal(atMark(w.p.core, server), 1, 'still at the mark');
+    assert.equal(ioctlInt(w, server, SIOCATMARK), 1, 'still at the mark');
     assert.equal(syncSend(w, server, data, 0, CHUNK), expected, 'the echo');
     assert.deepEqual(syncRecv(w, client, expected, CHUNK), data);
 
@@ -124,7 +122,7 @@ onNetworks('test_oob (tests[] 3: oob_client, oob_server)', (it) => {
 
     assert.equal(syncRecv(w, server, 8, CHUNK).length, 8, 'a part of the out-of-band sends reads as data');
     const rest = syncRecv(w, server, expected - 8, CHUNK); // until the end of the stream
-    assert.equal(atMark(w.p.core, server), 0, 'not at the mark: urgent data waits'); // todo_wine in Wine
+    assert.equal(ioctlInt(w, server, SIOCATMARK), 0, 'not at the mark: urgent data waits'); // todo_wine in Wine
 
     // Beyond Wine: the last byte of each send was urgent, held apart, and waits in order.
     assert.equal(8 + rest.length, expected - N, 'every byte but the 16 urgent ones read as data');
@@ -132,7 +130,7 @@ onNetworks('test_oob (tests[] 3: oob_client, oob_server)', (it) => {
       const u = recv(w, server, CHUNK, MSG_OOB);
       assert.deepEqual([u.ret, u.bytes.length, u.bytes[0]], [0, 1, 0x41 + k], `urgent byte ${k}`);
     }
-    assert.equal(atMark(w.p.core, server), 1);
+    assert.equal(ioctlInt(w, server, SIOCATMARK), 1);
 
     close(w, server);
     const end = recv(w, client, 256); // read_zero_bytes
@@ -309,25 +307,6 @@ onNetworks('test_events: test_oob_events', (it) => {
       assert.equal(recv(w, server, 1, MSG_OOB).bytes.length, 1);
     }, VIRTUAL_ONLY);
   }
-});
-
-// ---- rows that need another owner's wiring ---------------------------------------------------
-
-describe('urgent data: rows that need another owner\'s wiring', () => {
-  test('test_fionread_siocatmark (through WSPIoctl): SIOCATMARK reads FALSE while an urgent byte waits, TRUE once it is read', {
-    todo: 'option-functions.ts (w3): the SIOCATMARK ioctl must return data.atMark(core, s) instead of 1',
-  }, async () => {
-    const w = virtualWorld();
-    const { client, server } = await tcpPair(w);
-    assert.equal(ioctlInt(w, client, SIOCATMARK), 1);
-    assert.equal(send(w, server, enc('a'), MSG_OOB).sent, 1);
-    await arrive(w);
-    assert.equal(ioctlInt(w, client, SIOCATMARK), 0);
-    nonBlocking(w, client);
-    assert.equal(recv(w, client, 1, MSG_OOB).bytes.length, 1);
-    assert.equal(ioctlInt(w, client, SIOCATMARK), 1);
-  });
-
 });
 
 // ---- the host network ------------------------------------------------------------------------

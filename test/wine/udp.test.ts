@@ -213,10 +213,8 @@ onNetworks('test_connect_udp', (it) => {
   });
 });
 
-describe('test_connect_udp, rows that need another owner\'s change', () => {
-  test('test_connect_udp (connect to an AF_UNSPEC address): succeeds and dissolves the association; getpeername then fails with WSAENOTCONN', {
-    todo: 'service-provider.ts (w2): WSPConnect must accept an AF_UNSPEC sockaddr on a datagram socket; provider.ts (w2): connect with AF_UNSPEC clears remote (phase bound) instead of WSAEAFNOSUPPORT/WSAEFAULT',
-  }, () => {
+describe('test_connect_udp on the virtual network (AF_UNSPEC)', () => {
+  test('test_connect_udp (connect to an AF_UNSPEC address): succeeds and dissolves the association; getpeername then fails with WSAENOTCONN', () => {
     const w = virtualWorld();
     const client = udp(w);
     const server = udp(w);
