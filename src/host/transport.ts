@@ -487,7 +487,11 @@ export class HostTransport implements Transport {
     const handle = { close: () => socket.close() };
     this.handles.add(handle);
     return {
-      send: (_src, dstAddress, dstPort, payload) => socket.send(payload, dstPort, dstAddress),
+      // Windows sends to port 0 (Wine's test_UDP); node:dgram refuses it, and nobody can listen
+      // there: the datagram is as good as lost, so it is dropped here.
+      send: (_src, dstAddress, dstPort, payload) => {
+        if (dstPort !== 0) socket.send(payload, dstPort, dstAddress);
+      },
       close: () => {
         this.handles.delete(handle);
         closeDatagram(socket);

@@ -170,7 +170,7 @@ onNetworks('test_UDP', (it) => {
     const r6 = sendTo(w, s6, buf, addr(w.loopback6, 0), 28);
     assert.deepEqual([r6.ret, r6.sent], [0, 16], `sendto: ${errorName(r6.err)}`);
     close(w, s6);
-  }, { virtualOnly: 'node:dgram refuses port 0 (ERR_SOCKET_BAD_PORT, thrown inside the call, reported as WSAEFAULT); src/host/transport.ts should drop such a datagram instead' });
+  });
 });
 
 // ---- test_connect_udp -----------------------------------------------------------------------
