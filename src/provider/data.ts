@@ -434,7 +434,6 @@ export function abortConnection(core: ProviderCore, sock: Socket): void {
   core.refund(sock.inbox.length + sock.sendCharged);
   sock.inbox.clear();
   sock.sendCharged = 0;
-  sock.reset = true;
   sock.resetCode = WSAECONNABORTED;
   sock.soError = WSAECONNABORTED;
   core.changed(sock);

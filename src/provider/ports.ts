@@ -24,6 +24,11 @@ export interface BindRequest {
   readonly weak?: boolean;
 }
 
+/** A stored hold as a record (made only when a bind is checked, not kept). */
+function asHolder(hold: PortHolder | Socket): PortHolder {
+  return 'socket' in hold ? hold : { socket: hold, address: hold.boundAddress, weak: false };
+}
+
 /** One socket's hold on a port of this table. */
 export interface PortHolder {
   readonly socket: Socket;
@@ -34,7 +39,12 @@ export interface PortHolder {
 }
 
 export class PortTable {
-  private readonly holders = new Map<number, Map<Socket, PortHolder>>();
+  /**
+   * The holds on each port. A socket that holds its own bound address (almost every one: each
+   * accepted connection is one) is stored as itself; only a hold on another address, or a weak
+   * one, needs a {@link PortHolder} record — so an idle connection costs no extra object.
+   */
+  private readonly holders = new Map<number, Map<Socket, PortHolder | Socket>>();
   /** Ring of ephemeral ports believed free; a port is in it at most once. */
   private readonly ring = new Int32Array(EPHEMERAL_COUNT);
   private readonly inRing = new Uint8Array(EPHEMERAL_COUNT);
@@ -57,7 +67,8 @@ export class PortTable {
 
   /** The holds on a port (for tests and tools). */
   holdersOf(port: number): Iterable<PortHolder> | undefined {
-    return this.holders.get(port)?.values();
+    const set = this.holders.get(port);
+    return set === undefined ? undefined : [...set.values()].map(asHolder);
   }
 
   /**
@@ -67,8 +78,8 @@ export class PortTable {
   check(port: number, req: BindRequest): number {
     const set = this.holders.get(port);
     if (set === undefined) return 0;
-    for (const holder of set.values()) {
-      const verdict = sharing(holder, req, this.wildcardAddress);
+    for (const hold of set.values()) {
+      const verdict = sharing(asHolder(hold), req, this.wildcardAddress);
       if (verdict !== 0) return verdict;
     }
     return 0;
@@ -80,7 +91,7 @@ export class PortTable {
       set = new Map();
       this.holders.set(port, set);
     }
-    set.set(socket, { socket, address, weak });
+    set.set(socket, address === socket.boundAddress && !weak ? socket : { socket, address, weak });
   }
 
   remove(port: number, socket: Socket): void {

@@ -383,9 +383,9 @@ export class ProviderCore implements QueueOwner {
       const r = reserve?.call(this.transport, sock.version, sock.type === SOCK_STREAM, address, chosen) ?? chosen;
       if (r < 0) return -r;
     }
+    sock.boundAddress = address; // first: a table stores a plain hold of the bound address as the socket itself
     for (const place of places) place.table.add(chosen, sock, place.address, place.weak);
     sock.local = { family: sock.af, address, port: chosen };
-    sock.boundAddress = address;
     sock.phase = 'bound';
     if (sock.type === SOCK_DGRAM) sock.endpoint = this.transport.bindDatagram(sock.version, address, chosen, datagramReceiver(this, sock));
     return 0;
@@ -559,7 +559,7 @@ export class ProviderCore implements QueueOwner {
     child.boundAddress = child.local.address;
     child.remote = { family: sock.af, address: addressFor(sock.af, conn.remoteAddress), port: conn.remotePort };
     child.phase = 'connected';
-    child.connectedAtMs = this.nowMs(); // SO_CONNECT_TIME
+    child.connectedAtMs = Math.floor(this.nowMs()); // SO_CONNECT_TIME (whole ms)
     child.conn = conn;
     oobInlineChanged(child); // the connection learns the inherited SO_OOBINLINE
     child.inbox.absorb(entry.received);
@@ -901,7 +901,7 @@ class SocketEvents implements StreamEvents {
     const sock = this.sock;
     if (sock.conn !== conn) return;
     sock.phase = 'connected';
-    sock.connectedAtMs = this.core.nowMs(); // SO_CONNECT_TIME
+    sock.connectedAtMs = Math.floor(this.core.nowMs()); // SO_CONNECT_TIME, whole ms: a small integer, no heap number per socket
     sock.soError = 0; // a successful connection clears the last connect failure
     // The network may have chosen the source address (the host network's routing), or another port.
     this.core.movePort(sock, conn.localPort);
@@ -925,7 +925,6 @@ class SocketEvents implements StreamEvents {
       this.core.refund(sock.inbox.length + sock.sendCharged);
       sock.inbox.clear();
       sock.sendCharged = 0;
-      sock.reset = true;
       // SO_ERROR stays as it was: Windows reports a reset through the calls, and getsockopt
       // reads 0 afterwards (Wine's test_tcp_reset).
       sock.resetCode = reason === 'timed-out' ? WSAECONNABORTED : failCode(reason);

@@ -102,12 +102,15 @@ export class Socket {
    * report, whatever a caller stored in SO_ERROR.
    */
   resetCode = 0;
+
+  /** The connection was reset or aborted after it was established (kept as its code: one field less per socket). */
+  get reset(): boolean {
+    return this.resetCode !== 0;
+  }
   conn: StreamConnection | null = null;
   queue: ListenQueue | null = null;
   /** The peer closed its direction (FIN). */
   peerClosed = false;
-  /** The connection was reset or aborted after it was established. */
-  reset = false;
   /** Received bytes not yet read. */
   inbox = new ByteQueue();
   /** Budget bytes charged for data this socket has queued to send. */
