@@ -106,6 +106,8 @@ export type BlockOutcome = 'done' | 'idle' | 'deadline' | 'unsupported';
 export interface Transport {
   /** Transports that share one network (one clock) share this object. */
   readonly domain: object;
+  /** The network carries TCP urgent data (MSG_OOB); absent: it does not (the catalogue says so). */
+  readonly urgentData?: boolean;
   /** Current time in milliseconds (virtual on the virtual network). */
   nowMs(): number;
   /** True while the host's network is down (every call reports WSAENETDOWN). */

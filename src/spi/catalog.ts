@@ -6,7 +6,7 @@ import {
   AF_INET, AF_INET6, BASE_PROTOCOL, BIGENDIAN, IPPROTO_TCP, IPPROTO_UDP, PFL_MATCHES_PROTOCOL_ZERO,
   SECURITY_PROTOCOL_NONE, SOCK_DGRAM, SOCK_STREAM, XP1_CONNECTIONLESS,
   XP1_GRACEFUL_CLOSE, XP1_GUARANTEED_DELIVERY, XP1_GUARANTEED_ORDER, XP1_IFS_HANDLES,
-  XP1_MESSAGE_ORIENTED, XP1_SUPPORT_BROADCAST, XP1_SUPPORT_MULTIPOINT,
+  XP1_EXPEDITED_DATA, XP1_MESSAGE_ORIENTED, XP1_SUPPORT_BROADCAST, XP1_SUPPORT_MULTIPOINT,
 } from '../provider/constants.js';
 import type { WSAPROTOCOL_INFOW } from './types.js';
 
@@ -16,15 +16,15 @@ export const PROVIDER_ID = '{5f0c2b7e-6a43-4c1e-9d8a-2b1f7e3c9a10}';
 /** Largest UDP payload Windows' provider advertises in dwMessageSize. */
 const UDP_MESSAGE_SIZE = 0xffbb;
 
-// No XP1_EXPEDITED_DATA: urgent (MSG_OOB) data is not offered.
+// XP1_EXPEDITED_DATA is added where the network carries urgent (MSG_OOB) data: the virtual one.
 const STREAM_FLAGS = XP1_GUARANTEED_DELIVERY | XP1_GUARANTEED_ORDER | XP1_GRACEFUL_CLOSE | XP1_IFS_HANDLES;
 const DGRAM_FLAGS = XP1_CONNECTIONLESS | XP1_MESSAGE_ORIENTED | XP1_SUPPORT_BROADCAST | XP1_SUPPORT_MULTIPOINT | XP1_IFS_HANDLES;
 
-function entry(id: number, af: number, type: number, protocol: number, name: string): WSAPROTOCOL_INFOW {
+function entry(id: number, af: number, type: number, protocol: number, name: string, urgentData: boolean): WSAPROTOCOL_INFOW {
   const size = af === AF_INET6 ? 28 : 16;
   const stream = type === SOCK_STREAM;
   return {
-    dwServiceFlags1: stream ? STREAM_FLAGS : DGRAM_FLAGS,
+    dwServiceFlags1: stream ? STREAM_FLAGS | (urgentData ? XP1_EXPEDITED_DATA : 0) : DGRAM_FLAGS,
     dwServiceFlags2: 0,
     dwServiceFlags3: 0,
     dwServiceFlags4: 0,
@@ -47,12 +47,16 @@ function entry(id: number, af: number, type: number, protocol: number, name: str
   };
 }
 
-/** A fresh copy of the catalogue: TCP and UDP over IPv4 and IPv6. */
-export function protocolCatalog(): WSAPROTOCOL_INFOW[] {
+/**
+ * A fresh copy of the catalogue: TCP and UDP over IPv4 and IPv6. `urgentData`: the network
+ * carries TCP urgent data (the virtual network does; node:net does not), so the TCP entries
+ * claim XP1_EXPEDITED_DATA.
+ */
+export function protocolCatalog(urgentData = true): WSAPROTOCOL_INFOW[] {
   return [
-    entry(1001, AF_INET, SOCK_STREAM, IPPROTO_TCP, 'winsock-spi TCP/IP [TCP/IP]'),
-    entry(1002, AF_INET, SOCK_DGRAM, IPPROTO_UDP, 'winsock-spi TCP/IP [UDP/IP]'),
-    entry(1003, AF_INET6, SOCK_STREAM, IPPROTO_TCP, 'winsock-spi TCP/IPv6 [TCP/IP]'),
-    entry(1004, AF_INET6, SOCK_DGRAM, IPPROTO_UDP, 'winsock-spi TCP/IPv6 [UDP/IP]'),
+    entry(1001, AF_INET, SOCK_STREAM, IPPROTO_TCP, 'winsock-spi TCP/IP [TCP/IP]', urgentData),
+    entry(1002, AF_INET, SOCK_DGRAM, IPPROTO_UDP, 'winsock-spi TCP/IP [UDP/IP]', urgentData),
+    entry(1003, AF_INET6, SOCK_STREAM, IPPROTO_TCP, 'winsock-spi TCP/IPv6 [TCP/IP]', urgentData),
+    entry(1004, AF_INET6, SOCK_DGRAM, IPPROTO_UDP, 'winsock-spi TCP/IPv6 [UDP/IP]', urgentData),
   ];
 }

@@ -114,8 +114,8 @@ function guidBytes(text: string): Uint8Array {
  * not carried): it gets the record Windows' provider gives raw sockets (test_WSASocket:
  * protocol 0, iProtocolMaxOffset 255, hidden, connectionless).
  */
-function protocolInfoOf(p: ProtocolOf): WSAPROTOCOL_INFOW | undefined {
-  const catalog = protocolCatalog();
+function protocolInfoOf(p: ProtocolOf, urgentData: boolean): WSAPROTOCOL_INFOW | undefined {
+  const catalog = protocolCatalog(urgentData);
   if (p.type !== SOCK_RAW) return catalog.find((e) => e.iAddressFamily === p.af && e.iSocketType === p.type);
   const base = catalog.find((e) => e.iAddressFamily === p.af && e.iSocketType !== SOCK_STREAM);
   if (base === undefined) return undefined;
@@ -184,7 +184,7 @@ type GetPlan =
   | { write: Uint8Array; report: number | null }
   | { error: number; report?: number; zero?: number };
 
-function planGet(shape: OptionShape, value: Exclude<OptionValue, OptionFailure>, len: number, nowMs: number): GetPlan {
+function planGet(shape: OptionShape, value: Exclude<OptionValue, OptionFailure>, len: number, nowMs: number, urgentData: boolean): GetPlan {
   const number = (): number => (typeof value === 'number' ? value : 0);
   const four = (x: number): Uint8Array => {
     const b = new Uint8Array(4);
@@ -232,7 +232,7 @@ function planGet(shape: OptionShape, value: Exclude<OptionValue, OptionFailure>,
     case 'protocol-info': {
       // A short buffer learns the size it needs; a large enough one keeps its length (test_set_getsockopt).
       if (len < WSAPROTOCOL_INFOW_SIZE) return { error: WSAEFAULT, report: WSAPROTOCOL_INFOW_SIZE };
-      const info = protocolInfoOf(value as ProtocolOf);
+      const info = protocolInfoOf(value as ProtocolOf, urgentData);
       if (info === undefined) return { error: WSAEINVAL };
       return { write: encodeProtocolInfo(info), report: null };
     }
@@ -297,7 +297,7 @@ export abstract class OptionFunctions extends IoFunctions {
       if (len === undefined) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
       const value = got.value;
       if (isFailure(value)) return fail(lpErrno, value.error, SOCKET_ERROR);
-      const plan = planGet(got.shape as OptionShape, value, len, this.core.nowMs());
+      const plan = planGet(got.shape as OptionShape, value, len, this.core.nowMs(), this.core.transport.urgentData === true);
       if ('error' in plan) {
         if (plan.zero !== undefined) callerBytes(optval, plan.zero)?.fill(0);
         if (plan.report !== undefined) store(optlen, 'value', plan.report);

@@ -68,7 +68,7 @@ export class ServiceProvider extends OptionFunctions {
 
   /** The protocols this provider offers, as WSAPROTOCOL_INFOW records. */
   protocols(): WSAPROTOCOL_INFOW[] {
-    return protocolCatalog();
+    return protocolCatalog(this.core.transport.urgentData === true);
   }
 
   /**

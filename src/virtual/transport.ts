@@ -9,6 +9,7 @@ import {
 } from '../provider/transport.js';
 
 export class VirtualTransport implements Transport {
+  readonly urgentData = true;
   /** IPv4 listeners by address and port, shared by IPv4 and dual-stack IPv6 sockets. */
   private readonly v4Listeners = new Map<string, { entries: { hooks: StreamListenHooks; dual: boolean }[]; listener: ListenHandle }>();
 

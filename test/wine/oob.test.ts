@@ -326,3 +326,23 @@ describe('urgent data on the host network', () => {
     }
   });
 });
+
+// The catalogue tells the truth about urgent data: XP1_EXPEDITED_DATA on the TCP entries exactly
+// where MSG_OOB works (the virtual network), in protocols() and in SO_PROTOCOL_INFOW alike.
+onNetworks('the catalogue and urgent data', (it) => {
+  it('catalogue: TCP entries claim XP1_EXPEDITED_DATA where the network carries urgent data, and only there', async (w) => {
+    const XP1_EXPEDITED_DATA = 0x40;
+    const urgent = w.kind === 'virtual';
+    for (const info of w.p.protocols()) {
+      const claimed = (info.dwServiceFlags1 & XP1_EXPEDITED_DATA) !== 0;
+      assert.equal(claimed, urgent && info.iSocketType === 1 /* SOCK_STREAM */, info.szProtocol);
+    }
+    const { client } = await tcpPair(w);
+    const buf = new Uint8Array(628);
+    ok('SO_PROTOCOL_INFOW', (e) => w.p.WSPGetSockOpt(client, 0xffff, 0x2005, buf, { value: buf.length }, e));
+    const flags = new DataView(buf.buffer).getUint32(0, true);
+    assert.equal((flags & XP1_EXPEDITED_DATA) !== 0, urgent, 'SO_PROTOCOL_INFOW dwServiceFlags1');
+    const r = send(w, client, new Uint8Array([1]), MSG_OOB);
+    assert.equal(r.ret === 0, urgent, 'MSG_OOB works exactly where it is claimed');
+  });
+});
