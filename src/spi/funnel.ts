@@ -109,20 +109,28 @@ export function writeInt(buf: Uint8Array, v: number): void {
 }
 
 const BUFFER_PROTO = (globalThis as { Buffer?: { prototype: object } }).Buffer?.prototype;
+const U8_PROTO = Uint8Array.prototype;
 
 /**
  * The first `len` bytes of a caller's buffer as a view the provider may use freely, or undefined
  * when `buf` is not a real Uint8Array with at least `len` bytes (WSAEFAULT). A plain array (the
- * usual case) is used as it is; one with its own `set`, `subarray` or `length`, or another
- * prototype, is re-viewed through its internal slots so none of its methods ever run.
+ * usual case, checked without leaving the fast path: `ArrayBuffer.isView` reads the internal
+ * slot, so no Proxy passes it) is used as it is; one with its own `set`, `subarray` or `length`,
+ * or another prototype, is re-viewed through its internal slots so none of its methods ever run.
  */
 export function callerBytes(buf: unknown, len: number): Uint8Array | undefined {
+  if (ArrayBuffer.isView(buf)) {
+    const proto = Object.getPrototypeOf(buf) as object;
+    if ((proto === U8_PROTO || proto === BUFFER_PROTO)
+      && !Object.hasOwn(buf, 'length') && !Object.hasOwn(buf, 'set') && !Object.hasOwn(buf, 'subarray')) {
+      const bytes = buf as Uint8Array;
+      const size = bytes.length;
+      if (!(len >= 0 && len <= size)) return undefined;
+      // A shorter view is taken through the internal slots: subarray would consult `constructor`.
+      return len === size ? bytes : byteView(bytes, 0, len);
+    }
+  }
   const size = byteLength(buf);
   if (size < 0 || !(len >= 0 && len <= size)) return undefined;
-  const bytes = buf as Uint8Array;
-  const proto = Object.getPrototypeOf(bytes) as object;
-  const plain = (proto === Uint8Array.prototype || proto === BUFFER_PROTO)
-    && !Object.hasOwn(bytes, 'set') && !Object.hasOwn(bytes, 'subarray') && !Object.hasOwn(bytes, 'length');
-  if (plain) return len === size ? bytes : bytes.subarray(0, len);
-  return byteView(bytes, 0, len);
+  return byteView(buf as Uint8Array, 0, len);
 }
