@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualNetwork, WinsockError, connect, listen, type ProviderSource } from '../src/index.js';
 import { HostNetwork } from '../src/host/index.js';
+import { refusedPort } from './helpers.js';
 
 interface World {
   server: ProviderSource;
@@ -65,9 +66,16 @@ for (const [name, make] of Object.entries(worlds)) {
     test('WinsockError with code and name: a refused connection', async () => {
       const w = make();
       try {
-        const server = await listen(w.server, { address: w.serverAddress, port: 0 });
-        const port = server.localAddress.port;
-        server.close();
+        // The virtual network: a port just closed. The host network: a port that stays refused
+        // (a port just closed may be taken by another process at once).
+        let port: number;
+        if (name === 'virtual') {
+          const server = await listen(w.server, { address: w.serverAddress, port: 0 });
+          port = server.localAddress.port;
+          server.close();
+        } else {
+          port = await refusedPort();
+        }
         await assert.rejects(connect(w.client, { address: w.serverAddress, port }), (e: unknown) => {
           assert.ok(e instanceof WinsockError);
           assert.equal(e.code, 10061);

@@ -12,6 +12,7 @@ import {
   type SockAddr,
 } from '../src/index.js';
 import { HostNetwork } from '../src/host/index.js';
+import { refusedPort } from './helpers.js';
 
 interface World {
   server: ServiceProvider;
@@ -175,7 +176,8 @@ for (const [name, make] of Object.entries(makers)) {
       const w = world();
       const { l, at } = listener(w, 1);
       ok('WSPCloseSocket', (e) => w.server.WSPCloseSocket(l, e));
-      const c = startConnect(w, at);
+      // On the host network a port just closed may be taken by another process at once.
+      const c = startConnect(w, w.virtual ? at : { ...at, port: await refusedPort() });
       await w.settle(() => phase(w.client, c) !== 'connecting');
       const except = { fd_count: 1, fd_array: [c] };
       assert.equal(ok('WSPSelect', (e) => w.client.WSPSelect(0, null, null, except, { tv_sec: 0, tv_usec: 0 }, e)), 1);

@@ -1,5 +1,6 @@
 /** Shared set-up for conformance tests: two hosts, terse call wrappers. */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
   type VirtualHost, AF_INET, AF_INET6, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET,
   VirtualNetwork, errorName, type HostOptions, type LPINT, type ServiceProvider, type SockAddr,
@@ -225,3 +226,26 @@ export const HOSTILE_ERRNOS: readonly HostileValue[] = [
 export function unwritableBytes(length: number): Uint8Array {
   return new Proxy(new Uint8Array(length), { set: hostile, defineProperty: hostile });
 }
+
+/**
+ * A loopback port where a real connect is refused, for host-network tests. A port just closed
+ * is no good: another process may take it at once (the port churner of host-port-churn.test.ts
+ * does, and so may anything else on the machine), and the connect then reaches it. Ports below
+ * 1024 are never handed out by the system for port 0, so a free one stays free: the first of a
+ * few well-known ports that refuses a probe is used (found once per process).
+ */
+export function refusedPort(): Promise<number> {
+  refused ??= (async () => {
+    for (const port of [9, 7, 13, 17, 19, 1, 3, 5, 11, 15, 37, 42, 79]) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port });
+        s.once('connect', () => { s.destroy(); resolve(false); });
+        s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+      });
+      if (ok) return port;
+    }
+    throw new Error('no well-known loopback port below 1024 refuses connections here');
+  })();
+  return refused;
+}
+let refused: Promise<number> | undefined;

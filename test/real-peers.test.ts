@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   AF_INET, INVALID_SOCKET, IPPROTO_TCP, SOCK_STREAM, SOCKET_ERROR, WinsockError, connect, errorName, listen, type Connection,
 } from '../src/index.js';
 import { HostNetwork } from '../src/host/index.js';
+import { refusedPort } from './helpers.js';
 import { needs, peerStatus } from './peers.js';
 
 const HTTP_EXAMPLE = fileURLToPath(new URL('../examples/http-server.js', import.meta.url));
@@ -325,10 +325,7 @@ with socket.create_server(('127.0.0.1', 0)) as srv:
     sys.stdin.readline()`]);
     const host = new HostNetwork();
     try {
-      const probe = net.createServer().listen(0, '127.0.0.1');
-      await new Promise((r) => probe.once('listening', r));
-      const free = (probe.address() as net.AddressInfo).port;
-      await new Promise((r) => probe.close(r));
+      const free = await refusedPort(); // a port just closed may be taken by another process at once
       await assert.rejects(connect(host, { address: '127.0.0.1', port: free }), (e: unknown) => {
         assert.ok(e instanceof WinsockError, String(e));
         assert.equal(e.code, 10061);

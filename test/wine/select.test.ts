@@ -19,6 +19,7 @@ import {
 import {
   addr, call, fails, getInt, nameOf, nonBlocking, ok, onNetworks, recv, send, setInt, socket, tcpPair, type World,
 } from './harness.js';
+import { refusedPort } from '../helpers.js';
 
 const ZERO: TIMEVAL = { tv_sec: 0, tv_usec: 0 };
 
@@ -92,7 +93,13 @@ function connectNonBlocking(w: World, s: number, at: SockAddr): void {
 }
 
 /** An address nobody listens on (Wine's invalid_addr, 127.0.0.1 port 255 in network order). */
-function nobody(w: World): SockAddr {
+/**
+ * An address nobody listens on: on the virtual network a port just bound and closed; on the
+ * host network a well-known port that stays refused (a port just closed may be taken by
+ * another process at once).
+ */
+async function nobody(w: World): Promise<SockAddr> {
+  if (w.kind === 'host') return addr(w.loopback4, await refusedPort());
   const s = socket(w);
   ok('WSPBind', (e) => w.p.WSPBind(s, addr(w.loopback4, 0), 16, e));
   const at = nameOf(w, s);
@@ -292,7 +299,7 @@ onNetworks('test_select', (it) => {
 
   it('test_select (a refused non-blocking connect): exceptfds only, and it stays; SO_ERROR WSAECONNREFUSED, reading it does not clear it; a connect that succeeds: writefds, SO_ERROR 0', async (w) => {
     const { s: fdListen, at: listenAt } = setupServer(w);
-    const invalid = nobody(w);
+    const invalid = await nobody(w);
     const fdWrite = socket(w);
     nonBlocking(w, fdWrite);
     connectNonBlocking(w, fdWrite, invalid);
@@ -325,7 +332,7 @@ onNetworks('test_select', (it) => {
   });
 
   it('test_select (listening after a failed connection): listen succeeds; SO_ERROR stays WSAECONNREFUSED; the listener stays in exceptfds', async (w) => {
-    const invalid = nobody(w);
+    const invalid = await nobody(w);
     const fdWrite = socket(w);
     nonBlocking(w, fdWrite);
     ok('WSPBind', (e) => w.p.WSPBind(fdWrite, addr(w.loopback4, 0), 16, e));
@@ -349,9 +356,10 @@ onNetworks('test_select', (it) => {
     close(w, fdWrite);
   });
 
-  it('test_select (a blocking connect that fails): WSAECONNREFUSED; SO_ERROR stays 0; exceptfds', (w) => {
+  it('test_select (a blocking connect that fails): WSAECONNREFUSED; SO_ERROR stays 0; exceptfds', async (w) => {
     const fdWrite = socket(w);
-    fails('blocking connect', (e) => w.p.WSPConnect(fdWrite, nobody(w), 16, null, null, null, null, e), WSAECONNREFUSED);
+    const invalid = await nobody(w);
+    fails('blocking connect', (e) => w.p.WSPConnect(fdWrite, invalid, 16, null, null, null, null, e), WSAECONNREFUSED);
     assert.equal(soError(w, fdWrite), 0, 'SO_ERROR (todo_wine: Windows leaves it 0)');
     const r = selectOnce(w, [fdset(fdWrite), fdset(fdWrite), fdset(fdWrite)], ZERO);
     assert.equal(r.ret, 1);
