@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorName } from '../src/index.js';
 import { NODE_TO_WSA, wsaFromNodeError } from '../src/host/index.js';
+import { refusedPort } from './helpers.js';
 
 test('every Node error the host network can meet maps to its Winsock code', () => {
   const expected: Record<string, string> = {
@@ -33,6 +34,7 @@ test('a code string works as well as an Error; anything unknown is WSAENETDOWN',
 
 test('real failures: refused and address-in-use errors from node:net arrive as those codes', async () => {
   const net = await import('node:net');
+  const closedPort = await refusedPort();
   const server = net.createServer().listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const port = (server.address() as { port: number }).port;
@@ -40,6 +42,7 @@ test('real failures: refused and address-in-use errors from node:net arrive as t
   const inUse = await new Promise<unknown>((resolve) => clash.once('error', resolve).listen(port, '127.0.0.1'));
   assert.equal(errorName(wsaFromNodeError(inUse)), 'WSAEADDRINUSE');
   await new Promise<void>((r) => server.close(() => r()));
-  const refused = await new Promise<unknown>((resolve) => net.connect(port, '127.0.0.1').once('error', resolve));
+  // Not the port just closed: another process may take it at once, and the connect would hang.
+  const refused = await new Promise<unknown>((resolve) => net.connect(closedPort, '127.0.0.1').once('error', resolve));
   assert.equal(errorName(wsaFromNodeError(refused)), 'WSAECONNREFUSED');
 });

@@ -9,6 +9,7 @@
  * connection that reaches it with FOREIGN. Every connect must reach our own listener (the
  * accepted peer is the client's own address, the bytes come back) and none may fail.
  */
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -138,6 +139,18 @@ async function startChurner(): Promise<{ stop(): Promise<{ binds: number; foreig
   };
 }
 
+/** A start below the system's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range), varied by process. */
+function quietBase(): number {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the usual range
+  }
+  const span = Math.max(1000, Math.min(10000, low - 2000));
+  return Math.max(1025, low - span) + (process.pid % (span - 500));
+}
+
 test('a port WSPBind reports is held by the operating system until the socket closes (TCP and UDP)', async () => {
   const host = new HostNetwork();
   hosts.push(host);
@@ -160,10 +173,21 @@ test('a port WSPBind reports is held by the operating system until the socket cl
     s.close();
     return r;
   };
+  // The sockets whose port must come free again at close bind a port the system never hands out
+  // for port 0 (below its ephemeral range): a port it does hand out may be taken by another
+  // process the moment it is free, and "free again" could not be told from "someone else's".
+  let next = quietBase();
+  const quietPort = async (udp = false): Promise<number> => {
+    for (;;) {
+      const port = next++;
+      if ((await clash(port, udp)) === null) return port;
+    }
+  };
 
   // A bound stream socket: nobody else may take its port, before and after WSPListen.
   const l = socket(p);
-  ok('WSPBind', (e) => p.WSPBind(l, { family: AF_INET, address: LOOPBACK, port: 0 }, 16, e));
+  const lport = await quietPort();
+  ok('WSPBind', (e) => p.WSPBind(l, { family: AF_INET, address: LOOPBACK, port: lport }, 16, e));
   const at = nameOf(p, l);
   assert.equal(await clash(at.port), 'EADDRINUSE', 'another process could take the port between WSPBind and WSPListen');
   ok('WSPListen', (e) => p.WSPListen(l, 4, e));
@@ -177,7 +201,8 @@ test('a port WSPBind reports is held by the operating system until the socket cl
 
   // A socket that is only bound, then closed: the port comes free again.
   const b = socket(p);
-  ok('WSPBind', (e) => p.WSPBind(b, { family: AF_INET, address: LOOPBACK, port: 0 }, 16, e));
+  const bport = await quietPort();
+  ok('WSPBind', (e) => p.WSPBind(b, { family: AF_INET, address: LOOPBACK, port: bport }, 16, e));
   const bound = nameOf(p, b).port;
   assert.equal(await clash(bound), 'EADDRINUSE');
   ok('WSPCloseSocket', (e) => p.WSPCloseSocket(b, e));
@@ -215,7 +240,8 @@ test('a port WSPBind reports is held by the operating system until the socket cl
 
   // UDP: held from WSPBind too.
   const u = socket(p, SOCK_DGRAM);
-  ok('WSPBind', (e) => p.WSPBind(u, { family: AF_INET, address: LOOPBACK, port: 0 }, 16, e));
+  const udpPort = await quietPort(true);
+  ok('WSPBind', (e) => p.WSPBind(u, { family: AF_INET, address: LOOPBACK, port: udpPort }, 16, e));
   const uport = nameOf(p, u).port;
   assert.equal(await clash(uport, true), 'EADDRINUSE');
   ok('WSPCloseSocket', (e) => p.WSPCloseSocket(u, e));
