@@ -186,3 +186,20 @@ export function getInt(w: World, s: number, level: number, opt: number, size = 4
   const value = n >= 4 ? view.getInt32(0, true) : n >= 2 ? view.getInt16(0, true) : n >= 1 ? buf[0]! : 0;
   return { ...r, value, len: len.value };
 }
+
+/** Asserts a call's `{ ret, err }` is a success that wrote no error. */
+export function expectOk(r: { ret: number; err: number }, what: string): void {
+  assert.equal(r.ret, 0, `${what}: failed with ${errorName(r.err) ?? r.err}`);
+  assert.equal(r.err, 0, `${what}: lpErrno written`);
+}
+
+/** Asserts a call's `{ ret, err }` is SOCKET_ERROR with `code`. */
+export function expectErr(r: { ret: number; err: number }, code: number, what: string): void {
+  assert.equal(r.ret, SOCKET_ERROR, `${what}: expected ${errorName(code)}, got success`);
+  assert.equal(errorName(r.err) ?? r.err, errorName(code), what);
+}
+
+/** WSPSocket(af, type, protocol) that must succeed. */
+export function sock(w: World, af: number, type: number, protocol = 0): number {
+  return ok('WSPSocket', (e) => w.p.WSPSocket(af, type, protocol, null, 0, 0, e));
+}

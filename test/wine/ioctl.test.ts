@@ -9,7 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import * as W from '../../src/index.js';
-import { addr, call, nonBlocking, ok, onNetworks, send, tcpPair, type World } from './harness.js';
+import {
+  addr, call, nonBlocking, ok, onNetworks, send, tcpPair, type World, expectOk, expectErr, sock,
+} from './harness.js';
 
 const { AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, IPPROTO_TCP, IPPROTO_UDP, WSAEFAULT, WSAEINVAL, WSAEOPNOTSUPP } = W;
 
@@ -32,19 +34,6 @@ function ioctl(
   return { ...r, size: size?.value };
 }
 
-function expectOk(r: { ret: number; err: number }, what: string): void {
-  assert.equal(r.ret, 0, `${what}: failed with ${W.errorName(r.err) ?? r.err}`);
-  assert.equal(r.err, 0, `${what}: lpErrno written`);
-}
-
-function expectErr(r: { ret: number; err: number }, code: number, what: string): void {
-  assert.equal(r.ret, W.SOCKET_ERROR, `${what}: expected ${W.errorName(code)}, got success`);
-  assert.equal(W.errorName(r.err) ?? r.err, W.errorName(code), what);
-}
-
-function sock(w: World, af: number, type: number, protocol = 0): number {
-  return ok('WSPSocket', (e) => w.p.WSPSocket(af, type, protocol, null, 0, 0, e));
-}
 
 /** check_fionread_siocatmark: FIONREAD and SIOCATMARK into a DWORD. */
 function fionreadSiocatmark(w: World, s: number): [number, number] {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as W from '../../src/index.js';
 import {
-  addr, call, fails, nameOf, nonBlocking, ok, onNetworks, recv, send, tcpPair, virtualWorld, type World,
+  addr, call, fails, nameOf, nonBlocking, ok, onNetworks, recv, send, tcpPair, virtualWorld, type World, expectOk, expectErr, sock,
 } from './harness.js';
 
 const {
@@ -50,19 +50,6 @@ function getDword(w: World, s: number, level: number, opt: number): number {
   return u32(buf);
 }
 
-function expectOk(r: { ret: number; err: number }, what: string): void {
-  assert.equal(r.ret, 0, `${what}: failed with ${W.errorName(r.err) ?? r.err}`);
-  assert.equal(r.err, 0, `${what}: lpErrno written`);
-}
-
-function expectErr(r: { ret: number; err: number }, code: number, what: string): void {
-  assert.equal(r.ret, W.SOCKET_ERROR, `${what}: expected ${W.errorName(code)}, got success`);
-  assert.equal(W.errorName(r.err) ?? r.err, W.errorName(code), what);
-}
-
-function sock(w: World, af: number, type: number, protocol = 0): number {
-  return ok('WSPSocket', (e) => w.p.WSPSocket(af, type, protocol, null, 0, 0, e));
-}
 
 const close = (w: World, s: number) => ok('WSPCloseSocket', (e) => w.p.WSPCloseSocket(s, e));
 
