@@ -1,5 +1,7 @@
 /** Shared set-up for conformance tests: two hosts, terse call wrappers. */
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import {
   type VirtualHost, AF_INET, AF_INET6, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET,
@@ -249,3 +251,50 @@ export function refusedPort(): Promise<number> {
   return refused;
 }
 let refused: Promise<number> | undefined;
+
+/**
+ * A port that no other process is likely to take while a host-network test uses it: below the
+ * system's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range), so the system never
+ * hands it out for port 0 or an outgoing connection, and free right now for TCP and UDP on every
+ * IPv4 and IPv6 address (probed with dual-stack wildcard binds). Tests that bind one port on
+ * several addresses need one: a port the system chose for the first address may belong to
+ * another process on the next. Each process starts at its own offset (a hash of its pid) so that
+ * test files running side by side do not probe the same ports.
+ */
+export async function quietPort(): Promise<number> {
+  quietNext ??= quietStart();
+  for (let tries = 0; tries < 2000; tries++) {
+    const port = quietNext.low + (quietNext.offset++ % quietNext.span);
+    if ((await freeForTcp(port)) && (await freeForUdp(port))) return port;
+  }
+  throw new Error('no free port below the ephemeral range');
+}
+let quietNext: { low: number; span: number; offset: number } | undefined;
+
+function quietStart(): { low: number; span: number; offset: number } {
+  let ephemeralLow = 32768;
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
+  } catch {
+    // not Linux: the usual range
+  }
+  const span = Math.max(1000, Math.min(16000, ephemeralLow - 3000));
+  const low = Math.max(1025, ephemeralLow - span);
+  return { low, span, offset: Math.imul(process.pid, 2654435761) >>> 0 };
+}
+
+function freeForTcp(port: number): Promise<boolean> {
+  const server = net.createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen({ host: '::', port, ipv6Only: false, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+function freeForUdp(port: number): Promise<boolean> {
+  const socket = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+  return new Promise((resolve) => {
+    socket.once('error', () => { socket.close(); resolve(false); });
+    socket.bind({ address: '::', port, exclusive: true }, () => socket.close(() => resolve(true)));
+  });
+}

@@ -9,7 +9,6 @@
  * connection that reaches it with FOREIGN. Every connect must reach our own listener (the
  * accepted peer is the client's own address, the bytes come back) and none may fail.
  */
-import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -22,6 +21,7 @@ import {
 } from '../src/index.js';
 import { HostNetwork } from '../src/host/index.js';
 import { Guard } from '../bench/measure.js';
+import { quietPort, refusedPort } from './helpers.js';
 
 const CHURNER = fileURLToPath(new URL('./fixtures/port-churner.js', import.meta.url));
 const LOOPBACK = '127.0.0.1';
@@ -139,50 +139,33 @@ async function startChurner(): Promise<{ stop(): Promise<{ binds: number; foreig
   };
 }
 
-/** A start below the system's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range), varied by process. */
-function quietBase(): number {
-  let low = 32768;
-  try {
-    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
-  } catch {
-    // not Linux: the usual range
+/** Whether another process could bind 127.0.0.1:`port` now: null, or the error it would get. */
+async function clash(port: number, udp = false): Promise<string | null> {
+  if (udp) {
+    const u = dgram.createSocket('udp4');
+    const r = await new Promise<string | null>((resolve) => {
+      u.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      u.bind({ address: LOOPBACK, port, exclusive: true }, () => resolve(null));
+    });
+    u.close();
+    return r;
   }
-  const span = Math.max(1000, Math.min(10000, low - 2000));
-  return Math.max(1025, low - span) + (process.pid % (span - 500));
+  const s = net.createServer();
+  const r = await new Promise<string | null>((resolve) => {
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    s.listen({ host: LOOPBACK, port, exclusive: true }, () => resolve(null));
+  });
+  s.close();
+  return r;
 }
 
 test('a port WSPBind reports is held by the operating system until the socket closes (TCP and UDP)', async () => {
   const host = new HostNetwork();
   hosts.push(host);
   const p = host.provider;
-  const clash = async (port: number, udp = false): Promise<string | null> => {
-    if (udp) {
-      const u = dgram.createSocket('udp4');
-      const r = await new Promise<string | null>((resolve) => {
-        u.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-        u.bind({ address: LOOPBACK, port, exclusive: true }, () => resolve(null));
-      });
-      u.close();
-      return r;
-    }
-    const s = net.createServer();
-    const r = await new Promise<string | null>((resolve) => {
-      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-      s.listen({ host: LOOPBACK, port, exclusive: true }, () => resolve(null));
-    });
-    s.close();
-    return r;
-  };
   // The sockets whose port must come free again at close bind a port the system never hands out
   // for port 0 (below its ephemeral range): a port it does hand out may be taken by another
   // process the moment it is free, and "free again" could not be told from "someone else's".
-  let next = quietBase();
-  const quietPort = async (udp = false): Promise<number> => {
-    for (;;) {
-      const port = next++;
-      if ((await clash(port, udp)) === null) return port;
-    }
-  };
 
   // A bound stream socket: nobody else may take its port, before and after WSPListen.
   const l = socket(p);
@@ -240,12 +223,44 @@ test('a port WSPBind reports is held by the operating system until the socket cl
 
   // UDP: held from WSPBind too.
   const u = socket(p, SOCK_DGRAM);
-  const udpPort = await quietPort(true);
+  const udpPort = await quietPort();
   ok('WSPBind', (e) => p.WSPBind(u, { family: AF_INET, address: LOOPBACK, port: udpPort }, 16, e));
   const uport = nameOf(p, u).port;
   assert.equal(await clash(uport, true), 'EADDRINUSE');
   ok('WSPCloseSocket', (e) => p.WSPCloseSocket(u, e));
   assert.equal(await clash(uport, true), null);
+});
+
+test('a connect refused before its connection is made leaves the socket\'s port held by the system, and the next connect leaves from it', async () => {
+  const host = new HostNetwork();
+  hosts.push(host);
+  const p = host.provider;
+  const l = socket(p);
+  ok('WSPBind', (e) => p.WSPBind(l, { family: AF_INET, address: LOOPBACK, port: 0 }, 16, e));
+  ok('WSPListen', (e) => p.WSPListen(l, 4, e));
+  const closed = { family: AF_INET, address: LOOPBACK, port: await refusedPort() };
+  const explicitPort = await quietPort();
+  for (const kind of ['implicit bind', 'WSPBind'] as const) {
+    const c = socket(p);
+    if (kind === 'WSPBind') ok('WSPBind', (e) => p.WSPBind(c, { family: AF_INET, address: LOOPBACK, port: explicitPort }, 16, e));
+    // Twice refused, as in Wine's test_select, then a listener.
+    for (let i = 0; i < 2; i++) {
+      assert.equal(fails('WSPConnect', (e) => p.WSPConnect(c, closed, 16, null, null, null, null, e)), 'WSAEWOULDBLOCK');
+      assert.ok(await host.until(() => phase(p, c) !== 'connecting', STEP_MS), `${kind}: the refused connect did not end`);
+      assert.equal(soError(p, c), 'WSAECONNREFUSED', kind);
+      const port = nameOf(p, c).port;
+      assert.equal(await clash(port), 'EADDRINUSE', `${kind}: after a refused connect, another process could take port ${port}, which the socket still reports`);
+    }
+    const before = nameOf(p, c).port;
+    assert.equal(fails('WSPConnect', (e) => p.WSPConnect(c, nameOf(p, l), 16, null, null, null, null, e)), 'WSAEWOULDBLOCK');
+    assert.ok(await host.until(() => phase(p, c) !== 'connecting', STEP_MS), `${kind}: the connect to the listener did not end`);
+    assert.equal(phase(p, c), 'connected', `${kind}: ${soError(p, c)}`);
+    assert.equal(nameOf(p, c).port, before, `${kind}: the connection left from another port`);
+    ok('WSPCloseSocket', (e) => p.WSPCloseSocket(c, e));
+    ok('WSPCloseSocket', (e) => p.WSPCloseSocket(ok('WSPAccept', (e) => p.WSPAccept(l, null, null, null, 0, e)), e));
+  }
+  // Closed: the explicitly bound port is free again.
+  assert.equal(await clash(explicitPort), null, 'the port stays taken after WSPCloseSocket');
 });
 
 test('beside a process that churns loopback ports, every connect reaches our own listener and none fails', { timeout: 60_000 }, async () => {

@@ -48,6 +48,11 @@ class HostConnection implements StreamConnection {
    * from a port the system chooses then, as its own implicit bind would. Returns the new socket.
    */
   retry: (() => net.Socket) | null = null;
+  /**
+   * Called when the connect fails before the connection was made, just before the provider
+   * hears of it: the socket stays bound to its port (as on Windows), so the system must hold it again.
+   */
+  keepPort: (() => void) | null = null;
   private socket: net.Socket;
   private established = false;
 
@@ -95,6 +100,7 @@ class HostConnection implements StreamConnection {
         this.attach(this.socket);
         return;
       }
+      if (!this.established && !this.gone) this.keepPort?.();
       this.fail(wsaFromNodeError(e));
     });
     socket.on('close', () => {
@@ -442,10 +448,12 @@ export class HostTransport implements Transport {
     // The system binds the port for the connect itself: what held it closes first, in the tick
     // just before Node binds (the same turn of the event loop, microseconds later).
     let ephemeral = false;
+    let bound: Hold | null = null;
     const holders: HostListener[] = [];
     for (const hold of this.overlapping(localAddress, localPort)) {
       this.forget(hold);
       ephemeral ||= hold.ephemeral;
+      bound ??= hold;
       if (hold.listener !== null) holders.push(hold.listener);
     }
     if (holders.length > 0) process.nextTick(() => holders.forEach((l) => this.closeListener(l)));
@@ -454,6 +462,10 @@ export class HostTransport implements Transport {
     const conn = new HostConnection(socket, remoteAddress, remotePort, localAddress, localPort, receiveBuffer);
     conn.events = events;
     socket.connect({ host: remoteAddress, port: remotePort, localAddress, localPort }, () => conn.connected());
+    if (bound !== null) {
+      const { version, address, port } = bound;
+      conn.keepPort = () => this.holdAgain(version, address, port, ephemeral);
+    }
     if (ephemeral) {
       // Someone took the port in those microseconds: the system chooses another, as it would.
       conn.retry = () => {
@@ -464,6 +476,32 @@ export class HostTransport implements Transport {
       };
     }
     return conn;
+  }
+
+  /**
+   * A connect that failed before its connection was made leaves the socket bound to the port it
+   * reported (Windows keeps the implicit bind too): the system holds the port again, and the
+   * provider's socket adopts the hold in socketChanged as after a WSPBind. If someone took the
+   * port in the moment it was free, the record stays without a listener; when the system had
+   * chosen the port, the next connect then takes another one.
+   */
+  private holdAgain(version: IpVersion, address: string, port: number, ephemeral: boolean): void {
+    let listener: HostListener | null = null;
+    if (this.listenInCall) {
+      const candidate = new HostListener(this, address, port);
+      const result = listenNow(candidate.server, address, port, LISTEN_BACKLOG);
+      if (result === 'bound') {
+        this.handles.add(candidate.server);
+        listener = candidate;
+      } else if (result === 'later') {
+        this.listenInCall = false;
+        candidate.server.once('listening', () => candidate.server.close());
+      }
+    }
+    const hold: Hold = { version, address, port, ephemeral, listener, owner: null };
+    this.addHold(hold);
+    if (this.pending !== null) this.release(this.pending);
+    this.pending = hold;
   }
 
   streamTupleInUse(): boolean {

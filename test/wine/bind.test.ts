@@ -99,10 +99,10 @@ onNetworks('test_bind', (it) => {
     fails('getsockname', (e) => w.p.WSPGetSockName(s, { family: 0, address: '', port: 0 }, { value: 16 }, e), WSAEINVAL);
   });
 
-  it('test_bind (TCP): an address the host lacks is WSAEADDRNOTAVAIL; loopback binds; a second bind is WSAEINVAL; another socket gets WSAEADDRINUSE', (w) => {
+  it('test_bind (TCP): an address the host lacks is WSAEADDRNOTAVAIL; loopback binds; a second bind is WSAEINVAL; another socket gets WSAEADDRINUSE', async (w) => {
     const s = socket(w);
     bindFails(w, s, '192.0.2.0', 0, WSAEADDRNOTAVAIL);
-    const port = bindOk(w, s, w.loopback4, 0);
+    const port = bindOk(w, s, w.loopback4, await w.port());
     bindFails(w, s, w.loopback4, 0, WSAEINVAL);
     const s2 = socket(w);
     bindFails(w, s2, w.loopback4, port, WSAEADDRINUSE);
@@ -142,9 +142,9 @@ onNetworks('test_reuseaddr', (it) => {
   for (const af of [AF_INET, AF_INET6]) {
     const v = af === AF_INET ? 'IPv4' : 'IPv6';
 
-    it(`test_reuseaddr (${v}, SO_REUSEADDR on the second socket only): WSAEACCES`, (w) => {
+    it(`test_reuseaddr (${v}, SO_REUSEADDR on the second socket only): WSAEACCES`, async (w) => {
       const s1 = socket(w, SOCK_STREAM, af);
-      const port = bindOk(w, s1, loop(w, af), 0);
+      const port = bindOk(w, s1, loop(w, af), await w.port());
       const s2 = socket(w, SOCK_STREAM, af);
       reuse(w, s2);
       bindFails(w, s2, loop(w, af), port, WSAEACCES);
@@ -154,7 +154,7 @@ onNetworks('test_reuseaddr', (it) => {
     it(`test_reuseaddr (${v}, SO_REUSEADDR on both): the second binds once it sets it; both listen; the first gets the connection`, async (w) => {
       const s1 = socket(w, SOCK_STREAM, af);
       reuse(w, s1);
-      const port = bindOk(w, s1, loop(w, af), 0);
+      const port = bindOk(w, s1, loop(w, af), await w.port());
       const s2 = socket(w, SOCK_STREAM, af);
       assert.equal(getInt(w, s2, SOL_SOCKET, SO_REUSEADDR).value, 0);
       assert.equal(bind(w, s2, loop(w, af), port).ret, -1, 'bind without SO_REUSEADDR');
@@ -171,7 +171,7 @@ onNetworks('test_reuseaddr', (it) => {
 
     it(`test_reuseaddr (${v}, any address listening first): the loopback address binds and listens beside it and gets the loopback connection`, async (w) => {
       const s1 = socket(w, SOCK_STREAM, af);
-      const port = bindOk(w, s1, any(af), 0);
+      const port = bindOk(w, s1, any(af), await w.port());
       listen(w, s1);
       const s2 = socket(w, SOCK_STREAM, af);
       bindOk(w, s2, loop(w, af), port);
@@ -184,7 +184,7 @@ onNetworks('test_reuseaddr', (it) => {
 
     it(`test_reuseaddr (${v}, loopback listening first): the any address binds and listens beside it; the loopback connection goes to the loopback listener`, async (w) => {
       const s1 = socket(w, SOCK_STREAM, af);
-      const port = bindOk(w, s1, loop(w, af), 0);
+      const port = bindOk(w, s1, loop(w, af), await w.port());
       listen(w, s1);
       const s2 = socket(w, SOCK_STREAM, af);
       bindOk(w, s2, any(af), port);
@@ -195,9 +195,9 @@ onNetworks('test_reuseaddr', (it) => {
       close(w, s1, s2, s3, s4);
     }, { virtualOnly: 'Linux refuses the wildcard beside a listening specific address on one port (EADDRINUSE); Windows allows it' });
 
-    it(`test_reuseaddr (${v}, any address on two sockets, no options): WSAEADDRINUSE`, (w) => {
+    it(`test_reuseaddr (${v}, any address on two sockets, no options): WSAEADDRINUSE`, async (w) => {
       const s1 = socket(w, SOCK_STREAM, af);
-      const port = bindOk(w, s1, any(af), 0);
+      const port = bindOk(w, s1, any(af), await w.port());
       const s2 = socket(w, SOCK_STREAM, af);
       bindFails(w, s2, any(af), port, WSAEADDRINUSE);
       close(w, s1, s2);
@@ -207,7 +207,7 @@ onNetworks('test_reuseaddr', (it) => {
       const [s1, s2] = [socket(w, SOCK_STREAM, af), socket(w, SOCK_STREAM, af)];
       reuse(w, s1);
       reuse(w, s2);
-      const port = bindOk(w, s1, loop(w, af), 0);
+      const port = bindOk(w, s1, loop(w, af), await w.port());
       bindOk(w, s2, loop(w, af), port);
       listen(w, s1);
       listen(w, s2);
@@ -225,7 +225,7 @@ onNetworks('test_reuseaddr', (it) => {
       const [s1, s2, s3, s4] = [0, 1, 2, 3].map(() => socket(w, SOCK_STREAM, af)) as [number, number, number, number];
       for (const s of [s1, s2, s3, s4]) reuse(w, s);
       const at = (port: number) => addr(loop(w, af), port);
-      const port = bindOk(w, s1, loop(w, af), 0);
+      const port = bindOk(w, s1, loop(w, af), await w.port());
       bindOk(w, s2, loop(w, af), port);
       listen(w, s1);
       listen(w, s2);
@@ -276,12 +276,12 @@ onNetworks('test_reuseaddr', (it) => {
   ];
   for (const [a1, x1, a2, x2, expected] of rows) {
     const label = (a: string, x: boolean) => `${a}${x ? ' exclusive' : ''}`;
-    it(`test_reuseaddr (SO_EXCLUSIVEADDRUSE, IPv4): ${label(a1, x1)} then ${label(a2, x2)}: ${expected === 0 ? 'success' : errorName(expected)}`, (w) => {
+    it(`test_reuseaddr (SO_EXCLUSIVEADDRUSE, IPv4): ${label(a1, x1)} then ${label(a2, x2)}: ${expected === 0 ? 'success' : errorName(expected)}`, async (w) => {
       const where = (a: string) => (a === 'any' ? '0.0.0.0' : w.loopback4);
       const s = [socket(w), socket(w)] as const;
       if (x1) reuse(w, s[0], SO_EXCLUSIVEADDRUSE);
       if (x2) reuse(w, s[1], SO_EXCLUSIVEADDRUSE);
-      const port = bindOk(w, s[0], where(a1), 0);
+      const port = bindOk(w, s[0], where(a1), await w.port());
       if (expected === 0) bindOk(w, s[1], where(a2), port);
       else bindFails(w, s[1], where(a2), port, expected);
       close(w, ...s);

@@ -57,10 +57,10 @@ async function acceptFrom(w: World, s: number, peer?: SockAddr): Promise<number>
 }
 
 onNetworks('test_ipv6only', (it) => {
-  it('test_ipv6only (the default): IPV6_V6ONLY is 1; a v6-only IPv6 wildcard leaves the IPv4 wildcard of its port free; IPV6_V6ONLY is fixed once bound', (w) => {
+  it('test_ipv6only (the default): IPV6_V6ONLY is 1; a v6-only IPv6 wildcard leaves the IPv4 wildcard of its port free; IPV6_V6ONLY is fixed once bound', async (w) => {
     const v6 = socket(w, SOCK_STREAM, AF_INET6);
     assert.equal(v6only(w, v6).value, 1);
-    const port = bindOk(w, v6, '::', 0);
+    const port = bindOk(w, v6, '::', await w.port());
     const v4 = socket(w, SOCK_STREAM, AF_INET);
     assert.equal(v6only(w, v4).value, 1, 'an IPv4 socket reads 1 too');
     assert.equal(setV6only(w, v4, false).ret, 0);
@@ -74,12 +74,12 @@ onNetworks('test_ipv6only', (it) => {
     close(w, v4, v6);
   });
 
-  it('test_ipv6only (IPV6_V6ONLY off, SO_EXCLUSIVEADDRUSE): the IPv6 wildcard binds and stays dual-stack; an IPv4 SO_REUSEADDR bind of the port gets WSAEACCES', (w) => {
+  it('test_ipv6only (IPV6_V6ONLY off, SO_EXCLUSIVEADDRUSE): the IPv6 wildcard binds and stays dual-stack; an IPv4 SO_REUSEADDR bind of the port gets WSAEACCES', async (w) => {
     const v6 = socket(w, SOCK_STREAM, AF_INET6);
     assert.equal(setV6only(w, v6, false).ret, 0);
     assert.equal(v6only(w, v6).value, 0);
     assert.equal(setInt(w, v6, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1).ret, 0);
-    const port = bindOk(w, v6, '::', 0);
+    const port = bindOk(w, v6, '::', await w.port());
     assert.equal(v6only(w, v6).value, 0, 'IPV6_V6ONLY is enabled after bind');
     const v4 = socket(w, SOCK_STREAM, AF_INET);
     assert.equal(setInt(w, v4, SOL_SOCKET, SO_REUSEADDR, 1).ret, 0);
@@ -108,7 +108,7 @@ onNetworks('test_reuseaddr (dual stack)', (it) => {
   ];
   for (const [a1, x1, a2, x2, expected] of rows) {
     const label = (a: string, x: boolean) => `${a}${x ? ' exclusive' : ''}`;
-    it(`test_reuseaddr (SO_EXCLUSIVEADDRUSE, dual stack): ${label(a1, x1)} then ${label(a2, x2)}: ${expected === 0 ? 'success' : errorName(expected)}`, (w) => {
+    it(`test_reuseaddr (SO_EXCLUSIVEADDRUSE, dual stack): ${label(a1, x1)} then ${label(a2, x2)}: ${expected === 0 ? 'success' : errorName(expected)}`, async (w) => {
       const make = (address: string, exclusive: boolean): number => {
         const af = address.includes(':') ? AF_INET6 : AF_INET;
         const s = socket(w, SOCK_STREAM, af);
@@ -118,7 +118,7 @@ onNetworks('test_reuseaddr (dual stack)', (it) => {
       };
       const s1 = make(a1, x1);
       const s2 = make(a2, x2);
-      const port = bindOk(w, s1, a1, 0);
+      const port = bindOk(w, s1, a1, await w.port());
       const r = bind(w, s2, a2, port);
       if (expected === 0) assert.equal(r.ret, 0, `got ${errorName(r.err)}`);
       else assert.equal(errorName(r.err), errorName(expected));
@@ -131,7 +131,7 @@ onNetworks('dual-stack connections (IPV6_V6ONLY off)', (it) => {
   it('test_ipv6only (dual-stack listener): an IPv4 client connects to the IPv6 wildcard; accept reports it as ::ffff:127.0.0.1', async (w) => {
     const l = socket(w, SOCK_STREAM, AF_INET6);
     assert.equal(setV6only(w, l, false).ret, 0);
-    const port = bindOk(w, l, '::', 0);
+    const port = bindOk(w, l, '::', await w.port());
     ok('listen', (e) => w.p.WSPListen(l, 5, e));
     const c = await connectTo(w, AF_INET, addr('127.0.0.1', port));
     assert.equal(c.phase, 'connected');
@@ -146,7 +146,7 @@ onNetworks('dual-stack connections (IPV6_V6ONLY off)', (it) => {
 
   it('test_ipv6only (v6-only listener, the default): an IPv4 client to its port is refused', async (w) => {
     const l = socket(w, SOCK_STREAM, AF_INET6);
-    const port = bindOk(w, l, '::', 0);
+    const port = bindOk(w, l, '::', await w.port());
     ok('listen', (e) => w.p.WSPListen(l, 5, e));
     const c = await connectTo(w, AF_INET, addr('127.0.0.1', port));
     assert.notEqual(c.phase, 'connected');
@@ -157,7 +157,7 @@ onNetworks('dual-stack connections (IPV6_V6ONLY off)', (it) => {
 
   it('test_ipv6only (an IPv4 listener beside a dual-stack one on the port): IPv4 clients go to the IPv4 listener', async (w) => {
     const l4 = socket(w, SOCK_STREAM, AF_INET);
-    const port = bindOk(w, l4, '0.0.0.0', 0);
+    const port = bindOk(w, l4, '0.0.0.0', await w.port());
     ok('listen', (e) => w.p.WSPListen(l4, 5, e));
     const l6 = socket(w, SOCK_STREAM, AF_INET6);
     assert.equal(setV6only(w, l6, false).ret, 0);
@@ -173,7 +173,7 @@ onNetworks('dual-stack connections (IPV6_V6ONLY off)', (it) => {
 
   it('test_ipv6only (dual-stack client): an IPv6 socket connects to ::ffff:127.0.0.1; its names are v4-mapped and the server sees an IPv4 peer', async (w) => {
     const l = socket(w, SOCK_STREAM, AF_INET);
-    const port = bindOk(w, l, '127.0.0.1', 0);
+    const port = bindOk(w, l, '127.0.0.1', await w.port());
     ok('listen', (e) => w.p.WSPListen(l, 5, e));
     const c = await connectTo(w, AF_INET6, addr('::ffff:127.0.0.1', port), (s) => assert.equal(setV6only(w, s, false).ret, 0));
     assert.equal(c.phase, 'connected');
@@ -193,7 +193,7 @@ onNetworks('dual-stack connections (IPV6_V6ONLY off)', (it) => {
   it('test_ipv6only (an IPv6 socket bound to ::ffff:127.0.0.1 listens on IPv4): an IPv4 client reaches it', async (w) => {
     const l = socket(w, SOCK_STREAM, AF_INET6);
     assert.equal(setV6only(w, l, false).ret, 0);
-    const port = bindOk(w, l, '::ffff:127.0.0.1', 0);
+    const port = bindOk(w, l, '::ffff:127.0.0.1', await w.port());
     ok('listen', (e) => w.p.WSPListen(l, 5, e));
     const c = await connectTo(w, AF_INET, addr('127.0.0.1', port));
     assert.equal(c.phase, 'connected');

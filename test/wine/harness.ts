@@ -10,6 +10,7 @@ import {
   VirtualNetwork, errorName, type LPINT, type ServiceProvider, type SockAddr,
 } from '../../src/index.js';
 import { HostNetwork } from '../../src/host/index.js';
+import { quietPort } from '../helpers.js';
 
 /** One network a case runs on. */
 export interface World {
@@ -23,6 +24,12 @@ export interface World {
   readonly loopback6: string;
   /** Lets the network run until `ready()` holds; fails the case if it never does. */
   settle(ready: () => boolean, what?: string): Promise<void>;
+  /**
+   * A port for a case that binds one port on several addresses: 0 (the network chooses) on the
+   * virtual network; on the host, a free port outside the system's ephemeral range, so that no
+   * other process holds it on the addresses the case binds next (test/helpers.ts, quietPort).
+   */
+  port(): Promise<number>;
   /** Lets `ms` of the network's time pass (virtual time on the virtual network). */
   pass(ms: number): Promise<void>;
   close(): Promise<void>;
@@ -37,6 +44,7 @@ export function virtualWorld(seed = 1): World {
       if (!ready()) net.run();
       assert.ok(ready(), `${what ?? 'the condition'} did not hold once the network was idle`);
     },
+    port: async () => 0,
     pass: async (ms) => net.advance(ms),
     close: async () => {},
   };
@@ -47,6 +55,7 @@ export function hostWorld(): World {
   return {
     kind: 'host', p: host.provider, net: undefined, loopback4: '127.0.0.1', loopback6: '::1',
     settle: async (ready, what) => assert.ok(await host.until(ready, 3000), `${what ?? 'the condition'} did not hold within 3 s`),
+    port: quietPort,
     pass: async (ms) => {
       await host.until(() => false, ms);
     },
