@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  AF_INET, FIONBIO, IPPROTO_TCP, SD_SEND, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET, SO_RCVBUF, VirtualNetwork, connect,
+  AF_INET, FIONBIO, IPPROTO_TCP, SD_SEND, SIO_KEEPALIVE_VALS, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET, SO_RCVBUF, VirtualNetwork, connect,
   errorName, listen, type Faults, type ServiceProvider, type VirtualNetworkOptions,
 } from '../src/index.js';
 
@@ -41,12 +41,17 @@ async function transfer(w: ReturnType<typeof world>, data: Uint8Array): Promise<
 // ---- non-blocking SPI helpers for step-by-step scenarios ---------------------------------------
 
 const e = () => ({ value: 0 });
-function pairOf(w: ReturnType<typeof world>): { c: number; s: number } {
+/** A connected pair: `c` on host b, `s` accepted on host a; `prepare` sees the client socket, `prepareListener` the listener, before the connect. */
+function pairOf(
+  w: ReturnType<typeof world>, prepare?: (c: number) => void, prepareListener?: (l: number) => void,
+): { c: number; s: number } {
   const [pa, pb] = [w.a.provider, w.b.provider];
   const l = pa.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
   pa.WSPBind(l, { family: AF_INET, address: '10.0.0.1', port: PORT }, 16, e());
+  prepareListener?.(l);
   pa.WSPListen(l, 5, e());
   const c = pb.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e());
+  prepare?.(c);
   const err = e();
   assert.equal(pb.WSPConnect(c, { family: AF_INET, address: '10.0.0.1', port: PORT }, 16, null, null, null, null, err), 0, errorName(err.value));
   const s = pa.WSPAccept(l, null, null, null, 0, err);
@@ -244,6 +249,49 @@ describe('SO_KEEPALIVE', () => {
     assert.equal(recvSome(w.b.provider, c), 'WSAEWOULDBLOCK', 'nine probes unanswered: not yet');
     w.net.advance(2_000);
     assert.equal(recvSome(w.b.provider, c), 'WSAENETRESET', 'ten probes unanswered');
+  });
+
+  test('per-socket timing (SIO_KEEPALIVE_VALS): 5 s idle, probes every 200 ms, ten unanswered: dropped at 7 s, not before', () => {
+    const w = world(); // the network's default idle time is two hours
+    const { c } = pairOf(w);
+    const vals = new Uint8Array(12);
+    new DataView(vals.buffer).setUint32(0, 1, true);
+    new DataView(vals.buffer).setUint32(4, 5000, true);
+    new DataView(vals.buffer).setUint32(8, 200, true);
+    assert.equal(w.b.provider.WSPIoctl(c, SIO_KEEPALIVE_VALS, vals, 12, null, 0, { value: 0 }, null, null, null, e()), 0);
+    w.a.crash();
+    w.net.advance(5000 + 9 * 200 + 100);
+    assert.equal(recvSome(w.b.provider, c), 'WSAEWOULDBLOCK', 'nine probes unanswered: not yet');
+    w.net.advance(200);
+    assert.equal(recvSome(w.b.provider, c), 'WSAENETRESET', 'ten probes unanswered');
+  });
+
+  test('per-socket timing (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT set before connect): 3 s idle, 1 s apart, 3 probes', () => {
+    const w = world();
+    const { c } = pairOf(w, (s) => {
+      for (const [name, value] of [[TCP_KEEPIDLE, 3], [TCP_KEEPINTVL, 1], [TCP_KEEPCNT, 3]] as const) {
+        assert.equal(w.b.provider.WSPSetSockOpt(s, IPPROTO_TCP, name, new Uint8Array([value, 0, 0, 0]), 4, e()), 0);
+      }
+    });
+    keepAlive(w, c);
+    w.a.crash();
+    w.net.advance(3000 + 2 * 1000 + 500);
+    assert.equal(recvSome(w.b.provider, c), 'WSAEWOULDBLOCK', 'two probes unanswered: not yet');
+    w.net.advance(1000);
+    assert.equal(recvSome(w.b.provider, c), 'WSAENETRESET', 'three probes unanswered');
+  });
+
+  test('per-socket timing on a listener reaches the connections it accepts', () => {
+    const w = world();
+    const { s } = pairOf(w, undefined, (l) => {
+      assert.equal(w.a.provider.WSPSetSockOpt(l, IPPROTO_TCP, TCP_KEEPIDLE, new Uint8Array([2, 0, 0, 0]), 4, e()), 0);
+      assert.equal(w.a.provider.WSPSetSockOpt(l, SOL_SOCKET, 0x0008, new Uint8Array([1, 0, 0, 0]), 4, e()), 0);
+    });
+    w.b.crash();
+    w.net.advance(2000 + 9 * 1000 + 500);
+    assert.equal(recvSome(w.a.provider, s), 'WSAEWOULDBLOCK', 'nine probes unanswered: not yet');
+    w.net.advance(1000);
+    assert.equal(recvSome(w.a.provider, s), 'WSAENETRESET', 'ten probes unanswered');
   });
 
   test('a live peer answers the probes: an idle connection stays up for hours', () => {

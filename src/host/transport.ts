@@ -33,6 +33,8 @@ class HostConnection implements StreamConnection {
   events: StreamEvents<any> | null = null;
   private noDelayValue = false;
   private keepAliveValue = false;
+  /** Idle time before the first probe, once a timing option set it (undefined: the system's). */
+  private keepAliveIdleMs: number | undefined = undefined;
   bufferedBytes = 0;
   localAddress: string;
   localPort: number;
@@ -96,7 +98,7 @@ class HostConnection implements StreamConnection {
       if (retry !== null && !this.established && !this.gone && refusedLocalPort(e)) {
         this.socket = retry();
         if (this.noDelayValue) this.socket.setNoDelay(true);
-        if (this.keepAliveValue) this.socket.setKeepAlive(true);
+        if (this.keepAliveValue) this.socket.setKeepAlive(true, this.keepAliveIdleMs);
         this.attach(this.socket);
         return;
       }
@@ -131,7 +133,16 @@ class HostConnection implements StreamConnection {
 
   set keepAlive(on: boolean) {
     this.keepAliveValue = on;
-    this.socket.setKeepAlive(on);
+    this.socket.setKeepAlive(on, this.keepAliveIdleMs);
+  }
+
+  /**
+   * Node sets only the idle time (TCP_KEEPIDLE, in whole seconds); the probe interval and count
+   * stay libuv's (docs/host-network.md, "Keep-alive").
+   */
+  setKeepAliveTiming(idleMs: number): void {
+    this.keepAliveIdleMs = idleMs;
+    if (this.keepAliveValue) this.socket.setKeepAlive(true, idleMs);
   }
 
   get noDelay(): boolean {

@@ -130,6 +130,18 @@ export class TcpListener {
   }
 }
 
+/** SO_KEEPALIVE's state, made when first needed (most connections never use keep-alive). */
+interface KeepAliveState {
+  on: boolean;
+  timer: ScheduledEvent | null;
+  lastHeardUs: number;
+  probesUnanswered: number;
+  /** Per-connection timing; undefined: the network's (TcpConfig). */
+  idleUs: number | undefined;
+  intervalUs: number | undefined;
+  probes: number | undefined;
+}
+
 export class TcpConnection {
   state: TcpStateName;
   /** The owner; null once the owner let go (an orphan finishing its close). */
@@ -185,7 +197,7 @@ export class TcpConnection {
   /** Urgent data's state (MSG_OOB, SO_OOBINLINE); made when first needed, as most connections never have any. */
   private urg: UrgentState | null = null;
   /** SO_KEEPALIVE's state while it is on (most connections never turn it on). */
-  private ka: { timer: ScheduledEvent | null; lastHeardUs: number; probesUnanswered: number } | null = null;
+  private ka: KeepAliveState | null = null;
 
   constructor(
     readonly stack: TcpStack,
@@ -227,13 +239,40 @@ export class TcpConnection {
 
   /** SO_KEEPALIVE: after an idle time, probe the peer; drop the connection if it never answers. */
   get keepAlive(): boolean {
-    return this.ka !== null;
+    return this.ka?.on === true;
   }
 
   set keepAlive(on: boolean) {
-    this.ka?.timer?.cancel();
-    this.ka = on ? { timer: null, lastHeardUs: this.stack.env.scheduler.nowMicros, probesUnanswered: 0 } : null;
-    if (on) this.armKeepAlive(this.stack.env.config.keepAliveTimeUs ?? 7_200_000_000);
+    if (on === this.keepAlive) return;
+    const ka = (this.ka ??= { on, timer: null, lastHeardUs: 0, probesUnanswered: 0, idleUs: undefined, intervalUs: undefined, probes: undefined });
+    ka.timer?.cancel();
+    ka.timer = null;
+    ka.on = on;
+    if (!on) return;
+    ka.lastHeardUs = this.stack.env.scheduler.nowMicros;
+    ka.probesUnanswered = 0;
+    this.armKeepAlive(this.keepAliveIdleUs(ka));
+  }
+
+  /**
+   * Per-connection timing (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SIO_KEEPALIVE_VALS), in
+   * place of the network's. A running idle wait is measured again against the new idle time.
+   */
+  setKeepAliveTiming(idleMs: number, intervalMs: number, probes: number): void {
+    const ka = (this.ka ??= { on: false, timer: null, lastHeardUs: 0, probesUnanswered: 0, idleUs: undefined, intervalUs: undefined, probes: undefined });
+    // Under 1 ms the probes would outrun any answer: 1 ms is the floor.
+    ka.idleUs = Math.max(1, idleMs) * 1000;
+    ka.intervalUs = Math.max(1, intervalMs) * 1000;
+    ka.probes = probes;
+    if (ka.on && ka.probesUnanswered === 0) {
+      ka.timer?.cancel();
+      const quietUs = this.stack.env.scheduler.nowMicros - ka.lastHeardUs;
+      this.armKeepAlive(Math.max(0, ka.idleUs - quietUs));
+    }
+  }
+
+  private keepAliveIdleUs(ka: KeepAliveState): number {
+    return ka.idleUs ?? this.stack.env.config.keepAliveTimeUs ?? 7_200_000_000;
   }
 
   /** Keep-alive timers never keep the simulation busy: they watch, they do not make progress. */
@@ -244,24 +283,23 @@ export class TcpConnection {
   /** @internal */
   onKeepAlive(): void {
     const ka = this.ka;
-    if (ka === null || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
+    if (ka === null || !ka.on || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
     ka.timer = null;
     const cfg = this.stack.env.config;
-    const idle = cfg.keepAliveTimeUs ?? 7_200_000_000;
-    const interval = cfg.keepAliveIntervalUs ?? 1_000_000;
+    const idle = this.keepAliveIdleUs(ka);
     const quietUs = this.stack.env.scheduler.nowMicros - ka.lastHeardUs;
     if (ka.probesUnanswered === 0 && quietUs < idle) {
       this.armKeepAlive(idle - quietUs); // something was heard since: wait the rest of the idle time
       return;
     }
-    if (ka.probesUnanswered >= (cfg.keepAliveProbes ?? 10)) {
+    if (ka.probesUnanswered >= (ka.probes ?? cfg.keepAliveProbes ?? 10)) {
       this.fail('keepalive');
       return;
     }
     ka.probesUnanswered++;
     // A probe is an old sequence number: the peer answers with an ACK if it is still there.
     this.output(ACK, seqAdd(this.sndUna, -1), null);
-    this.armKeepAlive(interval);
+    this.armKeepAlive(ka.intervalUs ?? cfg.keepAliveIntervalUs ?? 1_000_000);
   }
 
   /** Answers a held SYN with SYN-ACK (after a 'defer' verdict). */

@@ -107,15 +107,12 @@ const dgramOnly = (s: Socket): number => (s.type === SOCK_DGRAM ? 0 : WSAEINVAL)
 const never = (): number => WSAEINVAL;
 
 /**
- * Keep-alive timing reaches a connection that can take it: the optional StreamConnection hook
- * `setKeepAliveTiming(idleMs, intervalMs, probes)`. The provider calls this too when a socket gets
+ * Keep-alive timing reaches the socket's connection once a timing option was set (before that,
+ * the connection keeps its network's defaults). The provider calls this too when a socket gets
  * its connection (connect, accept), so options set before then apply.
  */
 export function applyKeepAliveTiming(s: Socket): void {
-  const conn = s.conn as unknown as { setKeepAliveTiming?: (idleMs: number, intervalMs: number, probes: number) => void } | null;
-  if (conn !== null && typeof conn.setKeepAliveTiming === 'function') {
-    conn.setKeepAliveTiming(s.keepAliveIdleMs, s.keepAliveIntervalMs, s.keepAliveProbes);
-  }
+  if (s.keepAliveTimed && s.conn !== null) s.conn.setKeepAliveTiming(s.keepAliveIdleMs, s.keepAliveIntervalMs, s.keepAliveProbes);
 }
 
 /** Sets the SIO_KEEPALIVE_VALS triple: on/off, idle time and probe interval in milliseconds. */
@@ -123,6 +120,7 @@ export function setKeepAliveValues(s: Socket, on: boolean, idleMs: number, inter
   s.keepAlive = on;
   s.keepAliveIdleMs = idleMs;
   s.keepAliveIntervalMs = intervalMs;
+  s.keepAliveTimed = true;
   applyKeepAliveTiming(s);
   if (s.conn !== null) s.conn.keepAlive = on;
 }
@@ -354,6 +352,7 @@ const defs: OptionDef[] = [
     get: (s) => Math.floor(s.keepAliveIdleMs / 1000),
     set: (s, v) => {
       s.keepAliveIdleMs = dword(v) * 1000;
+      s.keepAliveTimed = true;
       applyKeepAliveTiming(s);
       return 0;
     },
@@ -363,6 +362,7 @@ const defs: OptionDef[] = [
     get: (s) => Math.floor(s.keepAliveIntervalMs / 1000),
     set: (s, v) => {
       s.keepAliveIntervalMs = dword(v) * 1000;
+      s.keepAliveTimed = true;
       applyKeepAliveTiming(s);
       return 0;
     },
@@ -374,6 +374,7 @@ const defs: OptionDef[] = [
     set: (s, v) => {
       if (dword(v) > 255) return WSAEINVAL;
       s.keepAliveProbes = dword(v);
+      s.keepAliveTimed = true;
       applyKeepAliveTiming(s);
       return 0;
     },

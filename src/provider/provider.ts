@@ -15,7 +15,7 @@ import {
 } from './constants.js';
 import { abortConnection, datagramReceiver, oobInlineChanged } from './data.js';
 import { ListenQueue, type ListenStats, type PendingConnection, type PendingState, type QueueOwner } from './listen-queue.js';
-import { findOption, inheritOptions, type OptionValue } from './options.js';
+import { applyKeepAliveTiming, findOption, inheritOptions, type OptionValue } from './options.js';
 import { PortTable } from './ports.js';
 import { evaluate, newSelection, reenable } from './readiness.js';
 import { Socket, type Endpoint, type SocketPhase } from './socket.js';
@@ -568,6 +568,7 @@ export class ProviderCore implements QueueOwner {
     child.writeArmed = true;
     conn.events = this.eventsFor(child);
     conn.noDelay = child.noDelay;
+    applyKeepAliveTiming(child);
     conn.keepAlive = child.keepAlive;
     conn.setReceiveBuffer(child.receiveBuffer);
     for (const place of this.placements(child, child.boundAddress)) place.table.add(conn.localPort, child, place.address, place.weak);
@@ -646,8 +647,9 @@ export class ProviderCore implements QueueOwner {
     sock.phase = 'connecting';
     const conn = this.transport.connectStream(version, source, port, remote, name.port, this.eventsFor(sock), sock.receiveBuffer);
     conn.noDelay = sock.noDelay;
-    conn.keepAlive = sock.keepAlive;
     sock.conn = conn;
+    applyKeepAliveTiming(sock);
+    conn.keepAlive = sock.keepAlive;
     oobInlineChanged(sock);
     reenable(sock, FD_CONNECT);
     this.changed(sock);

@@ -75,6 +75,8 @@ interface SocketOptions {
   keepAliveIdleMs: number;
   keepAliveIntervalMs: number;
   keepAliveProbes: number;
+  /** Whether a timing option was set: until then each connection keeps its network's defaults. */
+  keepAliveTimed: boolean;
   /** The IP-level options that are stored and read back only, by `${level}/${name}`; replaced, never changed in place. */
   ipExtras: Readonly<Record<string, number | Uint8Array>>;
 }
@@ -84,7 +86,7 @@ const DEFAULT_OPTIONS: Readonly<SocketOptions> = Object.freeze({
   linger: Object.freeze({ onoff: 0, seconds: 0 }), sendBuffer: 65536, receiveBuffer: 65536, noDelay: false,
   conditionalAccept: false, receiveTimeoutMs: 0, sendTimeoutMs: 0, broadcast: false, oobInline: false, debug: false,
   dontRoute: false, v6Only: true, ipTtl: 128, ipv6UnicastHops: 128, ipTos: 0, ipDontFragment: -1, ipv6DontFragment: -1,
-  keepAliveIdleMs: 7_200_000, keepAliveIntervalMs: 1000, keepAliveProbes: 10, ipExtras: Object.freeze({}),
+  keepAliveIdleMs: 7_200_000, keepAliveIntervalMs: 1000, keepAliveProbes: 10, keepAliveTimed: false, ipExtras: Object.freeze({}),
 });
 
 export class Socket {
@@ -222,6 +224,8 @@ export class Socket {
   set keepAliveIntervalMs(v: number) { this.own().keepAliveIntervalMs = v; }
   get keepAliveProbes(): number { return this.options.keepAliveProbes; }
   set keepAliveProbes(v: number) { this.own().keepAliveProbes = v; }
+  get keepAliveTimed(): boolean { return this.options.keepAliveTimed; }
+  set keepAliveTimed(v: boolean) { this.own().keepAliveTimed = v; }
   get ipExtras(): Readonly<Record<string, number | Uint8Array>> { return this.options.ipExtras; }
   set ipExtras(v: Readonly<Record<string, number | Uint8Array>>) { this.own().ipExtras = v; }
 

@@ -59,6 +59,12 @@ export interface StreamConnection {
   noDelay: boolean;
   /** SO_KEEPALIVE: probe an idle connection, fail it (WSAENETRESET) if the peer is gone. */
   keepAlive: boolean;
+  /**
+   * Per-socket keep-alive timing (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SIO_KEEPALIVE_VALS):
+   * idle time before the first probe, time between unanswered probes, probes before the
+   * connection fails. Until called, the network's own defaults apply.
+   */
+  setKeepAliveTiming(idleMs: number, intervalMs: number, probes: number): void;
   /** The owner read `n` bytes: the receive window opens. */
   consumed(n: number): void;
   /** The owner's receive buffer (SO_RCVBUF) changed size. */
