@@ -138,7 +138,7 @@ class HostConnection implements StreamConnection {
 
   /**
    * Node sets only the idle time (TCP_KEEPIDLE, in whole seconds); the probe interval and count
-   * stay libuv's (docs/host-network.md, "Keep-alive").
+   * stay libuv's (docs/host-network.md, the table of differences).
    */
   setKeepAliveTiming(idleMs: number): void {
     this.keepAliveIdleMs = idleMs;
