@@ -41,13 +41,13 @@ function literalLookup(real: (...args: unknown[]) => unknown, answered: () => vo
  * 'failed' the server has no socket and will emit its error in a later tick (the caller keeps
  * an 'error' listener on it); on 'later' it will bind in a later tick.
  */
-export function listenNow(server: net.Server, host: string, port: number, backlog: number): BindNow {
+export function listenNow(server: net.Server, host: string, port: number, backlog: number, ipv6Only = false): BindNow {
   const holder = dns as unknown as { lookup: (...args: unknown[]) => unknown };
   const real = holder.lookup;
   let answered = false;
   holder.lookup = literalLookup(real, () => (answered = true));
   try {
-    server.listen({ host, port, backlog, exclusive: true });
+    server.listen({ host, port, backlog, exclusive: true, ipv6Only });
   } catch {
     return 'failed'; // arguments Node rejects outright (the caller asks the oracle why)
   } finally {

@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type {
-  BlockOutcome, DatagramEndpoint, DatagramReceiver, IpVersion, ListenHandle, StreamConnection, StreamEvents,
+  BlockOutcome, DatagramEndpoint, DatagramReceiver, IpVersion, ListenHandle, ListenOptions, StreamConnection, StreamEvents,
   StreamListenHooks, Transport,
 } from '../provider/transport.js';
 import { SendBufferPool } from '../net/send-buffers.js';
@@ -272,6 +272,8 @@ interface Hold {
   readonly port: number;
   /** The system chose the port (port 0): a connect the system then refuses it may take another. */
   readonly ephemeral: boolean;
+  /** The IPv6 wildcard with IPV6_V6ONLY on: the IPv4 side of the port is not held. */
+  readonly v6Only: boolean;
   /** What holds the port; null once it gave way to another of the provider's sockets, or if nothing could. */
   listener: HostListener | null;
   /** The provider's socket, once its WSPBind has kept the port. */
@@ -332,12 +334,12 @@ export class HostTransport implements Transport {
    * The bind of WSPBind, or of a connect or send on an unbound socket: the system binds the
    * address in this call and keeps the port for the provider (docs/host-network.md, "Ports").
    */
-  reservePort(version: IpVersion, stream: boolean, address: string, port: number): number {
+  reservePort(version: IpVersion, stream: boolean, address: string, port: number, v6Only = false): number {
     const previous = this.pending;
     const previousDatagram = this.pendingDatagram;
     this.pending = null;
     this.pendingDatagram = null;
-    const r = stream ? this.reserveStream(version, address, port) : this.reserveDatagram(version, address, port);
+    const r = stream ? this.reserveStream(version, address, port, v6Only) : this.reserveDatagram(version, address, port);
     // A port reserved before and not taken (the provider's own table refused it) is let go only
     // now, so that the system could not hand the same one out again.
     if (previous !== null) this.release(previous);
@@ -345,18 +347,19 @@ export class HostTransport implements Transport {
     return r;
   }
 
-  private reserveStream(version: IpVersion, address: string, port: number): number {
+  private reserveStream(version: IpVersion, address: string, port: number, v6Only: boolean): number {
+    v6Only &&= address === '::';
     // Another of the provider's sockets holds an overlapping address on this port, and its
     // table allowed the bind (SO_REUSEADDR, or a specific address beside the wildcard): its
     // hold gives way, as it would to that socket's own listen.
     if (port !== 0) this.giveWay(address, port, null);
     for (let attempt = 0; this.listenInCall && attempt < 3; attempt++) {
       const listener = new HostListener(this, address, port);
-      const result = listenNow(listener.server, address, port, LISTEN_BACKLOG);
+      const result = listenNow(listener.server, address, port, LISTEN_BACKLOG, v6Only);
       if (result === 'bound') {
         this.handles.add(listener.server);
         const hold: Hold = {
-          version, address, port: (listener.server.address() as net.AddressInfo).port, ephemeral: port === 0, listener, owner: null,
+          version, address, port: (listener.server.address() as net.AddressInfo).port, ephemeral: port === 0, v6Only, listener, owner: null,
         };
         this.addHold(hold);
         this.pending = hold;
@@ -376,7 +379,7 @@ export class HostTransport implements Transport {
     // This Node binds only later: the oracle's answer, and a window for other processes.
     const r = this.oracle.reserve(version, true, address, port);
     if (r > 0) {
-      const hold: Hold = { version, address, port: r, ephemeral: port === 0, listener: null, owner: null };
+      const hold: Hold = { version, address, port: r, ephemeral: port === 0, v6Only, listener: null, owner: null };
       this.addHold(hold);
       this.pending = hold;
     }
@@ -428,7 +431,9 @@ export class HostTransport implements Transport {
     }
   }
 
-  listenStream(address: string, port: number, hooks: StreamListenHooks): ListenHandle {
+  listenStream(address: string, port: number, hooks: StreamListenHooks, options?: ListenOptions): ListenHandle {
+    // Windows' default for an IPv6 socket is IPV6_V6ONLY on; Node's listeners are dual-stack unless told.
+    const ipv6Only = address === '::' && options?.dualStack !== true;
     let listener: HostListener | null = null;
     for (const hold of this.overlapping(address, port)) {
       if (hold.address !== address) {
@@ -444,8 +449,8 @@ export class HostTransport implements Transport {
       listener = new HostListener(this, address, port);
       this.handles.add(listener.server);
       // No hold (it gave way, or this Node cannot bind in the call): the race of "Ports" remains.
-      if (!this.listenInCall) listener.server.listen({ host: address, port, backlog: LISTEN_BACKLOG, exclusive: true });
-      else if (listenNow(listener.server, address, port, LISTEN_BACKLOG) === 'later') this.listenInCall = false;
+      if (!this.listenInCall) listener.server.listen({ host: address, port, backlog: LISTEN_BACKLOG, exclusive: true, ipv6Only });
+      else if (listenNow(listener.server, address, port, LISTEN_BACKLOG, ipv6Only) === 'later') this.listenInCall = false;
     }
     listener.hooks = hooks;
     const held = listener;
@@ -474,8 +479,8 @@ export class HostTransport implements Transport {
     conn.events = events;
     socket.connect({ host: remoteAddress, port: remotePort, localAddress, localPort }, () => conn.connected());
     if (bound !== null) {
-      const { version, address, port } = bound;
-      conn.keepPort = () => this.holdAgain(version, address, port, ephemeral);
+      const { version, address, port, v6Only } = bound;
+      conn.keepPort = () => this.holdAgain(version, address, port, ephemeral, v6Only);
     }
     if (ephemeral) {
       // Someone took the port in those microseconds: the system chooses another, as it would.
@@ -496,11 +501,11 @@ export class HostTransport implements Transport {
    * port in the moment it was free, the record stays without a listener; when the system had
    * chosen the port, the next connect then takes another one.
    */
-  private holdAgain(version: IpVersion, address: string, port: number, ephemeral: boolean): void {
+  private holdAgain(version: IpVersion, address: string, port: number, ephemeral: boolean, v6Only: boolean): void {
     let listener: HostListener | null = null;
     if (this.listenInCall) {
       const candidate = new HostListener(this, address, port);
-      const result = listenNow(candidate.server, address, port, LISTEN_BACKLOG);
+      const result = listenNow(candidate.server, address, port, LISTEN_BACKLOG, v6Only);
       if (result === 'bound') {
         this.handles.add(candidate.server);
         listener = candidate;
@@ -509,7 +514,7 @@ export class HostTransport implements Transport {
         candidate.server.once('listening', () => candidate.server.close());
       }
     }
-    const hold: Hold = { version, address, port, ephemeral, listener, owner: null };
+    const hold: Hold = { version, address, port, ephemeral, v6Only, listener, owner: null };
     this.addHold(hold);
     if (this.pending !== null) this.release(this.pending);
     this.pending = hold;
@@ -588,7 +593,7 @@ export class HostTransport implements Transport {
     const set = this.holds.get(port);
     if (set === undefined) return [];
     const out: Hold[] = [];
-    for (const hold of set) if (overlap(hold.address, address)) out.push(hold);
+    for (const hold of set) if (overlap(hold.address, address) && !(hold.v6Only && !address.includes(':'))) out.push(hold);
     return out;
   }
 

@@ -363,7 +363,7 @@ export class ProviderCore implements QueueOwner {
     if (chosen === 0 && reserve !== undefined) {
       // The operating system picks; a port only this provider still holds may come back: ask again.
       for (let tries = 0; ; tries++) {
-        const r = reserve.call(this.transport, sock.version, sock.type === SOCK_STREAM, address, 0);
+        const r = reserve.call(this.transport, sock.version, sock.type === SOCK_STREAM, address, 0, sock.version === 6 && sock.v6Only);
         if (r < 0) return -r;
         if (check(r) === 0) {
           chosen = r;
@@ -380,7 +380,7 @@ export class ProviderCore implements QueueOwner {
     } else {
       const verdict = check(chosen);
       if (verdict !== 0) return verdict;
-      const r = reserve?.call(this.transport, sock.version, sock.type === SOCK_STREAM, address, chosen) ?? chosen;
+      const r = reserve?.call(this.transport, sock.version, sock.type === SOCK_STREAM, address, chosen, sock.version === 6 && sock.v6Only) ?? chosen;
       if (r < 0) return -r;
     }
     sock.boundAddress = address; // first: a table stores a plain hold of the bound address as the socket itself

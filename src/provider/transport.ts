@@ -132,9 +132,10 @@ export interface Transport {
   /**
    * Networks with other users (the operating system's) check a bind there too: `port` 0 asks
    * for a free port. Returns the port, or a negated Winsock code (WSAEADDRINUSE, …). Absent on
-   * networks the provider owns alone.
+   * networks the provider owns alone. `v6Only`: an IPv6 socket with IPV6_V6ONLY on, whose
+   * wildcard leaves the IPv4 side of the port free.
    */
-  reservePort?(version: IpVersion, stream: boolean, address: string, port: number): number;
+  reservePort?(version: IpVersion, stream: boolean, address: string, port: number, v6Only: boolean): number;
   /** True if a connection (TIME_WAIT included) holds this 4-tuple. */
   streamTupleInUse(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean;
   /** Starts receiving datagrams for an address (or the wildcard) and port. */
