@@ -130,6 +130,12 @@ export class TcpListener {
   }
 }
 
+/** The bits of TcpConnection's `bits`. */
+const SYN_HELD = 1;
+const NO_DELAY = 2;
+const FIN_QUEUED = 4;
+const FIN_SENT = 8;
+
 /** SO_KEEPALIVE's state, made when first needed (most connections never use keep-alive). */
 interface KeepAliveState {
   on: boolean;
@@ -157,12 +163,16 @@ export class TcpConnection {
   /** Segment sequence and acknowledgment numbers of the last window update (RFC 9293 SND.WL1/WL2). */
   private sndWl1 = 0;
   private sndWl2 = 0;
+  /** synHeld, noDelay, finQueued, finSent: one field for four (an idle connection stays small). */
+  private bits = 0;
   /** A passive connection whose SYN-ACK is held by a 'defer' verdict. */
-  synHeld = false;
+  get synHeld(): boolean { return (this.bits & SYN_HELD) !== 0; }
+  set synHeld(v: boolean) { this.bits = v ? this.bits | SYN_HELD : this.bits & ~SYN_HELD; }
   /** Largest payload per segment on this path (both ends see the same path, so no MSS option is exchanged). */
   readonly mss: number;
   /** Send segments smaller than the MSS at once (TCP_NODELAY) instead of waiting for the ACK of what is in flight. */
-  noDelay = false;
+  get noDelay(): boolean { return (this.bits & NO_DELAY) !== 0; }
+  set noDelay(v: boolean) { this.bits = v ? this.bits | NO_DELAY : this.bits & ~NO_DELAY; }
   /** Size of the owner's receive buffer, and the bytes of it delivered and not yet read. */
   private rcvBuffer: number;
   private rcvHeld = 0;
@@ -177,9 +187,11 @@ export class TcpConnection {
   /** Data sent and not yet acknowledged. */
   private unackedData = 0;
   /** The owner closed its direction: FIN follows the queued data. */
-  private finQueued = false;
+  private get finQueued(): boolean { return (this.bits & FIN_QUEUED) !== 0; }
+  private set finQueued(v: boolean) { this.bits = v ? this.bits | FIN_QUEUED : this.bits & ~FIN_QUEUED; }
   /** Our FIN is on the wire. */
-  private finSent = false;
+  private get finSent(): boolean { return (this.bits & FIN_SENT) !== 0; }
+  private set finSent(v: boolean) { this.bits = v ? this.bits | FIN_SENT : this.bits & ~FIN_SENT; }
   private timer: ScheduledEvent | null = null;
   private retries = 0;
   /** Payload sent and not yet acknowledged, in order, for retransmission: the first starts at sndUna. */

@@ -243,7 +243,7 @@ export class ProviderCore implements QueueOwner {
   private newSocket(af: number, type: number, protocol: number): Socket {
     const handle = this.nextHandle;
     this.nextHandle = this.nextHandle >= 0x3ffffffc ? 0x100 : this.nextHandle + 4;
-    const sock = new Socket(handle, af, type, protocol, af === AF_INET6 ? 6 : 4);
+    const sock = new Socket(handle, af, type, protocol);
     this.sockets.set(handle, sock);
     return sock;
   }

@@ -5,6 +5,7 @@
 import type { IpVersion, StreamConnection } from './transport.js';
 import type { ListenQueue } from './listen-queue.js';
 import { ByteQueue } from './byte-queue.js';
+import { AF_INET6 } from './constants.js';
 import type { EventSelection } from './readiness.js';
 import type { DatagramEndpoint } from './transport.js';
 
@@ -89,9 +90,16 @@ const DEFAULT_OPTIONS: Readonly<SocketOptions> = Object.freeze({
   keepAliveIdleMs: 7_200_000, keepAliveIntervalMs: 1000, keepAliveProbes: 10, keepAliveTimed: false, ipExtras: Object.freeze({}),
 });
 
+/** The socket's yes/no state, one bit each in {@link Socket.bits}: one field instead of five per socket. */
+const NON_BLOCKING = 1;
+const PEER_CLOSED = 2;
+const SEND_SHUTDOWN = 4;
+const RECEIVE_SHUTDOWN = 8;
+const WRITE_ARMED = 16;
+
 export class Socket {
   phase: SocketPhase = 'open';
-  nonBlocking = false;
+  private bits = 0;
   /** Bound address; the wildcard is '0.0.0.0' or '::'. */
   local: Endpoint | null = null;
   /** The address the port table holds for us (a connect from the wildcard keeps the wildcard there). */
@@ -112,18 +120,22 @@ export class Socket {
   conn: StreamConnection | null = null;
   queue: ListenQueue | null = null;
   /** The peer closed its direction (FIN). */
-  peerClosed = false;
+  get peerClosed(): boolean { return (this.bits & PEER_CLOSED) !== 0; }
+  set peerClosed(v: boolean) { this.flag(PEER_CLOSED, v); }
   /** Received bytes not yet read. */
   inbox = new ByteQueue();
   /** Budget bytes charged for data this socket has queued to send. */
   sendCharged = 0;
   /** WSPShutdown(SD_SEND) or (SD_RECEIVE). */
-  sendShutdown = false;
-  receiveShutdown = false;
+  get sendShutdown(): boolean { return (this.bits & SEND_SHUTDOWN) !== 0; }
+  set sendShutdown(v: boolean) { this.flag(SEND_SHUTDOWN, v); }
+  get receiveShutdown(): boolean { return (this.bits & RECEIVE_SHUTDOWN) !== 0; }
+  set receiveShutdown(v: boolean) { this.flag(RECEIVE_SHUTDOWN, v); }
   /** Outcome of the last connect attempt for FD_CONNECT and exceptfds: null while none finished. */
   connectResult: number | null = null;
   /** FD_WRITE is due when the socket next becomes writable (after a connect, an accept, or a WSAEWOULDBLOCK send). */
-  writeArmed = false;
+  get writeArmed(): boolean { return (this.bits & WRITE_ARMED) !== 0; }
+  set writeArmed(v: boolean) { this.flag(WRITE_ARMED, v); }
 
   /** Datagram sockets' state; made on first use (stream sockets never need it). */
   private dgram: DatagramState | null = null;
@@ -148,8 +160,20 @@ export class Socket {
     readonly af: number,
     readonly type: number,
     readonly protocol: number,
-    readonly version: IpVersion,
   ) {}
+
+  /** Derived, not stored: a field less on every socket. */
+  get version(): IpVersion {
+    return this.af === AF_INET6 ? 6 : 4;
+  }
+
+  /** FIONBIO / WSPEventSelect / WSPAsyncSelect made the socket non-blocking. */
+  get nonBlocking(): boolean { return (this.bits & NON_BLOCKING) !== 0; }
+  set nonBlocking(v: boolean) { this.flag(NON_BLOCKING, v); }
+
+  private flag(bit: number, on: boolean): void {
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
+  }
 
   private datagramState(): DatagramState {
     return (this.dgram ??= { endpoint: null, datagrams: NO_DATAGRAMS, head: 0, bytes: 0, pendingUnreachable: false });
