@@ -98,6 +98,8 @@ export class ProviderServer {
       this.providers.add(provider);
       provider.core.watchers.add(this.watcher);
     }
+    // A new thread may call and wake the others: whatever was about to be declared a stall is not.
+    this.clearStall();
     const { port1, port2 } = new MessageChannel();
     const shared = new SharedArrayBuffer(8);
     const channel = new Channel(port1, new Int32Array(shared), provider);
@@ -195,6 +197,8 @@ export class ProviderServer {
     if (this.stallTimer !== null) return;
     this.stallTimer = setTimeout(() => {
       this.stallTimer = null;
+      // A thread that has not called yet (one just started) may still wake the others.
+      if (![...this.channels].every((c) => c.job !== null)) return;
       // As for any blocking call nothing can ever complete: WSAEINTR.
       for (const job of [...this.parked]) this.finish(job, this.interrupt(job));
     }, this.stallMs);
