@@ -64,3 +64,16 @@ export function wsaFromNodeError(error: unknown): number {
   const code = typeof error === 'string' ? error : (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? NODE_TO_WSA[code] ?? W.WSAENETDOWN : W.WSAENETDOWN;
 }
+
+/**
+ * A failed multicast join or drop: Linux says EADDRINUSE for a group joined twice and
+ * EADDRNOTAVAIL or ENODEV for an interface it lacks (or, on a drop, a group not joined);
+ * Windows documents WSAEADDRNOTAVAIL for the first two and WSAEINVAL for the third
+ * (Microsoft, "Multicast Socket Option Behavior").
+ */
+export function wsaFromMembershipError(error: unknown, join: boolean): number {
+  const code = typeof error === 'string' ? error : (error as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'ENODEV') return join ? W.WSAEADDRNOTAVAIL : W.WSAEINVAL;
+  if (code === 'EINVAL' || code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_INVALID_ARG_VALUE') return W.WSAEINVAL;
+  return wsaFromNodeError(error);
+}

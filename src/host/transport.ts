@@ -17,6 +17,7 @@ import type { Socket } from '../provider/socket.js';
 import { BindOracle } from './bind-oracle.js';
 import { bindDatagramNow, createDatagramSocket, listenNow } from './bind-now.js';
 import { wsaFromNodeError } from './errors.js';
+import { HostMulticast } from './multicast.js';
 
 const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
 const isWildcard = (address: string): boolean => address === '0.0.0.0' || address === '::';
@@ -540,12 +541,16 @@ export class HostTransport implements Transport {
     if (!adopt) socket.bind({ address, port, exclusive: true });
     const handle = { close: () => socket.close() };
     this.handles.add(handle);
+    const multicast = new HostMulticast(socket, version);
     return {
       // Windows sends to port 0 (Wine's test_UDP); node:dgram refuses it, and nobody can listen
       // there: the datagram is as good as lost, so it is dropped here.
-      send: (_src, dstAddress, dstPort, payload) => {
+      send: (_src, dstAddress, dstPort, payload, group) => {
+        if (group !== undefined) multicast.prepare(group);
         if (dstPort !== 0) socket.send(payload, dstPort, dstAddress);
       },
+      membership: (join, group, iface, source) => multicast.membership(join, group, iface, source),
+      setMulticastLoop: (on) => multicast.setLoop(on),
       close: () => {
         this.handles.delete(handle);
         closeDatagram(socket);

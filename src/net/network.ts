@@ -3,6 +3,7 @@
  * loopback), and delivery of segments after a latency, all on the scheduler's clock.
  */
 import { emptyStats, merge, type FaultStats, type LinkRules } from './faults.js';
+import { HOST_INTERFACE, LOOPBACK_INTERFACE, isInterfaceLocal } from './multicast.js';
 import { Random } from './random.js';
 import { Scheduler } from './scheduler.js';
 import type { IpVersion, Segment } from './segment.js';
@@ -54,6 +55,17 @@ function deliverDatagram(p: DatagramInFlight): void {
   else p.to.udp.receive(p.d);
 }
 
+interface GroupDatagramInFlight {
+  readonly to: NetHost;
+  readonly d: Datagram;
+  readonly iface: number;
+  readonly fromThisHost: boolean;
+}
+
+function deliverGroupDatagram(p: GroupDatagramInFlight): void {
+  if (!p.to.down) p.to.udp.receiveMulticast(p.d, p.iface, p.fromThisHost);
+}
+
 export class Network {
   readonly scheduler = new Scheduler();
   readonly random: Random;
@@ -69,6 +81,12 @@ export class Network {
   private readonly links = new Map<NetHost, Map<NetHost, Link>>();
   /** The link the previous packet took (a stream's packets take the same one). */
   private lastLink: Link | null = null;
+  /**
+   * Hosts with a member of a group on their network interface, by group: a datagram to a group
+   * goes to these hosts only (no scan of hosts or sockets per packet). Insertion order keeps runs
+   * deterministic.
+   */
+  private readonly groupHosts = new Map<string, Set<NetHost>>();
 
   constructor(readonly config: NetworkConfig) {
     this.random = new Random(config.seed);
@@ -120,6 +138,40 @@ export class Network {
     const to = this.byAddress.get(dst);
     if (to === undefined) return;
     this.carry(from, to, 28 + d.payload.length + (unreachable ? 28 : 0), deliverDatagram, { to, d, unreachable });
+  }
+
+  /**
+   * @internal Routes a datagram to a multicast group. The sending host's own members get a copy
+   * (on the interface it left by; receivers with IP_MULTICAST_LOOP off ignore it). It leaves the
+   * host only by the network interface and with a hop limit of at least 1 (0 keeps it on the
+   * host); every host is one hop away (one link, no routers), so 1 reaches them all.
+   */
+  routeMulticast(from: NetHost, d: Datagram, hops: number, iface: number): void {
+    if (from.down) return;
+    if (this.datagramTaps.size > 0) {
+      for (const tap of this.datagramTaps) tap(d, from, false, this.scheduler.nowMicros);
+    }
+    if (from.udp.multicast.has(d.dstAddress, d.dstPort)) {
+      this.scheduler.schedule(this.config.loopbackLatencyUs, deliverGroupDatagram, { to: from, d, iface, fromThisHost: true });
+    }
+    if (iface === LOOPBACK_INTERFACE || hops < 1 || isInterfaceLocal(d.dstAddress)) return;
+    const members = this.groupHosts.get(d.dstAddress);
+    if (members === undefined) return;
+    for (const to of members) {
+      if (to !== from) this.carry(from, to, 28 + d.payload.length, deliverGroupDatagram, { to, d, iface: HOST_INTERFACE, fromThisHost: false });
+    }
+  }
+
+  /** @internal A host's network interface gained its first member of a group, or lost its last. */
+  groupChanged(host: NetHost, group: string, joined: boolean): void {
+    let hosts = this.groupHosts.get(group);
+    if (joined) {
+      if (hosts === undefined) this.groupHosts.set(group, (hosts = new Set()));
+      hosts.add(host);
+    } else if (hosts !== undefined) {
+      hosts.delete(host);
+      if (hosts.size === 0) this.groupHosts.delete(group);
+    }
   }
 
   // ---- faults --------------------------------------------------------------------------------
@@ -342,5 +394,28 @@ export class NetHost implements TcpEnvironment, UdpEnvironment {
 
   transmitPortUnreachable(original: Datagram): void {
     this.network.routeDatagram(this, original, true);
+  }
+
+  transmitMulticast(d: Datagram, hops: number, iface: number): void {
+    this.network.routeMulticast(this, d, hops, iface);
+  }
+
+  groupChanged(group: string, joined: boolean): void {
+    this.network.groupChanged(this, group, joined);
+  }
+
+  /**
+   * The interface a multicast datagram leaves by, or a membership is made on: the one the
+   * caller named (a local address, or an index: 1 loopback, 2 the host's interface), else the
+   * host's interface when it has an address of the version, else loopback. Undefined: no such
+   * interface here.
+   */
+  multicastInterface(version: IpVersion, spec: string | number): number | undefined {
+    if (spec === 0 || spec === '' || spec === '0.0.0.0' || spec === '::') {
+      return this.addresses.some((a) => a.version === version) ? HOST_INTERFACE : LOOPBACK_INTERFACE;
+    }
+    if (typeof spec === 'number') return spec === LOOPBACK_INTERFACE || spec === HOST_INTERFACE ? spec : undefined;
+    if (!this.isLocal(version, spec)) return undefined;
+    return isLoopbackText(spec) ? LOOPBACK_INTERFACE : HOST_INTERFACE;
   }
 }

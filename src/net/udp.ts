@@ -1,7 +1,9 @@
 /**
  * UDP for the virtual network: endpoints bound to an address (or the wildcard) and port,
  * datagrams delivered whole, and an ICMP port-unreachable answer when nobody is bound.
+ * Multicast membership lives in multicast.ts.
  */
+import { MulticastTable, type MembershipResult } from './multicast.js';
 import type { IpVersion } from './segment.js';
 
 /** A UDP datagram as the virtual network carries it. */
@@ -26,6 +28,10 @@ export interface UdpEnvironment {
   transmitDatagram(d: Datagram): void;
   /** Sends an ICMP port-unreachable about `original` back to its source. */
   transmitPortUnreachable(original: Datagram): void;
+  /** Sends a datagram to a group: `hops` is its TTL / hop limit, `iface` the interface it leaves by. */
+  transmitMulticast(d: Datagram, hops: number, iface: number): void;
+  /** The host interface gained its first member of a group (`joined`) or lost its last. */
+  groupChanged(group: string, joined: boolean): void;
 }
 
 export class UdpEndpoint {
@@ -38,7 +44,21 @@ export class UdpEndpoint {
     public receiver: UdpReceiver,
   ) {}
 
+  /** IP_MULTICAST_LOOP, which Windows applies when receiving: whether group datagrams sent from this host reach it. */
+  multicastLoop = true;
+
+  /** Joins a group on an interface (source-specific with `source`). */
+  join(group: string, iface: number, source?: string): MembershipResult {
+    return this.stack.multicast.join(this, group, iface, source);
+  }
+
+  /** Leaves a group on an interface (with `source`, that source only). */
+  leave(group: string, iface: number, source?: string): MembershipResult {
+    return this.stack.multicast.leave(this, group, iface, source);
+  }
+
   close(): void {
+    this.stack.multicast.leaveAll(this);
     this.stack.unbind(this);
   }
 }
@@ -50,8 +70,12 @@ function key(address: string, port: number): string {
 export class UdpStack {
   /** Several sockets may share a key (SO_REUSEADDR); the oldest receives. */
   private readonly endpoints = new Map<string, UdpEndpoint[]>();
+  /** Group memberships of this host's endpoints. */
+  readonly multicast: MulticastTable;
 
-  constructor(readonly env: UdpEnvironment) {}
+  constructor(readonly env: UdpEnvironment) {
+    this.multicast = new MulticastTable((group, joined) => env.groupChanged(group, joined));
+  }
 
   /** Registers an endpoint; the provider has already applied the port-sharing rules. */
   bind(version: IpVersion, address: string, port: number, receiver: UdpReceiver): UdpEndpoint {
@@ -74,6 +98,16 @@ export class UdpStack {
 
   send(d: Datagram): void {
     this.env.transmitDatagram(d);
+  }
+
+  /** Sends a datagram to a group (see {@link UdpEnvironment.transmitMulticast}). */
+  sendMulticast(d: Datagram, hops: number, iface: number): void {
+    this.env.transmitMulticast(d, hops, iface);
+  }
+
+  /** A datagram to a group reached this host on `iface`; `fromThisHost` when this host sent it. */
+  receiveMulticast(d: Datagram, iface: number, fromThisHost: boolean): void {
+    this.multicast.deliver(d, iface, fromThisHost);
   }
 
   private find(version: IpVersion, address: string, port: number): UdpEndpoint | undefined {

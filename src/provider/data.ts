@@ -14,6 +14,7 @@ import type { ProviderCore } from './provider.js';
 import { hasException, isReadable, isWritable, reenable, sendSpace } from './readiness.js';
 import { NO_DATAGRAMS, type Endpoint, type Socket } from './socket.js';
 import type { BlockOutcome, DatagramReceiver, StreamConnection } from './transport.js';
+import { isMulticastAddress, multicastSend, multicastSource } from './multicast-options.js';
 
 /** Largest UDP payload: 65535 minus the IPv4 (20) or, for IPv6, only the UDP (8) header. */
 export function maxDatagram(version: 4 | 6): number {
@@ -460,15 +461,18 @@ function datagramSend(core: ProviderCore, sock: Socket, data: readonly Uint8Arra
   if (size > maxDatagram(sock.version)) return -WSAEMSGSIZE;
   // The route first: a send that finds none fails changing nothing (no implicit bind).
   const bound = sock.local;
+  const group = isMulticastAddress(dest.address);
   const source = bound !== null && bound.address !== '0.0.0.0' && bound.address !== '::'
     ? bound.address
-    : core.transport.sourceAddress(sock.version, dest.address);
+    : group ? multicastSource(sock, core.transport, dest.address) : core.transport.sourceAddress(sock.version, dest.address);
   if (source === undefined) return -WSAENETUNREACH;
   if (bound === null) {
     const code = core.autoBind(sock);
     if (code !== 0) return -code;
   }
-  sock.endpoint!.send(source, dest.address, dest.port, gather(data, 0, new Uint8Array(size)));
+  const payload = gather(data, 0, new Uint8Array(size));
+  if (group) sock.endpoint!.send(source, dest.address, dest.port, payload, multicastSend(sock));
+  else sock.endpoint!.send(source, dest.address, dest.port, payload);
   return size;
 }
 

@@ -25,7 +25,9 @@ import {
   WSAEINVAL, WSAENOPROTOOPT, WSAENOTCONN,
 } from './constants.js';
 import type { Endpoint, Linger, Socket } from './socket.js';
+import type { Transport } from './transport.js';
 import { oobInlineChanged } from './data.js';
+import { multicastOptions } from './multicast-options.js';
 
 /**
  * The C shape of an option's value, which decides the lengths it takes and writes:
@@ -92,8 +94,11 @@ export interface OptionDef {
   /** An error for get and set alike on this socket (an IP-level receive option on a TCP socket: WSAEINVAL), or 0. */
   refuse?(s: Socket): number;
   get(s: Socket): OptionValue;
-  /** Returns 0 or a WSA error code. Absent: read-only (WSAENOPROTOOPT on set, as Windows does for SO_ACCEPTCONN). */
-  set?(s: Socket, v: OptionValue): number;
+  /**
+   * Returns 0 or a WSA error code. Absent: read-only (WSAENOPROTOOPT on set, as Windows does for
+   * SO_ACCEPTCONN). `transport`: the socket's network, for options that name a local address.
+   */
+  set?(s: Socket, v: OptionValue, transport?: Transport): number;
 }
 
 const bool = (v: OptionValue): boolean => typeof v === 'number' && v !== 0;
@@ -497,6 +502,9 @@ const defs: OptionDef[] = [
   },
   stored(IPPROTO_IPV6, IPV6_RECVERR, 'ip-int', 0, { refuse: dgramOnly, boolean: true }),
   stored(IPPROTO_IPV6, IPV6_USER_MTU, 'ip-int', 0xffffffff),
+
+  // ---- multicast (IPPROTO_IP and IPPROTO_IPV6): multicast-options.ts ----
+  ...multicastOptions,
 ];
 
 const table = new Map<string, OptionDef>();

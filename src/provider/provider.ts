@@ -844,7 +844,7 @@ export class ProviderCore implements QueueOwner {
     const def = findOption(sock, level, name);
     if (typeof def === 'number') return -def;
     if (def.set === undefined) return -WSAENOPROTOOPT;
-    const code = def.set(sock, value);
+    const code = def.set(sock, value, this.transport);
     if (code !== 0) return -code;
     this.changed(sock);
     return 0;

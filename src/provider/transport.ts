@@ -99,10 +99,38 @@ export interface DatagramReceiver {
   portUnreachable(dstAddress: string, dstPort: number): void;
 }
 
+/**
+ * A multicast interface as the caller named it: a local address ('' or the wildcard: the
+ * default interface) or an interface index (0: the default).
+ */
+export type MulticastInterface = string | number;
+
+/** True for the interface spelling that means "the default one". */
+export function isDefaultInterface(iface: MulticastInterface): boolean {
+  return iface === 0 || iface === '' || iface === '0.0.0.0' || iface === '::';
+}
+
+/** How a datagram to a multicast group travels: IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS, IP_MULTICAST_IF / IPV6_MULTICAST_IF. */
+export interface MulticastSend {
+  readonly hops: number;
+  readonly iface: MulticastInterface;
+}
+
 /** A bound UDP endpoint. */
 export interface DatagramEndpoint {
-  /** Sends one datagram from `srcAddress` (a specific address of this host). The payload is kept: pass a copy. */
-  send(srcAddress: string, dstAddress: string, dstPort: number, payload: Uint8Array): void;
+  /**
+   * Sends one datagram from `srcAddress` (a specific address of this host). The payload is
+   * kept: pass a copy. `multicast`: the destination is a group, sent this way.
+   */
+  send(srcAddress: string, dstAddress: string, dstPort: number, payload: Uint8Array, multicast?: MulticastSend): void;
+  /**
+   * Joins (`join`) or leaves a multicast group on an interface; with `source`, source-specific
+   * (that source only). Returns 0 or the Winsock code Windows gives: WSAEADDRNOTAVAIL for a
+   * group already joined there or an interface the host lacks, WSAEINVAL for a group not joined.
+   */
+  membership(join: boolean, group: string, iface: MulticastInterface, source?: string): number;
+  /** IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP changed. */
+  setMulticastLoop(on: boolean): void;
   close(): void;
 }
 

@@ -17,6 +17,9 @@ export const PROVIDER_ID = '{5f0c2b7e-6a43-4c1e-9d8a-2b1f7e3c9a10}';
 const UDP_MESSAGE_SIZE = 0xffbb;
 
 // XP1_EXPEDITED_DATA is added where the network carries urgent (MSG_OOB) data: the virtual one.
+// XP1_SUPPORT_MULTIPOINT on UDP, as Windows' entries have it: IP multicast (IP_ADD_MEMBERSHIP and
+// kin) is carried by both networks. Neither XP1_MULTIPOINT_CONTROL_PLANE nor _DATA_PLANE: IP
+// multicast is non-rooted in both planes (no WSPJoinLeaf), which is what their absence says.
 const STREAM_FLAGS = XP1_GUARANTEED_DELIVERY | XP1_GUARANTEED_ORDER | XP1_GRACEFUL_CLOSE | XP1_IFS_HANDLES;
 const DGRAM_FLAGS = XP1_CONNECTIONLESS | XP1_MESSAGE_ORIENTED | XP1_SUPPORT_BROADCAST | XP1_SUPPORT_MULTIPOINT | XP1_IFS_HANDLES;
 

@@ -1,10 +1,12 @@
 /**
  * The provider's {@link Transport} over one host of the virtual network.
  */
+import { LOOPBACK_INTERFACE } from '../net/multicast.js';
 import type { NetHost } from '../net/network.js';
+import { WSAEADDRNOTAVAIL, WSAEINVAL } from '../provider/constants.js';
 import type { ConnectionEvents, TcpConnection } from '../net/tcp.js';
 import {
-  v4Mapped, type BlockOutcome, type DatagramEndpoint, type DatagramReceiver, type IpVersion, type ListenHandle, type ListenOptions,
+  isDefaultInterface, v4Mapped, type BlockOutcome, type DatagramEndpoint, type DatagramReceiver, type IpVersion, type ListenHandle, type ListenOptions,
   type StreamConnection, type StreamEvents, type StreamListenHooks, type Transport,
 } from '../provider/transport.js';
 
@@ -103,9 +105,28 @@ export class VirtualTransport implements Transport {
       datagram: (d) => receiver.datagram(d.srcAddress, d.srcPort, d.payload),
       portUnreachable: (d) => receiver.portUnreachable(d.dstAddress, d.dstPort),
     });
+    const host = this.host;
     return {
-      send: (srcAddress, dstAddress, dstPort, payload) =>
-        udp.send({ version, srcAddress, dstAddress, srcPort: port, dstPort, payload }),
+      send: (srcAddress, dstAddress, dstPort, payload, multicast) => {
+        const d = { version, srcAddress, dstAddress, srcPort: port, dstPort, payload };
+        if (multicast === undefined) {
+          udp.send(d);
+          return;
+        }
+        // The interface named by IP_MULTICAST_IF, else the one the source address belongs to.
+        const named = isDefaultInterface(multicast.iface) ? undefined : host.multicastInterface(version, multicast.iface);
+        const iface = named ?? host.multicastInterface(version, srcAddress) ?? LOOPBACK_INTERFACE;
+        udp.sendMulticast(d, multicast.hops, iface);
+      },
+      membership: (join, group, iface, source) => {
+        const on = host.multicastInterface(version, iface);
+        if (on === undefined) return join ? WSAEADDRNOTAVAIL : WSAEINVAL;
+        const r = join ? ep.join(group, on, source) : ep.leave(group, on, source);
+        return r === 'ok' ? 0 : r === 'already-joined' ? WSAEADDRNOTAVAIL : WSAEINVAL;
+      },
+      setMulticastLoop: (on) => {
+        ep.multicastLoop = on;
+      },
       close: () => ep.close(),
     };
   }

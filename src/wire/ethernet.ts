@@ -38,8 +38,12 @@ export function macForHost(index: number): Uint8Array {
 /**
  * A locally administered unicast MAC derived from an IP address: 02:00 followed by its last
  * four bytes (for IPv4, the whole address). Used as the default when a caller names no MAC.
+ * A multicast address maps to its group MAC instead: 01:00:5e and the low 23 bits for IPv4
+ * (RFC 1112), 33:33 and the low 32 bits for IPv6 (RFC 2464).
  */
 export function macForAddress(address: Uint8Array): Uint8Array {
+  if (address.length === 4 && (address[0]! & 0xf0) === 0xe0) return Uint8Array.of(0x01, 0x00, 0x5e, address[1]! & 0x7f, address[2]!, address[3]!);
+  if (address.length === 16 && address[0] === 0xff) return Uint8Array.of(0x33, 0x33, ...address.subarray(12));
   const tail = address.subarray(Math.max(0, address.length - 4));
   const out = Uint8Array.of(0x02, 0, 0, 0, 0, 0);
   out.set(tail, 6 - tail.length);
