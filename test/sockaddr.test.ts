@@ -69,3 +69,22 @@ describe('sockaddr bytes', () => {
     }));
   });
 });
+
+test('sin6_scope_id: a link-local address keeps its interface through the provider (fe80::1%4), other addresses ignore it', () => {
+  const linkLocal = encodeSockAddr({ family: AF_INET6, address: 'fe80::1', port: 80, scopeId: 4 });
+  const read = readSockAddrArg(linkLocal, 28);
+  assert.ok(read.ok);
+  assert.equal(read.endpoint.address, 'fe80::1%4');
+  const asObject = readSockAddrArg({ family: AF_INET6, address: 'fe80::1', port: 80, scopeId: 4 }, 28);
+  assert.ok(asObject.ok);
+  assert.equal(asObject.endpoint.address, 'fe80::1%4');
+  const global = readSockAddrArg({ family: AF_INET6, address: 'fd00::1', port: 80, scopeId: 4 }, 28);
+  assert.ok(global.ok);
+  assert.equal(global.endpoint.address, 'fd00::1');
+  const out = { family: 0, address: '', port: 0, flowinfo: 9, scopeId: 9 };
+  assert.ok(writeSockAddrArg({ family: AF_INET6, address: 'fe80::1%4', port: 80 }, out, { value: 28 }));
+  assert.deepEqual(out, { family: AF_INET6, address: 'fe80::1', port: 80, flowinfo: 0, scopeId: 4 });
+  const bytes = new Uint8Array(28);
+  assert.ok(writeSockAddrArg({ family: AF_INET6, address: 'fe80::1%4', port: 80 }, bytes, { value: 28 }));
+  assert.deepEqual(decodeSockAddr(bytes), { family: AF_INET6, address: 'fe80::1', port: 80, flowinfo: 0, scopeId: 4 });
+});

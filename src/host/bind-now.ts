@@ -17,6 +17,7 @@
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
+import { toNodeAddress } from './zone.js';
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -47,7 +48,7 @@ export function listenNow(server: net.Server, host: string, port: number, backlo
   let answered = false;
   holder.lookup = literalLookup(real, () => (answered = true));
   try {
-    server.listen({ host, port, backlog, exclusive: true, ipv6Only });
+    server.listen({ host: toNodeAddress(host), port, backlog, exclusive: true, ipv6Only });
   } catch {
     return 'failed'; // arguments Node rejects outright (the caller asks the oracle why)
   } finally {
@@ -57,11 +58,15 @@ export function listenNow(server: net.Server, host: string, port: number, backlo
   return server.address() !== null ? 'bound' : 'failed';
 }
 
-/** A UDP socket whose lookups of literals (its bind, and the destinations of its sends) answer at once. */
-export function createDatagramSocket(version: 4 | 6): dgram.Socket {
+/**
+ * A UDP socket whose lookups of literals (its bind, and the destinations of its sends) answer
+ * at once. `ipv6Only`: an IPv6 socket that does not take IPv4 (Node's are dual-stack by default).
+ */
+export function createDatagramSocket(version: 4 | 6, ipv6Only = false): dgram.Socket {
   const real = dns.lookup as unknown as (...args: unknown[]) => unknown;
   return dgram.createSocket({
     type: version === 6 ? 'udp6' : 'udp4',
+    ipv6Only: version === 6 && ipv6Only,
     lookup: literalLookup(real, () => {}) as unknown as typeof dns.lookup,
   });
 }
@@ -75,7 +80,7 @@ export function bindDatagramNow(socket: dgram.Socket, address: string, port: num
   const onError = (e: NodeJS.ErrnoException) => (error = e);
   socket.on('error', onError);
   try {
-    socket.bind({ address, port, exclusive: true });
+    socket.bind({ address: toNodeAddress(address), port, exclusive: true });
   } catch (e) {
     error = e as NodeJS.ErrnoException;
   }

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { WSAENETDOWN } from '../provider/constants.js';
 import { NODE_TO_WSA } from './errors.js';
+import { toNodeAddress } from './zone.js';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -47,7 +48,7 @@ export class BindOracle {
   reserve(version: 4 | 6, stream: boolean, address: string, port: number): number {
     const worker = this.start();
     Atomics.store(this.state, 0, 0);
-    worker.postMessage({ version, stream, address, port });
+    worker.postMessage({ version, stream, address: toNodeAddress(address), port });
     if (Atomics.wait(this.state, 0, 0, ANSWER_TIMEOUT_MS) === 'timed-out') return -WSAENETDOWN;
     return Atomics.load(this.state, 1);
   }

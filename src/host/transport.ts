@@ -18,6 +18,7 @@ import { BindOracle } from './bind-oracle.js';
 import { bindDatagramNow, createDatagramSocket, listenNow } from './bind-now.js';
 import { wsaFromNodeError } from './errors.js';
 import { HostMulticast } from './multicast.js';
+import { fromNodeAddress, isMachineAddress, toNodeAddress } from './zone.js';
 
 const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
 const isWildcard = (address: string): boolean => address === '0.0.0.0' || address === '::';
@@ -210,9 +211,9 @@ class HostConnection implements StreamConnection {
   }
 }
 
-/** Node spells IPv4-mapped addresses as ::ffff:a.b.c.d on dual-stack sockets. */
+/** Node spells IPv4-mapped addresses as ::ffff:a.b.c.d on dual-stack sockets, and a link-local one's interface by name. */
 function canonical(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : fromNodeAddress(address);
 }
 
 /** The backlog every real listener asks for (the provider keeps its own queue on top). */
@@ -316,10 +317,19 @@ export class HostTransport implements Transport {
 
   hasLocalAddress(version: IpVersion, address: string): boolean {
     if (isLoopback(address)) return (version === 6) === (address === '::1');
+    return isMachineAddress(address);
+  }
+
+  /** The machine's addresses of one version, as the operating system lists its interfaces (a link-local one with its scope id). */
+  localAddresses(version: IpVersion): readonly string[] {
+    const out: string[] = [];
     for (const list of Object.values(os.networkInterfaces())) {
-      for (const a of list ?? []) if (a.address === address) return true;
+      for (const a of list ?? []) {
+        if ((a.family === 'IPv6') !== (version === 6)) continue;
+        out.push(a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80') ? `${a.address}%${a.scopeid ?? 0}` : a.address);
+      }
     }
-    return false;
+    return out;
   }
 
   sourceAddress(version: IpVersion, remoteAddress: string): string | undefined {
@@ -340,7 +350,7 @@ export class HostTransport implements Transport {
     const previousDatagram = this.pendingDatagram;
     this.pending = null;
     this.pendingDatagram = null;
-    const r = stream ? this.reserveStream(version, address, port, v6Only) : this.reserveDatagram(version, address, port);
+    const r = stream ? this.reserveStream(version, address, port, v6Only) : this.reserveDatagram(version, address, port, v6Only);
     // A port reserved before and not taken (the provider's own table refused it) is let go only
     // now, so that the system could not hand the same one out again.
     if (previous !== null) this.release(previous);
@@ -387,9 +397,9 @@ export class HostTransport implements Transport {
     return r;
   }
 
-  private reserveDatagram(version: IpVersion, address: string, port: number): number {
+  private reserveDatagram(version: IpVersion, address: string, port: number, v6Only: boolean): number {
     if (this.bindDatagramInCall) {
-      const socket = createDatagramSocket(version);
+      const socket = createDatagramSocket(version, v6Only && address === '::');
       const result = bindDatagramNow(socket, address, port);
       if (result === 'bound') {
         const chosen = socket.address().port;
@@ -450,7 +460,7 @@ export class HostTransport implements Transport {
       listener = new HostListener(this, address, port);
       this.handles.add(listener.server);
       // No hold (it gave way, or this Node cannot bind in the call): the race of "Ports" remains.
-      if (!this.listenInCall) listener.server.listen({ host: address, port, backlog: LISTEN_BACKLOG, exclusive: true, ipv6Only });
+      if (!this.listenInCall) listener.server.listen({ host: toNodeAddress(address), port, backlog: LISTEN_BACKLOG, exclusive: true, ipv6Only });
       else if (listenNow(listener.server, address, port, LISTEN_BACKLOG, ipv6Only) === 'later') this.listenInCall = false;
     }
     listener.hooks = hooks;
@@ -478,7 +488,7 @@ export class HostTransport implements Transport {
     this.track(socket);
     const conn = new HostConnection(socket, remoteAddress, remotePort, localAddress, localPort, receiveBuffer);
     conn.events = events;
-    socket.connect({ host: remoteAddress, port: remotePort, localAddress, localPort }, () => conn.connected());
+    socket.connect({ host: toNodeAddress(remoteAddress), port: remotePort, localAddress: toNodeAddress(localAddress), localPort }, () => conn.connected());
     if (bound !== null) {
       const { version, address, port, v6Only } = bound;
       conn.keepPort = () => this.holdAgain(version, address, port, ephemeral, v6Only);
@@ -488,7 +498,7 @@ export class HostTransport implements Transport {
       conn.retry = () => {
         const next = new net.Socket({ allowHalfOpen: true });
         this.track(next);
-        next.connect({ host: remoteAddress, port: remotePort, localAddress, localPort: 0 }, () => conn.connected());
+        next.connect({ host: toNodeAddress(remoteAddress), port: remotePort, localAddress: toNodeAddress(localAddress), localPort: 0 }, () => conn.connected());
         return next;
       };
     }
@@ -525,12 +535,13 @@ export class HostTransport implements Transport {
     return false; // the operating system checks when it connects
   }
 
-  bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver): DatagramEndpoint {
+  bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver, options?: ListenOptions): DatagramEndpoint {
     const held = this.pendingDatagram;
     const adopt = held !== null && held.version === version && held.address === address && held.port === port;
     if (adopt) this.pendingDatagram = null;
     // Bound in reservePort, in this same WSPBind; otherwise (this Node binds later) bound below.
-    const socket = adopt ? held.socket : createDatagramSocket(version);
+    // The IPv6 wildcard is v6-only (Windows' default) unless dual-stack was asked for.
+    const socket = adopt ? held.socket : createDatagramSocket(version, address === '::' && options?.dualStack !== true);
     socket.on('message', (msg, rinfo) => {
       receiver.datagram(canonical(rinfo.address), rinfo.port, new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice());
     });
@@ -538,7 +549,7 @@ export class HostTransport implements Transport {
       // Linux reports an ICMP port unreachable only on connected sockets; it has no address then.
       if (e.code === 'ECONNREFUSED') receiver.portUnreachable('', 0);
     });
-    if (!adopt) socket.bind({ address, port, exclusive: true });
+    if (!adopt) socket.bind({ address: toNodeAddress(address), port, exclusive: true });
     const handle = { close: () => socket.close() };
     this.handles.add(handle);
     const multicast = new HostMulticast(socket, version);
@@ -547,7 +558,8 @@ export class HostTransport implements Transport {
       // there: the datagram is as good as lost, so it is dropped here.
       send: (_src, dstAddress, dstPort, payload, group) => {
         if (group !== undefined) multicast.prepare(group);
-        if (dstPort !== 0) socket.send(payload, dstPort, dstAddress);
+        // An IPv6 socket reaches IPv4 only through the v4-mapped spelling.
+        if (dstPort !== 0) socket.send(payload, dstPort, version === 6 && !dstAddress.includes(':') ? `::ffff:${dstAddress}` : toNodeAddress(dstAddress));
       },
       membership: (join, group, iface, source) => multicast.membership(join, group, iface, source),
       setMulticastLoop: (on) => multicast.setLoop(on),

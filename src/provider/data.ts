@@ -13,7 +13,7 @@ import {
 import type { ProviderCore } from './provider.js';
 import { hasException, isReadable, isWritable, reenable, sendSpace } from './readiness.js';
 import { NO_DATAGRAMS, type Endpoint, type Socket } from './socket.js';
-import type { BlockOutcome, DatagramReceiver, StreamConnection } from './transport.js';
+import { addressFor, type BlockOutcome, type DatagramReceiver, type StreamConnection } from './transport.js';
 import { isMulticastAddress, multicastSend, multicastSource } from './multicast-options.js';
 
 /** Largest UDP payload: 65535 minus the IPv4 (20) or, for IPv6, only the UDP (8) header. */
@@ -462,9 +462,17 @@ function datagramSend(core: ProviderCore, sock: Socket, data: readonly Uint8Arra
   // The route first: a send that finds none fails changing nothing (no implicit bind).
   const bound = sock.local;
   const group = isMulticastAddress(dest.address);
-  const source = bound !== null && bound.address !== '0.0.0.0' && bound.address !== '::'
-    ? bound.address
-    : group ? multicastSource(sock, core.transport, dest.address) : core.transport.sourceAddress(sock.version, dest.address);
+  // A dual-stack IPv6 socket sends to a v4-mapped destination over IPv4 (route() says how).
+  let source: string | undefined;
+  let remote = dest.address;
+  if (group) {
+    source = bound !== null && bound.address !== '0.0.0.0' && bound.address !== '::' ? bound.address : multicastSource(sock, core.transport, dest.address);
+  } else {
+    const route = core.route(sock, dest.address);
+    if (typeof route === 'number') return -route;
+    source = route.source;
+    remote = route.remote;
+  }
   if (source === undefined) return -WSAENETUNREACH;
   if (bound === null) {
     const code = core.autoBind(sock);
@@ -472,7 +480,7 @@ function datagramSend(core: ProviderCore, sock: Socket, data: readonly Uint8Arra
   }
   const payload = gather(data, 0, new Uint8Array(size));
   if (group) sock.endpoint!.send(source, dest.address, dest.port, payload, multicastSend(sock));
-  else sock.endpoint!.send(source, dest.address, dest.port, payload);
+  else sock.endpoint!.send(source, remote, dest.port, payload);
   return size;
 }
 
@@ -508,7 +516,9 @@ function datagramRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8A
 /** The receiver a bound datagram socket gives the network. */
 export function datagramReceiver(core: ProviderCore, sock: Socket): DatagramReceiver {
   return {
-    datagram(srcAddress, srcPort, payload) {
+    datagram(source, srcPort, payload) {
+      // An IPv6 socket shows an IPv4 sender v4-mapped (dual-stack, or bound to a v4-mapped address).
+      const srcAddress = addressFor(sock.af, source);
       // A connected datagram socket hears only its peer; a full buffer drops, as UDP does.
       if (sock.remote !== null && (sock.remote.address !== srcAddress || sock.remote.port !== srcPort)) return;
       if (sock.receiveShutdown) return;

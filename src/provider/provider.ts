@@ -387,7 +387,10 @@ export class ProviderCore implements QueueOwner {
     for (const place of places) place.table.add(chosen, sock, place.address, place.weak);
     sock.local = { family: sock.af, address, port: chosen };
     sock.phase = 'bound';
-    if (sock.type === SOCK_DGRAM) sock.endpoint = this.transport.bindDatagram(sock.version, address, chosen, datagramReceiver(this, sock));
+    if (sock.type === SOCK_DGRAM) {
+      const dual = sock.version === 6 && address === '::' && isDualStack(sock) ? { dualStack: true } : undefined;
+      sock.endpoint = this.transport.bindDatagram(sock.version, address, chosen, datagramReceiver(this, sock), dual);
+    }
     return 0;
   }
 
@@ -674,7 +677,8 @@ export class ProviderCore implements QueueOwner {
    * dual-stack IPv6 socket reaches a v4-mapped destination over IPv4; a v6-only one has no route
    * to it (WSAENETUNREACH), nor has a socket bound to an address of the other version.
    */
-  private route(sock: Socket, address: string): { version: IpVersion; source: string; remote: string } | number {
+  /** @internal Also the route of a datagram (provider/data.ts). */
+  route(sock: Socket, address: string): { version: IpVersion; source: string; remote: string } | number {
     const mapped = sock.version === 6 ? v4Mapped(address) : undefined;
     if (mapped === '0.0.0.0') return WSAEADDRNOTAVAIL;
     if (mapped !== undefined && !isDualStack(sock)) return WSAENETUNREACH;
@@ -708,10 +712,9 @@ export class ProviderCore implements QueueOwner {
   private connectDatagram(sock: Socket, name: Endpoint): number {
     // Like Windows, a datagram connect picks the route (and so the local address) now: no
     // route is WSAENETUNREACH here, where WSPConnect documents it, not on a later WSPSend.
-    const source = sock.local !== null && !isWildcard(sock.local.address)
-      ? sock.local.address
-      : this.transport.sourceAddress(sock.version, name.address);
-    if (source === undefined) return -WSAENETUNREACH;
+    const route = this.route(sock, name.address);
+    if (typeof route === 'number') return -route;
+    const source = addressFor(sock.af, route.source);
     if (sock.local === null) {
       const code = this.bindTo(sock, sock.version === 4 ? '0.0.0.0' : '::', 0, undefined);
       if (code !== 0) return -code;

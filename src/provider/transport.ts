@@ -148,6 +148,11 @@ export interface Transport {
   isNetworkDown(): boolean;
   /** True if a socket on this host may bind this specific address (its own, or loopback). */
   hasLocalAddress(version: IpVersion, address: string): boolean;
+  /**
+   * The host's unicast addresses of one IP version (SIO_ADDRESS_LIST_QUERY, SIO_GET_INTERFACE_LIST);
+   * absent: the provider lists the address a route to the outside leaves from.
+   */
+  localAddresses?(version: IpVersion): readonly string[];
   /** The local address a connection to `remoteAddress` leaves from; undefined if there is no route. */
   sourceAddress(version: IpVersion, remoteAddress: string): string | undefined;
   /** Starts matching connection requests for an address (or the wildcard) and port. */
@@ -166,8 +171,13 @@ export interface Transport {
   reservePort?(version: IpVersion, stream: boolean, address: string, port: number, v6Only: boolean): number;
   /** True if a connection (TIME_WAIT included) holds this 4-tuple. */
   streamTupleInUse(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean;
-  /** Starts receiving datagrams for an address (or the wildcard) and port. */
-  bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver): DatagramEndpoint;
+  /**
+   * Starts receiving datagrams for an address (or the wildcard) and port. An IPv6 socket's
+   * address may be v4-mapped (::ffff:a.b.c.d: it sends and receives IPv4); `dualStack` (the IPv6
+   * wildcard with IPV6_V6ONLY off) receives IPv4 too. Sources arrive in their own version's
+   * text; the endpoint sends IPv4 to an IPv4 destination.
+   */
+  bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver, options?: ListenOptions): DatagramEndpoint;
   /**
    * Lets the network run until `done()` holds. 'idle': nothing left that could make it hold;
    * 'deadline': `timeoutMs` passed; 'unsupported': this network cannot block the caller.

@@ -32,7 +32,7 @@ import { parseIPv4 } from '../wire/ip.js';
 import { PROVIDER_ID, protocolCatalog } from './catalog.js';
 import { callerBytes, fail, finish, guard, isRef, normalizeOptName, probe, readInt, store, writeInt } from './funnel.js';
 import { IoFunctions } from './io-functions.js';
-import { decodeSockAddr, encodeSockAddr, sockAddrSize } from './sockaddr.js';
+import { decodeSockAddr, encodeSockAddr, sockAddrSize, splitScope } from './sockaddr.js';
 import type { LPINT, WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSAPROTOCOL_INFOW, WSATHREADID } from './types.js';
 
 /** sizeof(WSAPROTOCOL_INFOW): 116 bytes of fields, then szProtocol as 256 UTF-16 units. */
@@ -253,20 +253,13 @@ type IoctlResult = { count: number } | { error: number; count?: number };
 const done = (count: number): IoctlResult => ({ count });
 const refused = (error: number, count?: number): IoctlResult => ({ error, count });
 
-/** A transport that can list its host's addresses (the hook `localAddresses`); others are asked for a route. */
-interface AddressLister {
-  localAddresses?(version: IpVersion): readonly string[];
-}
-
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
 }
 
 /** The host's unicast addresses of one IP version, loopback last. */
 function hostAddresses(core: ProviderCore, version: IpVersion): string[] {
-  const t = core.transport as unknown as AddressLister;
-  let list: readonly string[] | undefined;
-  if (typeof t.localAddresses === 'function') list = t.localAddresses(version);
+  let list = core.transport.localAddresses?.(version);
   if (list === undefined) {
     // Without the hook: the address a route to the outside leaves from, and loopback.
     const out = core.transport.sourceAddress(version, version === 4 ? '192.0.2.1' : '2001:db8::1');
@@ -432,7 +425,7 @@ export abstract class OptionFunctions extends IoFunctions {
     const sock = this.core.enter(s, true);
     if (typeof sock === 'number') return refused(-sock, 0);
     const addrs = hostAddresses(this.core, sock.version).filter((a) => !isLoopback(a))
-      .map((address) => encodeSockAddr({ family: sock.af, address, port: 0 }));
+      .map((address) => encodeSockAddr({ family: sock.af, ...splitScope(address), port: 0 }));
     const head = 4 + 8 * addrs.length;
     const needed = head + addrs.reduce((n, a) => n + a.length, 0);
     if (outLen > 0 && outLen < 4) return refused(WSAEINVAL, 0);

@@ -87,6 +87,21 @@ export function decodeSockAddr(bytes: Uint8Array, length?: number): SockAddr | u
   };
 }
 
+/**
+ * A link-local IPv6 address names an interface too (sin6_scope_id): the provider keeps it in the
+ * address text, as `fe80::1%4`, so that every layer compares and stores one string. Other
+ * addresses ignore the scope id (their scope is global).
+ */
+function withScope(address: string, scopeId: unknown): string {
+  return typeof scopeId === 'number' && scopeId > 0 && Number.isInteger(scopeId) && /^fe[89ab]/i.test(address) ? `${address}%${scopeId >>> 0}` : address;
+}
+
+/** The address text and scope id of an endpoint's address (see {@link withScope}). */
+export function splitScope(address: string): { address: string; scopeId: number } {
+  const at = address.indexOf('%');
+  return at < 0 ? { address, scopeId: 0 } : { address: address.slice(0, at), scopeId: Number(address.slice(at + 1)) >>> 0 };
+}
+
 /** Why a `name` argument could not be read: a bad pointer/length, or an unknown family. */
 export type SockAddrProblem = 'fault' | 'family';
 
@@ -102,17 +117,17 @@ export function readSockAddrArg(
     if (sockAddrSize(family) === 0) return { ok: false, reason: 'family' };
     const decoded = decodeSockAddr(bytes, namelen);
     if (decoded === undefined) return { ok: false, reason: 'fault' };
-    return { ok: true, endpoint: { family, address: decoded.address, port: decoded.port } };
+    return { ok: true, endpoint: { family, address: withScope(decoded.address, decoded.scopeId), port: decoded.port } };
   }
   if (typeof name !== 'object' || name === null || Array.isArray(name)) return { ok: false, reason: 'fault' };
-  const { family, address, port } = name as Record<string, unknown>;
+  const { family, address, port, scopeId } = name as Record<string, unknown>;
   if (typeof family !== 'number') return { ok: false, reason: 'fault' };
   const size = sockAddrSize(family);
   if (size === 0) return { ok: false, reason: 'family' };
   if (namelen < size || !isPort(port) || typeof address !== 'string') return { ok: false, reason: 'fault' };
   const ip = family === AF_INET ? parseIPv4(address) : parseIPv6(address);
   if (ip === undefined) return { ok: false, reason: 'fault' };
-  return { ok: true, endpoint: { family, address: family === AF_INET ? formatIPv4(ip) : formatIPv6(ip), port } };
+  return { ok: true, endpoint: { family, address: family === AF_INET ? formatIPv4(ip) : withScope(formatIPv6(ip), scopeId), port } };
 }
 
 const ADDR_FIELDS = ['family', 'address', 'port'] as const;
@@ -149,6 +164,7 @@ export function canWriteSockAddr(family: number, name: unknown, namelen: unknown
  */
 export function writeSockAddrArg(addr: SockAddr, name: unknown, namelen: unknown): boolean {
   if (!canWriteSockAddr(addr.family, name, namelen)) return false;
+  if (addr.family === AF_INET6 && addr.address.includes('%')) addr = { ...addr, ...splitScope(addr.address) };
   const size = sockAddrSize(addr.family);
   const bytes = isByteArray(name) ? callerBytes(name, size) : undefined;
   if (bytes !== undefined) {

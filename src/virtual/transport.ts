@@ -5,6 +5,7 @@ import { LOOPBACK_INTERFACE } from '../net/multicast.js';
 import type { NetHost } from '../net/network.js';
 import { WSAEADDRNOTAVAIL, WSAEINVAL } from '../provider/constants.js';
 import type { ConnectionEvents, TcpConnection } from '../net/tcp.js';
+import type { Datagram } from '../net/udp.js';
 import {
   isDefaultInterface, v4Mapped, type BlockOutcome, type DatagramEndpoint, type DatagramReceiver, type IpVersion, type ListenHandle, type ListenOptions,
   type StreamConnection, type StreamEvents, type StreamListenHooks, type Transport,
@@ -99,16 +100,29 @@ export class VirtualTransport implements Transport {
     return this.host.tcp.tupleInUse(localAddress, localPort, remoteAddress, remotePort);
   }
 
-  bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver): DatagramEndpoint {
+  localAddresses(version: IpVersion): readonly string[] {
+    return this.host.addresses.filter((a) => a.version === version).map((a) => a.text);
+  }
+
+  bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver, options?: ListenOptions): DatagramEndpoint {
     const udp = this.host.udp;
-    const ep = udp.bind(version, address, port, {
-      datagram: (d) => receiver.datagram(d.srcAddress, d.srcPort, d.payload),
-      portUnreachable: (d) => receiver.portUnreachable(d.dstAddress, d.dstPort),
-    });
+    const handlers = {
+      datagram: (d: Datagram) => receiver.datagram(d.srcAddress, d.srcPort, d.payload),
+      portUnreachable: (d: Datagram) => receiver.portUnreachable(d.dstAddress, d.dstPort),
+    };
+    // An IPv6 socket bound to a v4-mapped address is an IPv4 endpoint; the dual-stack wildcard
+    // is an IPv6 one with an IPv4 twin on the same port.
+    const mapped = version === 6 ? v4Mapped(address) : undefined;
+    if (mapped !== undefined) {
+      version = 4;
+      address = mapped;
+    }
+    const ep = udp.bind(version, address, port, handlers);
+    const ep4 = options?.dualStack === true ? udp.bind(4, '0.0.0.0', port, handlers) : null;
     const host = this.host;
     return {
       send: (srcAddress, dstAddress, dstPort, payload, multicast) => {
-        const d = { version, srcAddress, dstAddress, srcPort: port, dstPort, payload };
+        const d = { version: dstAddress.includes(':') ? version : 4 as IpVersion, srcAddress, dstAddress, srcPort: port, dstPort, payload };
         if (multicast === undefined) {
           udp.send(d);
           return;
@@ -127,7 +141,10 @@ export class VirtualTransport implements Transport {
       setMulticastLoop: (on) => {
         ep.multicastLoop = on;
       },
-      close: () => ep.close(),
+      close: () => {
+        ep.close();
+        ep4?.close();
+      },
     };
   }
 

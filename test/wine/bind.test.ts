@@ -72,15 +72,17 @@ async function acceptFrom(w: World, s: number): Promise<number> {
 /** Connections waiting in a listener's queue (the non-standard inspect()). */
 const queued = (w: World, s: number): number => w.p.inspect(s)!.listen!.queueLength;
 
-/** The unicast addresses of the machine the world runs on (Wine: GetAdaptersAddresses). */
-function hostAddresses(w: World): string[] {
-  if (w.kind === 'virtual') return ['10.0.0.1', 'fd00::1'];
-  const out: string[] = [];
+/** The unicast addresses of the machine the world runs on (Wine: GetAdaptersAddresses), a link-local one with its scope id. */
+function hostAddresses(w: World): { address: string; scopeId: number }[] {
+  if (w.kind === 'virtual') return [{ address: '10.0.0.1', scopeId: 0 }, { address: 'fd00::1', scopeId: 0 }];
+  const out: { address: string; scopeId: number }[] = [];
   for (const list of Object.values(os.networkInterfaces())) {
-    // Link-local IPv6 addresses need a scope id, which the provider does not carry yet.
-    for (const a of list ?? []) if (a.family === 'IPv4' || !a.address.toLowerCase().startsWith('fe80')) out.push(a.address);
+    for (const a of list ?? []) {
+      const linkLocal = a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80');
+      out.push({ address: a.address, scopeId: linkLocal ? a.scopeid ?? 0 : 0 });
+    }
   }
-  return [...new Set(out)];
+  return out;
 }
 
 onNetworks('test_bind', (it) => {
@@ -117,22 +119,23 @@ onNetworks('test_bind', (it) => {
   });
 
   it('test_bind (every address of the host): each binds; IPv6 with the 24-byte sockaddr_in6_old is WSAEFAULT, and getsockname reports the address', (w) => {
-    for (const address of hostAddresses(w)) {
+    for (const { address, scopeId } of hostAddresses(w)) {
       const af = address.includes(':') ? AF_INET6 : AF_INET;
+      const at = { ...addr(address, 0), scopeId };
       const s = socket(w, SOCK_STREAM, af);
-      bindOk(w, s, address, 0);
+      ok(`bind ${address}%${scopeId}`, (e) => w.p.WSPBind(s, at, af === AF_INET ? 16 : 28, e));
       close(w, s);
       if (af !== AF_INET6) continue;
       const s6 = socket(w, SOCK_STREAM, af);
-      fails('bind(sizeof(sockaddr_in6_old))', (e) => w.p.WSPBind(s6, encodeSockAddr(addr(address, 0)), 24, e), WSAEFAULT);
-      bindOk(w, s6, address, 0);
+      fails('bind(sizeof(sockaddr_in6_old))', (e) => w.p.WSPBind(s6, encodeSockAddr(at), 24, e), WSAEFAULT);
+      ok(`bind ${address}%${scopeId}`, (e) => w.p.WSPBind(s6, encodeSockAddr(at), 28, e));
       fails('getsockname(sizeof(sockaddr_in6_old))', (e) => w.p.WSPGetSockName(s6, new Uint8Array(28), { value: 24 }, e), WSAEFAULT);
       const name = { family: 0, address: '', port: 0, scopeId: 1 };
       ok('getsockname', (e) => w.p.WSPGetSockName(s6, name, { value: 28 }, e));
       assert.equal(name.family, AF_INET6);
       assert.notEqual(name.port, 0);
       assert.equal(name.address, address);
-      assert.equal(name.scopeId, 0);
+      assert.equal(name.scopeId, scopeId, 'sin6_scope_id: the interface of a link-local address, 0 for others');
       close(w, s6);
     }
   });
@@ -317,7 +320,7 @@ onNetworks('test_getsockname', (it) => {
   });
 
   it('test_getsockname (UDP bound to each address of the host): the address bound is the address reported', (w) => {
-    for (const address of hostAddresses(w).filter((a) => !a.includes(':'))) {
+    for (const { address } of hostAddresses(w).filter((a) => !a.address.includes(':'))) {
       const s = ok('WSPSocket', (e) => w.p.WSPSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP, null, 0, 0, e));
       bindOk(w, s, address, 0);
       assert.equal(nameOf(w, s).address, address);

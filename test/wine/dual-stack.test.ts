@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import {
-  AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, SOCK_STREAM, SOL_SOCKET,
+  AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET,
   SO_EXCLUSIVEADDRUSE, SO_REUSEADDR, WSAEACCES, WSAEADDRINUSE, WSAEWOULDBLOCK, errorName, type SockAddr,
 } from '../../src/index.js';
 import { addr, call, getInt, nameOf, nonBlocking, ok, onNetworks, setInt, socket, type World } from './harness.js';
@@ -201,5 +201,93 @@ onNetworks('dual-stack connections (IPV6_V6ONLY off)', (it) => {
     const a = await acceptFrom(w, l, peer);
     assert.equal(peer.address, '::ffff:127.0.0.1');
     close(w, a, c.s, l);
+  });
+});
+
+// ---- UDP ------------------------------------------------------------------------------------
+
+function udpSendTo(w: World, s: number, text: string, to: SockAddr): { ret: number; err: number } {
+  const bytes = new TextEncoder().encode(text);
+  return call((e) => w.p.WSPSendTo(s, [{ len: bytes.length, buf: bytes }], 1, { value: 0 }, 0, to, sizeOf(to.family), null, null, null, e));
+}
+
+/** Waits for one datagram (non-blocking calls: the host network's thread cannot block); its text and sender. */
+async function udpRecvFrom(w: World, s: number): Promise<{ text: string; from: SockAddr }> {
+  nonBlocking(w, s);
+  const buf = new Uint8Array(256);
+  const from = { family: 0, address: '', port: 0 };
+  let got = 0;
+  await w.settle(() => {
+    const n = { value: 0 };
+    const r = call((e) => w.p.WSPRecvFrom(s, [{ len: buf.length, buf }], 1, n, { value: 0 }, from, { value: 28 }, null, null, null, e));
+    got = n.value;
+    return r.ret === 0;
+  }, 'a datagram');
+  return { text: new TextDecoder().decode(buf.subarray(0, got)), from: { family: from.family, address: from.address, port: from.port } };
+}
+
+onNetworks('test_ipv6only (UDP)', (it) => {
+  it('test_ipv6only (UDP, IPV6_V6ONLY off): the IPv6 wildcard receives an IPv4 datagram from ::ffff:127.0.0.1 and answers it over IPv4', async (w) => {
+    const v6 = socket(w, SOCK_DGRAM, AF_INET6);
+    assert.equal(setV6only(w, v6, false).ret, 0);
+    const port = bindOk(w, v6, '::', await w.port());
+    const v4 = socket(w, SOCK_DGRAM, AF_INET);
+    bindOk(w, v4, '127.0.0.1', 0);
+    const v4port = nameOf(w, v4).port;
+    assert.equal(udpSendTo(w, v4, 'to the dual-stack socket', addr('127.0.0.1', port)).ret, 0);
+    const got = await udpRecvFrom(w, v6);
+    assert.equal(got.text, 'to the dual-stack socket');
+    assert.deepEqual(got.from, { family: AF_INET6, address: '::ffff:127.0.0.1', port: v4port });
+    assert.equal(udpSendTo(w, v6, 'back over IPv4', got.from).ret, 0);
+    const back = await udpRecvFrom(w, v4);
+    assert.equal(back.text, 'back over IPv4');
+    assert.deepEqual(back.from, { family: AF_INET, address: '127.0.0.1', port });
+    close(w, v4, v6);
+  });
+
+  it('test_ipv6only (UDP, connected to a v4-mapped address): send and recv reach the IPv4 peer; the names are v4-mapped', async (w) => {
+    const v4 = socket(w, SOCK_DGRAM, AF_INET);
+    const v4port = bindOk(w, v4, '127.0.0.1', 0);
+    const v6 = socket(w, SOCK_DGRAM, AF_INET6);
+    assert.equal(setV6only(w, v6, false).ret, 0);
+    ok('connect', (e) => w.p.WSPConnect(v6, addr('::ffff:127.0.0.1', v4port), 28, null, null, null, null, e));
+    const local = nameOf(w, v6);
+    assert.equal(local.address, '::ffff:127.0.0.1');
+    const bytes = new TextEncoder().encode('connected');
+    ok('send', (e) => w.p.WSPSend(v6, [{ len: bytes.length, buf: bytes }], 1, { value: 0 }, 0, null, null, null, e));
+    const got = await udpRecvFrom(w, v4);
+    assert.equal(got.text, 'connected');
+    assert.deepEqual(got.from, { family: AF_INET, address: '127.0.0.1', port: local.port });
+    assert.equal(udpSendTo(w, v4, 'reply', addr('127.0.0.1', local.port)).ret, 0);
+    assert.equal((await udpRecvFrom(w, v6)).text, 'reply');
+    close(w, v4, v6);
+  });
+
+  it('test_ipv6only (UDP, the default v6-only wildcard): an IPv4 socket binds the IPv4 wildcard of its port and gets the IPv4 datagrams; a v4-mapped destination has no route', async (w) => {
+    const v6 = socket(w, SOCK_DGRAM, AF_INET6);
+    const port = bindOk(w, v6, '::', await w.port());
+    const v4 = socket(w, SOCK_DGRAM, AF_INET);
+    bindOk(w, v4, '0.0.0.0', port);
+    const sender = socket(w, SOCK_DGRAM, AF_INET);
+    assert.equal(udpSendTo(w, sender, 'IPv4', addr('127.0.0.1', port)).ret, 0);
+    assert.equal((await udpRecvFrom(w, v4)).text, 'IPv4');
+    const six = socket(w, SOCK_DGRAM, AF_INET6);
+    assert.equal(udpSendTo(w, six, 'IPv6', addr('::1', port)).ret, 0);
+    assert.equal((await udpRecvFrom(w, v6)).text, 'IPv6');
+    const r = udpSendTo(w, v6, 'nowhere', addr('::ffff:127.0.0.1', port));
+    assert.equal(errorName(r.err), 'WSAENETUNREACH');
+    close(w, v6, v4, sender, six);
+  });
+
+  it('test_ipv6only (UDP, bound to ::ffff:127.0.0.1): an IPv6 socket takes IPv4 datagrams to 127.0.0.1', async (w) => {
+    const v6 = socket(w, SOCK_DGRAM, AF_INET6);
+    assert.equal(setV6only(w, v6, false).ret, 0);
+    const port = bindOk(w, v6, '::ffff:127.0.0.1', 0);
+    const v4 = socket(w, SOCK_DGRAM, AF_INET);
+    assert.equal(udpSendTo(w, v4, 'mapped', addr('127.0.0.1', port)).ret, 0);
+    const got = await udpRecvFrom(w, v6);
+    assert.equal(got.text, 'mapped');
+    assert.equal(got.from.address, '::ffff:127.0.0.1');
+    close(w, v4, v6);
   });
 });

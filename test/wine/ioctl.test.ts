@@ -8,6 +8,8 @@
  * into the functions above.
  */
 import assert from 'node:assert/strict';
+import os from 'node:os';
+import { test } from 'node:test';
 import * as W from '../../src/index.js';
 import {
   addr, call, nonBlocking, ok, onNetworks, send, tcpPair, type World, expectOk, expectErr, sock,
@@ -214,6 +216,26 @@ onNetworks('ioctls (Wine test_fionbio and friends)', (it) => {
     }
   });
 
+  it('test_address_list_query (every address): the host\'s own unicast addresses of the socket\'s family, no loopback', (w) => {
+    for (const af of [AF_INET, AF_INET6]) {
+      const s = sock(w, af, SOCK_DGRAM, IPPROTO_UDP);
+      const buffer = new Uint8Array(4096);
+      expectOk(ioctl(w, s, W.SIO_ADDRESS_LIST_QUERY, null, 0, buffer, buffer.length, { value: 0 }), 'the list');
+      const listed: string[] = [];
+      for (let i = 0; i < u32(buffer); i++) {
+        const at = u32(buffer, 4 + 8 * i);
+        listed.push(W.decodeSockAddr(buffer.subarray(at, at + u32(buffer, 8 + 8 * i)))!.address);
+      }
+      const expected = w.kind === 'virtual'
+        ? (af === AF_INET ? ['10.0.0.1'] : ['fd00::1'])
+        : Object.values(os.networkInterfaces()).flatMap((l) => l ?? [])
+          .filter((a) => (a.family === 'IPv6') === (af === AF_INET6) && !a.internal)
+          .map((a) => a.address);
+      assert.deepEqual(listed.sort(), [...new Set(expected)].sort(), `af ${af}`);
+      ok('closesocket', (e) => w.p.WSPCloseSocket(s, e));
+    }
+  });
+
   it('test_get_interface_list: INTERFACE_INFO records, loopback among them; a short buffer is WSAEFAULT with size 0', (w) => {
     const s = sock(w, AF_INET, SOCK_STREAM, IPPROTO_TCP);
     const buffer = new Uint8Array(4096);
@@ -279,4 +301,19 @@ onNetworks('ioctls (Wine test_fionbio and friends)', (it) => {
     nonBlocking(w, s);
     expectErr(ioctl(w, s, W.SIO_ADDRESS_LIST_CHANGE, null, 0, null, 0), W.WSAEWOULDBLOCK, 'SIO_ADDRESS_LIST_CHANGE');
   });
+});
+
+test('test_address_list_query (a virtual host with several addresses): every one of the family is listed', () => {
+  const net = new W.VirtualNetwork({ seed: 1 });
+  const p = net.addHost({ name: 'multi', addresses: ['10.0.0.1', '10.0.1.1', 'fd00::1', 'fd00::2'] }).provider;
+  for (const [af, expected] of [[AF_INET, ['10.0.0.1', '10.0.1.1']], [AF_INET6, ['fd00::1', 'fd00::2']]] as const) {
+    const s = p.WSPSocket(af, SOCK_DGRAM, IPPROTO_UDP, null, 0, 0, { value: 0 });
+    const buffer = new Uint8Array(4096);
+    assert.equal(p.WSPIoctl(s, W.SIO_ADDRESS_LIST_QUERY, null, 0, buffer, buffer.length, { value: 0 }, null, null, null, { value: 0 }), 0);
+    const listed = Array.from({ length: u32(buffer) }, (_, i) => {
+      const at = u32(buffer, 4 + 8 * i);
+      return W.decodeSockAddr(buffer.subarray(at, at + u32(buffer, 8 + 8 * i)))!.address;
+    });
+    assert.deepEqual(listed.sort(), [...expected]);
+  }
 });
