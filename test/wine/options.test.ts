@@ -3,8 +3,7 @@
  * table, test_sockopt_validity, test_so_debug, test_connect_time, test_extendedSocketOptions,
  * test_accept_inheritance, and the option rows of test_ipv6only and test_WSASocket.
  * The multicast rows of the option-size table are here; the other multicast rows are in
- * multicast.test.ts. Left out: the IP_MULTICAST_IF / _TTL / _LOOP rows of test_sockopt_validity's
- * tables (not ported yet: docs/conformance.md), SO_OPENTYPE and SO_PROTOCOL_INFOA (ws2_32 keeps
+ * multicast.test.ts. Left out: SO_OPENTYPE and SO_PROTOCOL_INFOA (ws2_32 keeps
  * and converts them; a provider never sees them), the OOB rows.
  */
 import assert from 'node:assert/strict';
@@ -201,7 +200,7 @@ function optionSizes(w: World, r: SizeRow): void {
 
 // ---- test_sockopt_validity's tables ---------------------------------------------------------------
 
-/** [option, get error, set error]. The IP_MULTICAST_IF / _TTL / _LOOP rows are not ported yet. */
+/** [option, get error, set error]; a set is tried only when the get succeeds, with what it read. */
 type ValidityRow = readonly [number, number?, number?];
 const { IP_OPTIONS, IP_HDRINCL, IP_TOS, IP_TTL, IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_DONTFRAGMENT, IP_PKTINFO,
   IP_RECVTTL, IP_RECEIVE_BROADCAST, IP_RECVIF, IP_RECVDSTADDR, IP_IFLIST, IP_UNICAST_IF, IP_RTHDR, IP_GET_IFLIST,
@@ -217,6 +216,7 @@ function ipv4Validity(kind: 'tcp' | 'udp' | 'raw'): ValidityRow[] {
   const recv = kind === 'tcp' ? WSAEINVAL : 0;
   return [
     [-1, WSAENOPROTOOPT], [IP_OPTIONS], [IP_HDRINCL, kind === 'raw' ? 0 : WSAEINVAL], [IP_TOS], [IP_TTL],
+    [W.IP_MULTICAST_IF, recv], [W.IP_MULTICAST_TTL, recv], [W.IP_MULTICAST_LOOP, recv],
     [IP_ADD_MEMBERSHIP, WSAENOPROTOOPT], [IP_DROP_MEMBERSHIP, WSAENOPROTOOPT], [IP_DONTFRAGMENT],
     [IP_PKTINFO, recv], [IP_RECVTTL, recv], [IP_RECEIVE_BROADCAST, recv], [IP_RECVIF, recv], [IP_RECVDSTADDR, recv],
     [IP_IFLIST], [IP_UNICAST_IF], [IP_RTHDR], [IP_GET_IFLIST, WSAEINVAL], [IP_RECVRTHDR, recv], [IP_RECVTOS, recv],
@@ -230,6 +230,7 @@ function ipv6Validity(kind: 'tcp' | 'udp' | 'raw'): ValidityRow[] {
   const recv = kind === 'tcp' ? WSAEINVAL : 0;
   return [
     [-1, WSAENOPROTOOPT], [IPV6_HOPOPTS], [IPV6_HDRINCL, kind === 'raw' ? 0 : WSAEINVAL], [IPV6_UNICAST_HOPS],
+    [W.IPV6_MULTICAST_IF, recv], [W.IPV6_MULTICAST_HOPS, recv], [W.IPV6_MULTICAST_LOOP, recv],
     [IPV6_ADD_MEMBERSHIP, WSAENOPROTOOPT], [IPV6_DROP_MEMBERSHIP, WSAENOPROTOOPT], [IPV6_DONTFRAG],
     [IPV6_PKTINFO, recv], [IPV6_HOPLIMIT, recv], [IPV6_PROTECTION_LEVEL], [IPV6_RECVIF, recv], [IPV6_RECVDSTADDR, recv],
     [IPV6_V6ONLY], [IPV6_IFLIST], [IPV6_UNICAST_IF], [IPV6_RTHDR], [IPV6_GET_IFLIST, WSAEINVAL], [IPV6_RECVRTHDR, recv],
