@@ -7,13 +7,13 @@
 export * from './provider/constants.js';
 export { VirtualNetwork, VirtualHost } from './virtual/virtual-network.js';
 export type { VirtualNetworkOptions, HostOptions, PacketRecord } from './virtual/virtual-network.js';
-export { ServiceProvider, FROM_PROTOCOL_INFO, WSP_VERSION, PROC_NAMES } from './spi/service-provider.js';
+export { ServiceProvider, FROM_PROTOCOL_INFO, WSP_VERSION, PROC_NAMES, OVERLAPPED_PROC_NAMES } from './spi/service-provider.js';
 export { ProviderBug } from './spi/funnel.js';
 export type { WSPPROC_TABLE } from './spi/service-provider.js';
 export { WSAEvent } from './provider/readiness.js';
 export type {
   FD_SET, TIMEVAL, WSANETWORKEVENTS, LPINT, WSABUF, ConditionProc, WSPDATA, WSAPROTOCOL_INFOW, WSAPROTOCOLCHAIN, WSPUPCALLTABLE,
-  WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID,
+  WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID, LPWSAUSERAPC,
 } from './spi/types.js';
 export { protocolCatalog, PROVIDER_ID } from './spi/catalog.js';
 export {

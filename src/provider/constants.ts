@@ -374,6 +374,41 @@ export const WSA_WAIT_TIMEOUT = 0x102;
 export const WSA_WAIT_FAILED = 0xffffffff;
 export const WSA_INFINITE = 0xffffffff;
 
+// ---- overlapped I/O: NTSTATUS values a WSAOVERLAPPED's Internal holds (ntstatus.h) -------------
+
+/** The operation completed (Internal after a successful completion). */
+export const STATUS_SUCCESS = 0x00000000;
+/** The operation is still in progress (Internal while it pends). */
+export const STATUS_PENDING = 0x00000103;
+/** A datagram was truncated: a warning, so the bytes delivered still count (WSAEMSGSIZE). */
+export const STATUS_BUFFER_OVERFLOW = 0x80000005;
+export const STATUS_NOT_IMPLEMENTED = 0xc0000002;
+export const STATUS_INVALID_HANDLE = 0xc0000008;
+export const STATUS_ACCESS_VIOLATION = 0xc0000005;
+export const STATUS_NO_MEMORY = 0xc0000017;
+export const STATUS_BUFFER_TOO_SMALL = 0xc0000023;
+export const STATUS_DEVICE_NOT_READY = 0xc00000a3;
+export const STATUS_PIPE_DISCONNECTED = 0xc00000b0;
+export const STATUS_IO_TIMEOUT = 0xc00000b5;
+export const STATUS_NOT_SUPPORTED = 0xc00000bb;
+export const STATUS_CANCELLED = 0xc0000120;
+export const STATUS_LOCAL_DISCONNECT = 0xc000013b;
+export const STATUS_REMOTE_DISCONNECT = 0xc000013c;
+export const STATUS_INVALID_CONNECTION = 0xc0000140;
+export const STATUS_INVALID_BUFFER_SIZE = 0xc0000206;
+export const STATUS_CONNECTION_DISCONNECTED = 0xc000020c;
+export const STATUS_CONNECTION_RESET = 0xc000020d;
+export const STATUS_CONNECTION_REFUSED = 0xc0000236;
+export const STATUS_GRACEFUL_DISCONNECT = 0xc0000237;
+export const STATUS_NETWORK_UNREACHABLE = 0xc000023c;
+export const STATUS_HOST_UNREACHABLE = 0xc000023d;
+export const STATUS_PORT_UNREACHABLE = 0xc000023f;
+export const STATUS_REQUEST_ABORTED = 0xc0000240;
+export const STATUS_CONNECTION_ABORTED = 0xc0000241;
+
+/** What an alertable wait (SleepEx, WaitForSingleObjectEx) returns when it ran completion routines. */
+export const WAIT_IO_COMPLETION = 0xc0;
+
 // ---- network event bit indices (iErrorCode of WSANETWORKEVENTS) ------------------------------
 
 export const FD_READ_BIT = 0;

@@ -233,8 +233,15 @@ export class ProviderCore implements QueueOwner {
     this.changed(listener);
   }
 
-  /** @internal Something about the socket changed: network events, then observers. */
+  /**
+   * @internal Told of every change before the network events are evaluated: pending overlapped
+   * receives take their data first, and data they take raises no FD_READ (Wine's test_read_events).
+   */
+  readonly beforeChange = new Set<(s: Socket) => void>();
+
+  /** @internal Something about the socket changed: pending operations, network events, then observers. */
   changed(sock: Socket): void {
+    if (this.beforeChange.size !== 0) for (const f of this.beforeChange) f(sock);
     if (sock.notify !== null) evaluate(sock);
     if (this.watchers.size === 0) return;
     for (const w of this.watchers) w(sock);

@@ -1,18 +1,23 @@
 /**
  * The WSP* functions of the data path and of readiness: WSPSend, WSPRecv, WSPSendTo,
- * WSPRecvFrom, WSPShutdown, WSPSelect, WSPEventSelect, WSPEnumNetworkEvents and
- * WSPAsyncSelect. Arguments are checked here; the rules live in `provider/data.ts` and
- * `provider/readiness.ts`.
+ * WSPRecvFrom (overlapped or not), WSPGetOverlappedResult, WSPShutdown, WSPSelect,
+ * WSPEventSelect, WSPEnumNetworkEvents and WSPAsyncSelect. Arguments are checked here; the rules
+ * live in `provider/data.ts`, `provider/overlapped.ts` and `provider/readiness.ts`.
  */
 import {
-  FD_ALL_EVENTS, FD_READ, WSAEAFNOSUPPORT, FD_MAX_EVENTS, SOCK_STREAM, SOCKET_ERROR, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP,
-  WSAEMSGSIZE, WSA_INFINITE, WSA_WAIT_TIMEOUT, WSA_WAIT_FAILED,
+  FD_ALL_EVENTS, FD_READ, WSAEAFNOSUPPORT, FD_MAX_EVENTS, SOCK_STREAM, SOCKET_ERROR, WSAEFAULT, WSAEINVAL, WSAENOTSOCK,
+  WSAEMSGSIZE, WSA_INFINITE, WSA_WAIT_TIMEOUT, WSA_WAIT_FAILED, STATUS_BUFFER_OVERFLOW, STATUS_PENDING, WSA_INVALID_HANDLE,
+  WSA_IO_INCOMPLETE, WSA_IO_PENDING, WSAEINTR, WSAEWOULDBLOCK,
 } from '../provider/constants.js';
 import * as data from '../provider/data.js';
+import { ApcQueues, threadKey } from '../provider/overlapped-apc.js';
+import { ntSuccess, statusToError } from '../provider/overlapped-status.js';
+import { OverlappedEngine, type Completion, type OverlappedOp } from '../provider/overlapped.js';
 import type { ProviderCore } from '../provider/provider.js';
 import { clearRecorded, recordedEvents, reenable, selectEvents, WSAEvent, type AsyncTarget } from '../provider/readiness.js';
-import type { Endpoint } from '../provider/socket.js';
+import type { Endpoint, Socket } from '../provider/socket.js';
 import { callerBytes, fail, guard, probe, probeAll, store } from './funnel.js';
+import { given, OVERLAPPED_KEYS, readOverlapped, RESULT_FLAGS, signal, usableEvent, type OverlappedArgs } from './overlapped-args.js';
 import { canWriteSockAddr, readSockAddrArg, writeSockAddrArg, type SockAddrArg, type SockAddrOut } from './sockaddr.js';
 import type { FD_SET, LPINT, TIMEVAL, WSABUF, WSANETWORKEVENTS, WSPUPCALLTABLE, WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID } from './types.js';
 
@@ -36,10 +41,6 @@ function readBuffers(lpBuffers: unknown, count: unknown): Uint8Array[] | undefin
 
 function flagsOf(dwFlags: unknown): number | undefined {
   return typeof dwFlags === 'number' && Number.isInteger(dwFlags) ? dwFlags >>> 0 : undefined;
-}
-
-function given(x: unknown): boolean {
-  return x !== null && x !== undefined;
 }
 
 const FD_SET_KEYS = ['fd_count', 'fd_array'];
@@ -117,18 +118,9 @@ function collectSets(places: readonly [unknown, readonly number[]][]): Map<objec
 
 const NETWORK_EVENTS_KEYS = ['lNetworkEvents', 'iErrorCode'];
 
-/**
- * An event object the provider can signal and reset: one this package made (the brand), whose
- * state a caller has not frozen or replaced by an accessor (a handle that is not a usable event
- * is WSAEINVAL, the code both functions document for it).
- */
-function usableEvent(x: unknown): x is WSAEvent {
-  return WSAEvent.is(x) && probe(x, 'signaled');
-}
-
 /** Common base of {@link ServiceProvider}: the data-path and readiness functions. */
 export abstract class IoFunctions {
-  /** What ws2_32 passed to WSPStartup (WSPAsyncSelect posts through its WPUPostMessage). */
+  /** What ws2_32 passed to WSPStartup (WSPAsyncSelect posts through its WPUPostMessage, completion routines go through its WPUQueueApc). */
   upcalls: WSPUPCALLTABLE | null = null;
 
   constructor(
@@ -136,43 +128,59 @@ export abstract class IoFunctions {
     readonly core: ProviderCore,
   ) {}
 
-  /** Output counts, overlapped arguments: shared checks of the four transfer functions. */
+  /** The default completion-routine queues, made at the first overlapped call that needs them. */
+  private apcQueues: ApcQueues | null = null;
+
+  private get apcs(): ApcQueues {
+    this.apcQueues ??= new ApcQueues(() => this.upcalls, this.core.transport, (fn) => this.core.runCallback(fn));
+    return this.apcQueues;
+  }
+
+  /**
+   * Output counts, overlapped arguments: shared checks of the four transfer functions. Returns
+   * the buffers and the overlapped arguments (null: not overlapped), or the failure's return.
+   * With an OVERLAPPED the count may be NULL (Wine's test_WSARecv, test_send), and a receive
+   * needs at least one buffer (test_empty_recv: no buffers is WSAEINVAL).
+   */
   private transferArgs(
     s: unknown, lpBuffers: unknown, dwBufferCount: unknown, lpCount: unknown, lpOverlapped: unknown,
-    lpCompletionRoutine: unknown, lpErrno: unknown,
-  ): Uint8Array[] | number {
+    lpCompletionRoutine: unknown, lpThreadId: unknown, lpErrno: unknown, receive: boolean,
+  ): { bufs: Uint8Array[]; ovl: OverlappedArgs | null } | number {
     if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
-    // Overlapped I/O is not offered (no WSA_FLAG_OVERLAPPED completion machinery yet).
-    if (given(lpOverlapped) || given(lpCompletionRoutine)) return fail(lpErrno, WSAEOPNOTSUPP, SOCKET_ERROR);
+    const ovl = readOverlapped(lpOverlapped, lpCompletionRoutine, lpThreadId);
+    if (typeof ovl === 'number') return fail(lpErrno, ovl, SOCKET_ERROR);
     const bufs = readBuffers(lpBuffers, dwBufferCount);
-    if (bufs === undefined || !probe(lpCount, 'value')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-    return bufs;
+    if (bufs === undefined) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+    if (ovl === null ? !probe(lpCount, 'value') : given(lpCount) && !probe(lpCount, 'value')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
+    if (ovl !== null && receive && bufs.length === 0) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+    return { bufs, ovl };
   }
 
   WSPSend = (
-    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesSent: LPINT, dwFlags: number,
+    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesSent: LPINT | null, dwFlags: number,
     lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
-      void lpThreadId;
-      const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, lpOverlapped, lpCompletionRoutine, lpErrno);
-      if (typeof bufs === 'number') return bufs;
+      const args = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, lpOverlapped, lpCompletionRoutine, lpThreadId, lpErrno, false);
+      if (typeof args === 'number') return args;
       const flags = flagsOf(dwFlags);
       if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
-      const r = data.send(this.core, s, bufs, flags);
+      if (args.ovl !== null) return this.overlapped(s, args.ovl, { direction: 'send', buffers: args.bufs, flags, to: null, viaSendTo: false }, lpNumberOfBytesSent, null, null, null, lpErrno);
+      const turn = this.sendTurn(s);
+      if (turn !== 0) return fail(lpErrno, turn, SOCKET_ERROR);
+      const r = data.send(this.core, s, args.bufs, flags);
       if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
       store(lpNumberOfBytesSent, 'value', r);
       return 0;
     });
 
   WSPSendTo = (
-    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesSent: LPINT, dwFlags: number,
+    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesSent: LPINT | null, dwFlags: number,
     lpTo: SockAddrArg | null, iTolen: number, lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
-      void lpThreadId;
-      const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, lpOverlapped, lpCompletionRoutine, lpErrno);
-      if (typeof bufs === 'number') return bufs;
+      const args = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, lpOverlapped, lpCompletionRoutine, lpThreadId, lpErrno, false);
+      if (typeof args === 'number') return args;
       const flags = flagsOf(dwFlags);
       if (flags === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
       let to: Endpoint | null = null;
@@ -183,35 +191,37 @@ export abstract class IoFunctions {
         if (!r.ok) return fail(lpErrno, r.reason === 'family' ? WSAEAFNOSUPPORT : WSAEFAULT, SOCKET_ERROR);
         to = r.endpoint;
       }
-      const r = data.sendTo(this.core, s, bufs, flags, to);
+      if (args.ovl !== null) return this.overlapped(s, args.ovl, { direction: 'send', buffers: args.bufs, flags, to, viaSendTo: true }, lpNumberOfBytesSent, null, null, null, lpErrno);
+      const turn = this.sendTurn(s);
+      if (turn !== 0) return fail(lpErrno, turn, SOCKET_ERROR);
+      const r = data.sendTo(this.core, s, args.bufs, flags, to);
       if (r < 0) return fail(lpErrno, -r, SOCKET_ERROR);
       store(lpNumberOfBytesSent, 'value', r);
       return 0;
     });
 
   WSPRecv = (
-    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesRecvd: LPINT, lpFlags: LPINT,
+    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesRecvd: LPINT | null, lpFlags: LPINT,
     lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
-      void lpThreadId;
-      const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpErrno);
-      if (typeof bufs === 'number') return this.refusedRecv(s, bufs);
+      const args = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpThreadId, lpErrno, true);
+      if (typeof args === 'number') return this.refusedRecv(s, args);
       if (!probe(lpFlags, 'value')) return this.refusedRecv(s, fail(lpErrno, WSAEFAULT, SOCKET_ERROR));
       const flags = flagsOf(lpFlags.value);
       if (flags === undefined) return this.refusedRecv(s, fail(lpErrno, WSAEINVAL, SOCKET_ERROR));
-      return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, null, null, lpErrno);
+      if (args.ovl !== null) return this.overlapped(s, args.ovl, { direction: 'recv', buffers: args.bufs, flags, to: null, viaSendTo: false }, lpNumberOfBytesRecvd, lpFlags, null, null, lpErrno);
+      return this.received(data.recv(this.core, s, args.bufs, flags), lpNumberOfBytesRecvd!, lpFlags, null, null, lpErrno);
     });
 
   WSPRecvFrom = (
-    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesRecvd: LPINT, lpFlags: LPINT,
+    s: number, lpBuffers: WSABUF[], dwBufferCount: number, lpNumberOfBytesRecvd: LPINT | null, lpFlags: LPINT,
     lpFrom: SockAddrOut | null, lpFromlen: LPINT | null, lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null,
     lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
-      void lpThreadId;
-      const bufs = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpErrno);
-      if (typeof bufs === 'number') return this.refusedRecv(s, bufs);
+      const args = this.transferArgs(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpOverlapped, lpCompletionRoutine, lpThreadId, lpErrno, true);
+      if (typeof args === 'number') return this.refusedRecv(s, args);
       if (!probe(lpFlags, 'value')) return this.refusedRecv(s, fail(lpErrno, WSAEFAULT, SOCKET_ERROR));
       const flags = flagsOf(lpFlags.value);
       if (flags === undefined) return this.refusedRecv(s, fail(lpErrno, WSAEINVAL, SOCKET_ERROR));
@@ -219,10 +229,68 @@ export abstract class IoFunctions {
       // test_tcp_sendto_recvfrom: a length of 0xc0ffee11 is fine there). Otherwise the address
       // must fit before anything is consumed.
       const sock = this.core.lookup(s)!;
-      if (sock.type === SOCK_STREAM) return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, null, null, lpErrno);
-      if (given(lpFrom) && !canWriteSockAddr(sock.af, lpFrom, lpFromlen)) return this.refusedRecv(s, fail(lpErrno, WSAEFAULT, SOCKET_ERROR));
-      return this.received(data.recv(this.core, s, bufs, flags), lpNumberOfBytesRecvd, lpFlags, lpFrom, lpFromlen, lpErrno);
+      const stream = sock.type === SOCK_STREAM;
+      if (!stream && given(lpFrom) && !canWriteSockAddr(sock.af, lpFrom, lpFromlen)) return this.refusedRecv(s, fail(lpErrno, WSAEFAULT, SOCKET_ERROR));
+      const from = stream ? null : lpFrom;
+      const fromlen = stream ? null : lpFromlen;
+      if (args.ovl !== null) return this.overlapped(s, args.ovl, { direction: 'recv', buffers: args.bufs, flags, to: null, viaSendTo: false }, lpNumberOfBytesRecvd, lpFlags, from, fromlen, lpErrno);
+      return this.received(data.recv(this.core, s, args.bufs, flags), lpNumberOfBytesRecvd!, lpFlags, from, fromlen, lpErrno);
     });
+
+  /**
+   * A non-overlapped send on a stream with overlapped sends pending goes after them (sends fill
+   * in posting order): a non-blocking socket reports WSAEWOULDBLOCK, a blocking one waits for
+   * them. Returns 0 when it may go now, else the code to fail with.
+   */
+  private sendTurn(s: unknown): number {
+    const engine = OverlappedEngine.existing(this.core);
+    const sock = this.core.lookup(s);
+    if (engine === undefined || sock === undefined || engine.pendingCount(sock, 'send') === 0) return 0;
+    if (sock.nonBlocking) return WSAEWOULDBLOCK;
+    const outcome = this.core.transport.block(() => this.core.lookup(s) !== sock || engine.pendingCount(sock, 'send') === 0);
+    if (outcome === 'done') return 0;
+    return outcome === 'unsupported' ? WSAEWOULDBLOCK : WSAEINTR;
+  }
+
+  /**
+   * An overlapped transfer whose arguments were checked: completes at once (0, the count and
+   * flags written, the completion indicated), pends (SOCKET_ERROR with WSA_IO_PENDING, Internal
+   * STATUS_PENDING, the event reset, out-parameters untouched), or fails at once changing
+   * nothing (no completion will come). A datagram truncated at once is delivered and reported
+   * as WSAEMSGSIZE, with its completion indicated (STATUS_BUFFER_OVERFLOW is a warning).
+   */
+  private overlapped(
+    s: unknown, a: OverlappedArgs, op: Omit<OverlappedOp, 'finish'>, lpCount: LPINT | null, lpFlags: LPINT | null,
+    lpFrom: unknown, lpFromlen: LPINT | null, lpErrno: unknown,
+  ): number {
+    const sock = this.core.lookup(s) as Socket;
+    const finish = (c: Completion): void => this.core.runCallback(() => this.complete(a, c, lpFrom, lpFromlen));
+    const r = OverlappedEngine.of(this.core).start(sock, { ...op, finish });
+    if (r === 'pending') {
+      store(a.ov, 'Internal', STATUS_PENDING);
+      if (a.event !== null) signal(a.event, false);
+      return fail(lpErrno, WSA_IO_PENDING, SOCKET_ERROR);
+    }
+    if (typeof r === 'number') return fail(lpErrno, -r, SOCKET_ERROR);
+    if (given(lpCount)) store(lpCount, 'value', r.count);
+    if (lpFlags !== null) store(lpFlags, 'value', r.flags);
+    finish(r);
+    return r.status === STATUS_BUFFER_OVERFLOW ? fail(lpErrno, WSAEMSGSIZE, SOCKET_ERROR) : 0;
+  }
+
+  /**
+   * Records a completion where the caller looks for it: the sender (WSPRecvFrom), InternalHigh
+   * then Internal (a program polling Internal sees the count already there), and the indication:
+   * the completion routine queued to the initiating thread, or else the event signaled.
+   */
+  private complete(a: OverlappedArgs, c: Completion, lpFrom: unknown, lpFromlen: LPINT | null): void {
+    if (given(lpFrom) && c.from !== null) writeSockAddrArg(c.from, lpFrom, lpFromlen);
+    RESULT_FLAGS.set(a.ov, c.flags);
+    store(a.ov, 'InternalHigh', c.count);
+    store(a.ov, 'Internal', c.status);
+    if (a.routine !== null) this.apcs.queue(a.thread, a.routine, statusToError(c.status), c.count, a.ov, c.flags);
+    else if (a.event !== null) signal(a.event, true);
+  }
 
   /**
    * A WSPRecv or WSPRecvFrom refused for its arguments (a buffer that is not there, for one)
@@ -246,6 +314,75 @@ export abstract class IoFunctions {
     // A truncated datagram: its first part is delivered, and the call reports WSAEMSGSIZE.
     if (r.truncated) return fail(lpErrno, WSAEMSGSIZE, SOCKET_ERROR);
     return 0;
+  }
+
+  /**
+   * Reports an overlapped operation's outcome from its WSAOVERLAPPED, as Windows does (Wine's
+   * test_WSAGetOverlappedResult: whatever `Internal` holds decides). Returns TRUE (1) for a
+   * success status, with the bytes in lpcbTransfer and the receive's flags in lpdwFlags (which
+   * may be NULL); FALSE (0) otherwise, with lpErrno: WSA_IO_INCOMPLETE while it pends, else the
+   * operation's error (STATUS_CONNECTION_RESET → WSAECONNRESET, STATUS_CONNECTION_ABORTED →
+   * WSAECONNABORTED, STATUS_BUFFER_OVERFLOW → WSAEMSGSIZE with lpcbTransfer still written, any
+   * failure Windows' table lacks → WSAEINVAL). `fWait` TRUE waits (not alertably: no completion
+   * routine runs) until `Internal` leaves STATUS_PENDING or hEvent is signaled, running the
+   * network as a blocking call does; where the caller's thread cannot wait (the host network's
+   * owner thread, or inside a callback) it answers as fWait FALSE does: WSA_IO_INCOMPLETE.
+   */
+  WSPGetOverlappedResult = (
+    s: number, lpOverlapped: WSAOVERLAPPED, lpcbTransfer: LPINT, fWait: boolean | number, lpdwFlags: LPINT | null, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, 0, () => {
+      if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, 0);
+      if (!given(lpOverlapped)) return fail(lpErrno, WSAEINVAL, 0);
+      if (typeof lpOverlapped !== 'object' || !OVERLAPPED_KEYS.every((k) => k in lpOverlapped)) return fail(lpErrno, WSAEFAULT, 0);
+      if (!probe(lpcbTransfer, 'value') || (given(lpdwFlags) && !probe(lpdwFlags, 'value'))) return fail(lpErrno, WSAEFAULT, 0);
+      const internal = (): number | undefined => {
+        const v: unknown = lpOverlapped.Internal;
+        return typeof v === 'number' && Number.isInteger(v) ? v >>> 0 : undefined;
+      };
+      let status = internal();
+      if (status === undefined) return fail(lpErrno, WSAEINVAL, 0);
+      if (status === STATUS_PENDING) {
+        if (!fWait) return fail(lpErrno, WSA_IO_INCOMPLETE, 0);
+        const hEvent: unknown = lpOverlapped.hEvent;
+        if (given(hEvent) && !WSAEvent.is(hEvent)) return fail(lpErrno, WSA_INVALID_HANDLE, 0);
+        const event = given(hEvent) ? hEvent as WSAEvent : null;
+        const done = (): boolean => internal() !== STATUS_PENDING || (event !== null && event.signaled);
+        if (!done()) {
+          if (this.core.inCallback) return fail(lpErrno, WSA_IO_INCOMPLETE, 0);
+          this.core.transport.block(done);
+          if (!done()) return fail(lpErrno, WSA_IO_INCOMPLETE, 0);
+        }
+        status = internal() ?? STATUS_PENDING;
+      }
+      const high: unknown = lpOverlapped.InternalHigh;
+      store(lpcbTransfer, 'value', typeof high === 'number' ? high >>> 0 : 0);
+      if (!ntSuccess(status)) return fail(lpErrno, statusToError(status), 0);
+      if (given(lpdwFlags)) store(lpdwFlags, 'value', RESULT_FLAGS.get(lpOverlapped) ?? 0);
+      return 1;
+    });
+
+  /**
+   * Non-standard (kernel32's SleepEx(timeoutMs, TRUE), for programs that call the provider
+   * without ws2_32): runs the completion routines queued for the thread `lpThreadId` names (null:
+   * the thread of calls that passed none) and returns WAIT_IO_COMPLETION (0xC0); with none
+   * queued, waits until one is or `timeoutMs` passes (0: no wait; null or WSA_INFINITE: no
+   * limit), running the network as a blocking call does (virtual time on the virtual network).
+   * Returns 0 when no routine ran. On the host network this thread runs Node's event loop and
+   * cannot wait: it runs what is queued and returns; use {@link alertableWaitAsync} there.
+   * Routines handed to ws2_32's WPUQueueApc are ws2_32's to run, not this function's.
+   */
+  alertableWait(timeoutMs: number | null, lpThreadId: WSATHREADID | null = null): number {
+    return this.apcs.alertableWait(timeoutMs, threadKey(lpThreadId));
+  }
+
+  /**
+   * Non-standard: {@link alertableWait} for a thread that runs an event loop (the host network's
+   * owner thread). Resolves to WAIT_IO_COMPLETION once routines were queued and ran, or to 0
+   * after `timeoutMs` of real time. On the virtual network it is {@link alertableWait}.
+   */
+  alertableWaitAsync(timeoutMs: number | null, lpThreadId: WSATHREADID | null = null): Promise<number> {
+    return this.apcs.alertableWaitAsync(timeoutMs, threadKey(lpThreadId));
   }
 
   WSPShutdown = (s: number, how: number, lpErrno: LPINT): number =>

@@ -31,7 +31,15 @@ export const PROC_NAMES = [
   'WSPSetSockOpt', 'WSPShutdown', 'WSPSocket',
 ] as const;
 
-const PROC_KEYS = PROC_NAMES.map((name) => `lp${name}`);
+/**
+ * The proc-table entries of overlapped I/O (docs/overlapped.md). WSPStartup fills them with the
+ * others; they are listed apart because worker threads (`winsock-spi/threads`, which proxies
+ * {@link PROC_NAMES}) do not carry overlapped operations yet.
+ */
+export const OVERLAPPED_PROC_NAMES = ['WSPGetOverlappedResult'] as const;
+
+const ALL_PROC_NAMES = [...PROC_NAMES, ...OVERLAPPED_PROC_NAMES] as const;
+const PROC_KEYS = ALL_PROC_NAMES.map((name) => `lp${name}`);
 const WSPDATA_KEYS = ['wVersion', 'wHighVersion', 'szDescription'];
 
 /** The upcall table's functions, read once: a hostile table can fail WSPStartup, never a later call. */
@@ -53,7 +61,7 @@ function isUnspec(name: unknown, namelen: unknown): boolean {
 }
 
 /** The proc table: `lpWSPListen` and so on. */
-export type WSPPROC_TABLE = { [K in (typeof PROC_NAMES)[number] as `lp${K}`]?: ServiceProvider[K] };
+export type WSPPROC_TABLE = { [K in (typeof ALL_PROC_NAMES)[number] as `lp${K}`]?: ServiceProvider[K] };
 
 /**
  * One host's service provider. Its methods are the WSP* functions (bound, so they can be
@@ -97,7 +105,7 @@ export class ServiceProvider extends OptionFunctions {
       store(lpWSPData, 'wVersion', WSP_VERSION);
       store(lpWSPData, 'wHighVersion', WSP_VERSION);
       store(lpWSPData, 'szDescription', this.description);
-      for (const name of PROC_NAMES) store(lpProcTable, `lp${name}`, this[name]);
+      for (const name of ALL_PROC_NAMES) store(lpProcTable, `lp${name}`, this[name]);
       this.upcalls = upcalls;
       this.startups++;
       return 0;

@@ -1,6 +1,7 @@
 /**
  * C types of ws2spi.h as JavaScript values. Pointers become objects the callee writes into.
  */
+import type { WSAEvent } from '../provider/readiness.js';
 
 /** `LPINT`, `LPDWORD`, `GROUP*`: an in/out integer. */
 export interface LPINT {
@@ -82,8 +83,18 @@ export const UPCALL_NAMES = [
 export interface WSPUPCALLTABLE {
   /** Posts a WSPAsyncSelect message: the window, the message, the socket (wParam) and WSAMAKESELECTREPLY (lParam). */
   lpWPUPostMessage?: (hWnd: unknown, Msg: number, wParam: number, lParam: number) => boolean;
+  /**
+   * Queues `lpfnUserApc(dwContext)` to run in the thread `lpThreadId` names, during its next
+   * alertable wait: how overlapped completion routines reach the initiating thread. Returns 0,
+   * or SOCKET_ERROR with the code in `lpErrno`. Without it the provider keeps its own queues
+   * (docs/overlapped.md, `alertableWait`).
+   */
+  lpWPUQueueApc?: (lpThreadId: WSATHREADID, lpfnUserApc: LPWSAUSERAPC, dwContext: number, lpErrno: LPINT) => number;
   [name: string]: unknown;
 }
+
+/** `LPWSAUSERAPC`: the function WPUQueueApc runs in the target thread, given its dwContext. */
+export type LPWSAUSERAPC = (dwContext: number) => void;
 
 /** An fd_set: the first `fd_count` entries of `fd_array` are the set; WSPSelect rewrites both. */
 export interface FD_SET {
@@ -104,21 +115,36 @@ export interface WSANETWORKEVENTS {
 }
 
 /**
- * `WSAOVERLAPPED`. Overlapped I/O is not offered yet: the functions that take one fail with
- * WSAEOPNOTSUPP when it is not null.
+ * `WSAOVERLAPPED`: the caller's record of one overlapped operation, written by the provider.
+ * While the operation pends `Internal` is STATUS_PENDING (0x103); at completion it holds the
+ * NTSTATUS (STATUS_SUCCESS 0, or why it failed) and `InternalHigh` the bytes transferred.
+ * `Offset` and `OffsetHigh` are never written. All five fields must be present (a look-alike
+ * object is WSAEFAULT), and `Internal` and `InternalHigh` writable.
  */
 export interface WSAOVERLAPPED {
   Internal: number;
   InternalHigh: number;
   Offset: number;
   OffsetHigh: number;
-  hEvent: unknown;
+  /**
+   * The event object signaled at completion (and reset when the call pends), or null. With a
+   * completion routine the provider leaves it alone (the program may keep its own value there).
+   */
+  hEvent: WSAEvent | null;
 }
 
-/** `LPWSAOVERLAPPED_COMPLETION_ROUTINE` (not offered yet: pass null). */
+/**
+ * `LPWSAOVERLAPPED_COMPLETION_ROUTINE`: run in the initiating thread's alertable wait once the
+ * operation completed. `dwError` is 0 or the Winsock code of the failure, `dwFlags` the
+ * receive's flags (0 for sends).
+ */
 export type WSAOVERLAPPED_COMPLETION_ROUTINE = (dwError: number, cbTransferred: number, lpOverlapped: WSAOVERLAPPED, dwFlags: number) => void;
 
-/** `WSATHREADID`: the thread that initiated an overlapped operation (used with completion routines). */
+/**
+ * `WSATHREADID`: the thread that initiated an overlapped operation, where its completion routine
+ * is queued. The provider copies it at the call. `ThreadHandle` is whatever identifies the
+ * thread to the caller (its WPUQueueApc, or `alertableWait`'s argument).
+ */
 export interface WSATHREADID {
   ThreadHandle: unknown;
   Reserved: number;

@@ -1,0 +1,262 @@
+/**
+ * The overlapped-I/O engine: the receives and sends a socket has pending, completed in posting
+ * order as data, buffer space, the peer's close or reset, or the socket's own close arrive. It
+ * knows nothing of the caller's objects: each operation carries a `finish` callback (the SPI
+ * layer writes the WSAOVERLAPPED, signals the event or queues the completion routine).
+ *
+ * The transfers themselves are the data path's (`data.ts`), run with the socket made
+ * non-blocking for the call, so the rules are the ones synchronous calls follow (scatter and
+ * gather, urgent data, FD_READ and FD_WRITE re-enabling, the budget, datagram truncation).
+ *
+ * Pending operations are kept per socket in a map that exists only once some socket of the
+ * provider used overlapped I/O, and an entry only while a socket has something pending: an idle
+ * socket pays nothing.
+ */
+import { MSG_PEEK, MSG_WAITALL, SOCK_STREAM, STATUS_BUFFER_OVERFLOW, STATUS_CONNECTION_ABORTED, STATUS_SUCCESS, WSAEINPROGRESS, WSAENETDOWN, WSAENOBUFS, WSAESHUTDOWN, WSAEWOULDBLOCK } from './constants.js';
+import * as data from './data.js';
+import { errorToStatus } from './overlapped-status.js';
+import type { ProviderCore } from './provider.js';
+import type { Endpoint, Socket } from './socket.js';
+
+/** How an operation ended: what its WSAOVERLAPPED and completion indication carry. */
+export interface Completion {
+  /** NTSTATUS: STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW (truncated datagram) or a failure. */
+  readonly status: number;
+  /** Bytes transferred (InternalHigh, cbTransferred). */
+  readonly count: number;
+  /** The receive's flags on return (lpFlags, dwFlags); 0 for sends. */
+  readonly flags: number;
+  /** A datagram's sender (WSPRecvFrom's lpFrom), else null. */
+  readonly from: Endpoint | null;
+}
+
+/** One overlapped receive or send, as the SPI layer hands it over. */
+export interface OverlappedOp {
+  readonly direction: 'recv' | 'send';
+  /** The caller's buffers, captured at the call (views of the caller's memory). */
+  readonly buffers: readonly Uint8Array[];
+  /** dwFlags (send) or *lpFlags (receive) at the call. */
+  readonly flags: number;
+  /** WSPSendTo: the destination (null: the connected peer) — `viaSendTo` picks its error for none. */
+  readonly to: Endpoint | null;
+  readonly viaSendTo: boolean;
+  /** Called once, when the operation completes later (never for one that completes at once). */
+  readonly finish: (c: Completion) => void;
+}
+
+/** What starting an operation did: completed at once, pends, or failed at once (a negated code). */
+export type StartResult = Completion | 'pending' | number;
+
+interface Pending {
+  readonly op: OverlappedOp;
+  /** Bytes moved so far: a send the budget cut short, a MSG_WAITALL receive filling up. */
+  done: number;
+  readonly size: number;
+}
+
+interface Queues {
+  recv: Pending[];
+  send: Pending[];
+}
+
+const ENGINES = new WeakMap<ProviderCore, OverlappedEngine>();
+
+function total(bufs: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const b of bufs) n += b.length;
+  return n;
+}
+
+/** The buffers past their first `n` bytes. */
+function after(bufs: readonly Uint8Array[], n: number): Uint8Array[] {
+  if (n === 0) return bufs as Uint8Array[];
+  const out: Uint8Array[] = [];
+  for (const b of bufs) {
+    if (n >= b.length) {
+      n -= b.length;
+      continue;
+    }
+    out.push(n > 0 ? b.subarray(n) : b);
+    n = 0;
+  }
+  return out;
+}
+
+/** Codes that mean "not now": the operation stays pending and is tried at the next change. */
+function notNow(code: number): boolean {
+  return code === WSAEWOULDBLOCK || code === WSAEINPROGRESS || code === WSAENETDOWN;
+}
+
+export class OverlappedEngine {
+  private readonly queues = new Map<Socket, Queues>();
+  /** Sockets being worked on, and whether they changed meanwhile (their work is then redone). */
+  private readonly busy = new Map<Socket, boolean>();
+
+  /** The engine of a provider core, made (and hooked in) at its first overlapped operation. */
+  static of(core: ProviderCore): OverlappedEngine {
+    let engine = ENGINES.get(core);
+    if (engine === undefined) {
+      engine = new OverlappedEngine(core);
+      ENGINES.set(core, engine);
+    }
+    return engine;
+  }
+
+  /** The engine if one was made: calls that only ask (is anything pending?) make none. */
+  static existing(core: ProviderCore): OverlappedEngine | undefined {
+    return ENGINES.get(core);
+  }
+
+  private constructor(private readonly core: ProviderCore) {
+    // Pending operations see a change before readiness does: data that completes a pending
+    // receive raises no FD_READ (Wine's test_read_events). See docs/overlapped.md, "Hooks".
+    core.beforeChange.add((sock) => {
+      if (this.queues.size !== 0 && this.queues.has(sock)) this.progress(sock);
+    });
+  }
+
+  /** Operations of `direction` pending on `sock`. */
+  pendingCount(sock: Socket, direction: 'recv' | 'send'): number {
+    return this.queues.get(sock)?.[direction].length ?? 0;
+  }
+
+  /**
+   * Starts an operation: one that can complete at once does (its Completion is returned and
+   * `finish` is not called); one behind others of its direction, or that has to wait, is queued
+   * ('pending'); one that fails at once changes nothing and is forgotten (a negated code).
+   */
+  start(sock: Socket, op: OverlappedOp): StartResult {
+    const p: Pending = { op, done: 0, size: total(op.buffers) };
+    const q = this.queues.get(sock);
+    if (q !== undefined && q[op.direction].length > 0) {
+      q[op.direction].push(p);
+      return 'pending';
+    }
+    const r = this.attempt(sock, p, true);
+    if (r === 'wait') {
+      this.enqueue(sock, p);
+      return 'pending';
+    }
+    return r;
+  }
+
+  private enqueue(sock: Socket, p: Pending): void {
+    let q = this.queues.get(sock);
+    if (q === undefined) {
+      q = { recv: [], send: [] };
+      this.queues.set(sock, q);
+    }
+    q[p.op.direction].push(p);
+  }
+
+  /**
+   * Completes what the socket's state now allows, each direction in posting order. A closed
+   * socket completes everything with STATUS_CONNECTION_ABORTED (Wine's
+   * iocp_async_read_closesocket: not STATUS_CANCELLED).
+   */
+  private progress(sock: Socket): void {
+    if (this.busy.has(sock)) {
+      this.busy.set(sock, true); // a change made by our own transfer: go round again afterwards
+      return;
+    }
+    this.busy.set(sock, false);
+    try {
+      for (let rounds = 0; rounds < 64; rounds++) {
+        this.drain(sock);
+        if (this.busy.get(sock) !== true) break;
+        this.busy.set(sock, false);
+      }
+    } finally {
+      this.busy.delete(sock);
+    }
+  }
+
+  private drain(sock: Socket): void {
+    const q = this.queues.get(sock);
+    if (q === undefined) return;
+    if (sock.phase === 'closed') {
+      this.queues.delete(sock);
+      const aborted: Completion = { status: STATUS_CONNECTION_ABORTED, count: 0, flags: 0, from: null };
+      for (const p of [...q.recv, ...q.send]) p.op.finish(p.done > 0 ? { ...aborted, count: p.done } : aborted);
+      return;
+    }
+    for (const direction of ['recv', 'send'] as const) {
+      const list = q[direction];
+      while (list.length > 0) {
+        const head = list[0]!;
+        const r = this.attempt(sock, head, false);
+        if (r === 'wait') break;
+        list.shift();
+        head.op.finish(typeof r === 'number' ? this.failed(sock, head, -r) : r);
+        // A completion runs no caller code here (routines run in an alertable wait), but the
+        // socket may have closed under an event waiter: look again before going on.
+        if (this.queues.get(sock) !== q) return;
+      }
+    }
+    if (q.recv.length === 0 && q.send.length === 0) this.queues.delete(sock);
+  }
+
+  private failed(sock: Socket, p: Pending, code: number): Completion {
+    return { status: errorToStatus(code, sock.type), count: p.done, flags: 0, from: null };
+  }
+
+  /**
+   * One try at the operation, never blocking: a Completion, 'wait', or (only at the call, with
+   * nothing moved yet) a negated code for an immediate failure.
+   */
+  private attempt(sock: Socket, p: Pending, first: boolean): Completion | 'wait' | number {
+    const r = p.op.direction === 'recv' ? this.tryRecv(sock, p, first) : this.trySend(sock, p, first);
+    if (typeof r === 'number' && !first) {
+      if (notNow(-r)) return 'wait';
+      return this.failed(sock, p, -r);
+    }
+    return r;
+  }
+
+  private tryRecv(sock: Socket, p: Pending, first: boolean): Completion | 'wait' | number {
+    // A receive posted before SD_RECEIVE is not cancelled by it (Wine's test_shutdown); it ends
+    // with the connection (reset, close).
+    if (!first && sock.receiveShutdown && !sock.reset) return 'wait';
+    const waitAll = sock.type === SOCK_STREAM && (p.op.flags & MSG_WAITALL) !== 0 && (p.op.flags & MSG_PEEK) === 0;
+    const r = this.nonBlocking(sock, () => data.recv(this.core, sock.handle, after(p.op.buffers, p.done), p.op.flags & ~MSG_WAITALL));
+    if (typeof r === 'number') {
+      if (-r === WSAEWOULDBLOCK) return 'wait';
+      if (-r === WSAESHUTDOWN && sock.reset && !first) return this.failed(sock, p, -(sock.resetCode));
+      // MSG_WAITALL cut short by a failure: what there is.
+      if (p.done > 0) return { status: STATUS_SUCCESS, count: p.done, flags: 0, from: null };
+      return r;
+    }
+    p.done += r.count;
+    if (waitAll && p.done < p.size && r.count > 0 && !sock.peerClosed && !sock.reset) return 'wait';
+    return { status: r.truncated ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS, count: p.done, flags: r.flags, from: r.from };
+  }
+
+  private trySend(sock: Socket, p: Pending, first: boolean): Completion | 'wait' | number {
+    const rest = after(p.op.buffers, p.done);
+    const r = this.nonBlocking(sock, () => (p.op.viaSendTo
+      ? data.sendTo(this.core, sock.handle, rest, p.op.flags, p.op.to)
+      : data.send(this.core, sock.handle, rest, p.op.flags)));
+    if (r < 0) {
+      if (-r === WSAEWOULDBLOCK) return 'wait';
+      // Out of the host's memory budget: a send already under way waits for acknowledgments.
+      if (-r === WSAENOBUFS && !first) return 'wait';
+      if (p.done > 0) return first ? 'wait' : this.failed(sock, p, -r);
+      return r;
+    }
+    p.done += r;
+    // The budget can cut a send short; an overlapped send completes only whole (Wine's test_send).
+    if (p.done < p.size && sock.type === SOCK_STREAM) return 'wait';
+    return { status: STATUS_SUCCESS, count: p.done, flags: 0, from: null };
+  }
+
+  /** Runs a data-path call with the socket non-blocking for its duration: the engine never waits. */
+  private nonBlocking<T>(sock: Socket, fn: () => T): T {
+    const was = sock.nonBlocking;
+    sock.nonBlocking = true;
+    try {
+      return fn();
+    } finally {
+      sock.nonBlocking = was;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The overlapped arguments of the transfer functions (lpOverlapped, lpCompletionRoutine,
+ * lpThreadId), read and checked before a call acts, and the caller's event objects those
+ * operations reset and signal.
+ */
+import { WSAEFAULT, WSAEINVAL } from '../provider/constants.js';
+import { WSAEvent } from '../provider/readiness.js';
+import { probe } from './funnel.js';
+import type { WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID } from './types.js';
+
+/** A pointer argument that was passed (not NULL). */
+export function given(x: unknown): boolean {
+  return x !== null && x !== undefined;
+}
+
+/**
+ * An event object the provider can signal and reset: one this package made (the brand), whose
+ * state a caller has not frozen or replaced by an accessor (a handle that is not a usable event
+ * is WSAEINVAL, the code both functions document for it).
+ */
+export function usableEvent(x: unknown): x is WSAEvent {
+  return WSAEvent.is(x) && probe(x, 'signaled');
+}
+
+export const OVERLAPPED_KEYS = ['Internal', 'InternalHigh', 'Offset', 'OffsetHigh', 'hEvent'] as const;
+
+/** The overlapped arguments of one call, read and checked before it acts. */
+export interface OverlappedArgs {
+  readonly ov: WSAOVERLAPPED;
+  readonly routine: WSAOVERLAPPED_COMPLETION_ROUTINE | null;
+  /** A copy of lpThreadId, taken at the call (ws2spi: the provider keeps the structure, not the pointer). */
+  readonly thread: WSATHREADID | null;
+  /** The event to reset now and signal at completion; null with a completion routine. */
+  readonly event: WSAEvent | null;
+}
+
+/**
+ * A WSAOVERLAPPED the provider can write: an object with all five fields, `Internal` and
+ * `InternalHigh` writable (frozen, getter-only and Proxy look-alikes fail the probe).
+ */
+function isOverlapped(x: unknown): x is WSAOVERLAPPED {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || ArrayBuffer.isView(x)) return false;
+  for (const k of OVERLAPPED_KEYS) if (!(k in x)) return false;
+  return probe(x, 'Internal') && probe(x, 'InternalHigh');
+}
+
+/**
+ * lpOverlapped, lpCompletionRoutine and lpThreadId: null when the call is not overlapped (a
+ * completion routine without an OVERLAPPED is ignored, as ws2spi says), the arguments, or the
+ * code the call fails with: WSAEFAULT for what is no WSAOVERLAPPED, routine or WSATHREADID,
+ * WSAEINVAL for an hEvent that is no usable event object.
+ */
+export function readOverlapped(lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown): OverlappedArgs | null | number {
+  if (!given(lpOverlapped)) return null;
+  if (!isOverlapped(lpOverlapped)) return WSAEFAULT;
+  if (given(lpCompletionRoutine)) {
+    if (typeof lpCompletionRoutine !== 'function') return WSAEFAULT;
+    let thread: WSATHREADID | null = null;
+    if (given(lpThreadId)) {
+      if (typeof lpThreadId !== 'object') return WSAEFAULT;
+      const id = lpThreadId as WSATHREADID;
+      thread = { ThreadHandle: id.ThreadHandle, Reserved: id.Reserved };
+    }
+    return { ov: lpOverlapped, routine: lpCompletionRoutine as WSAOVERLAPPED_COMPLETION_ROUTINE, thread, event: null };
+  }
+  const hEvent: unknown = lpOverlapped.hEvent;
+  if (given(hEvent) && !usableEvent(hEvent)) return WSAEINVAL;
+  return { ov: lpOverlapped, routine: null, thread: null, event: given(hEvent) ? hEvent as WSAEvent : null };
+}
+
+/** Sets an event through the class's own method; an event a caller broke must not unwind the network. */
+export function signal(event: WSAEvent, on: boolean): void {
+  try {
+    if (on) WSAEvent.prototype.set.call(event);
+    else WSAEvent.prototype.reset.call(event);
+  } catch {
+    // the caller broke its own event object
+  }
+}
+
+/**
+ * The receive flags a completion reported, by WSAOVERLAPPED: where WSPGetOverlappedResult's
+ * lpdwFlags comes from (Windows leaves Offset and OffsetHigh alone, so they cannot hold it).
+ */
+export const RESULT_FLAGS = new WeakMap<object, number>();
