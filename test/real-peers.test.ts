@@ -12,7 +12,7 @@ import {
   AF_INET, INVALID_SOCKET, IPPROTO_TCP, SOCK_STREAM, SOCKET_ERROR, WinsockError, connect, errorName, listen, type Connection,
 } from '../src/index.js';
 import { HostNetwork } from '../src/host/index.js';
-import { refusedPort } from './helpers.js';
+import { quietPort, refusedPort } from './helpers.js';
 import { needs, peerStatus } from './peers.js';
 
 const HTTP_EXAMPLE = fileURLToPath(new URL('../examples/http-server.js', import.meta.url));
@@ -318,9 +318,12 @@ print(json.dumps(out), flush=True)`;
   });
 
   test('a port nobody listens on: connect rejects with WSAECONNREFUSED; a port python holds: WSPBind itself fails with WSAEADDRINUSE', async () => {
+    // A port outside the ephemeral range: once python lets it go, no other process is handed it
+    // before this test binds it again (another process may take a system-chosen one at once).
+    const quiet = await quietPort();
     const py = new Proc(await python(), ['-c', `
 import socket, sys
-with socket.create_server(('127.0.0.1', 0)) as srv:
+with socket.create_server(('127.0.0.1', ${quiet})) as srv:
     print('port', srv.getsockname()[1], flush=True)
     sys.stdin.readline()`]);
     const host = new HostNetwork();
