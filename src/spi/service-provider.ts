@@ -4,13 +4,16 @@
  * the rules live in the provider core. Every failure leaves through {@link fail}.
  */
 import {
-  AF_UNSPEC, CF_ACCEPT, CF_DEFER, CF_REJECT, SOCKET_ERROR, INVALID_SOCKET, WSAEFAULT, WSAEAFNOSUPPORT,
+  AF_UNSPEC, SD_RECEIVE, SD_SEND, CF_ACCEPT, CF_DEFER, CF_REJECT, SOCKET_ERROR, INVALID_SOCKET, WSAEFAULT, WSAEAFNOSUPPORT,
   WSAEINPROGRESS, WSAEINVAL, WSAENOTSOCK, WSAEOPNOTSUPP, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
 } from '../provider/constants.js';
 import type { ProviderCore, SocketInfo } from '../provider/provider.js';
 import type { Endpoint } from '../provider/socket.js';
 import { addressFor } from '../provider/transport.js';
 import { protocolCatalog } from './catalog.js';
+import { addressToString, stringToAddress, type LPWSTR } from './address-string.js';
+import { disconnect } from './disconnect.js';
+import { getQOSByName, joinLeaf, type QOS } from './unoffered.js';
 import { OptionFunctions } from './option-functions.js';
 import { callerBytes, fail, finish, guard, isRef, probe, probeAll, store } from './funnel.js';
 import { isByteArray } from '../wire/bytes.js';
@@ -23,22 +26,25 @@ export const FROM_PROTOCOL_INFO = -1;
 /** The version this provider implements: 2.2. */
 export const WSP_VERSION = 0x0202;
 
-/** Every function WSPStartup puts in the proc table. */
+/**
+ * Every function WSPStartup puts in the proc table: ws2spi.h's WSPPROC_TABLE in its order, but for
+ * WSPDuplicateSocket (not written yet: 29 of the 30 entries).
+ */
 export const PROC_NAMES = [
-  'WSPAccept', 'WSPAsyncSelect', 'WSPBind', 'WSPCleanup', 'WSPCloseSocket', 'WSPConnect',
-  'WSPEnumNetworkEvents', 'WSPEventSelect', 'WSPGetPeerName', 'WSPGetSockName', 'WSPGetSockOpt',
-  'WSPIoctl', 'WSPListen', 'WSPRecv', 'WSPRecvFrom', 'WSPSelect', 'WSPSend', 'WSPSendTo',
-  'WSPSetSockOpt', 'WSPShutdown', 'WSPSocket',
+  'WSPAccept', 'WSPAddressToString', 'WSPAsyncSelect', 'WSPBind', 'WSPCancelBlockingCall', 'WSPCleanup',
+  'WSPCloseSocket', 'WSPConnect', 'WSPEnumNetworkEvents', 'WSPEventSelect', 'WSPGetOverlappedResult',
+  'WSPGetPeerName', 'WSPGetSockName', 'WSPGetSockOpt', 'WSPGetQOSByName', 'WSPIoctl', 'WSPJoinLeaf', 'WSPListen',
+  'WSPRecv', 'WSPRecvDisconnect', 'WSPRecvFrom', 'WSPSelect', 'WSPSend', 'WSPSendDisconnect', 'WSPSendTo',
+  'WSPSetSockOpt', 'WSPShutdown', 'WSPSocket', 'WSPStringToAddress',
 ] as const;
 
 /**
- * The proc-table entries of overlapped I/O (docs/overlapped.md). WSPStartup fills them with the
- * others; they are listed apart because worker threads (`winsock-spi/threads`, which proxies
- * {@link PROC_NAMES}) do not carry overlapped operations yet.
+ * The proc-table entries of overlapped I/O (docs/overlapped.md), also in {@link PROC_NAMES}: worker
+ * threads (`winsock-spi/threads`) carry the call, but not the overlapped operations it asks about.
  */
-export const OVERLAPPED_PROC_NAMES = ['WSPGetOverlappedResult'] as const;
+export const OVERLAPPED_PROC_NAMES = ['WSPGetOverlappedResult'] as const satisfies readonly (typeof PROC_NAMES)[number][];
 
-const ALL_PROC_NAMES = [...PROC_NAMES, ...OVERLAPPED_PROC_NAMES] as const;
+const ALL_PROC_NAMES = PROC_NAMES;
 const PROC_KEYS = ALL_PROC_NAMES.map((name) => `lp${name}`);
 const WSPDATA_KEYS = ['wVersion', 'wHighVersion', 'szDescription'];
 
@@ -211,6 +217,66 @@ export class ServiceProvider extends OptionFunctions {
 
   WSPGetPeerName = (s: number, name: SockAddrOut, namelen: LPINT, lpErrno: LPINT): number =>
     guard(lpErrno, SOCKET_ERROR, () => this.writeName(this.core.peerName(s), name, namelen, lpErrno));
+
+  /**
+   * Prints a sockaddr (`{ family, address, port, scopeId? }` or its bytes) as Windows does:
+   * `10.0.0.1:80`, `[fe80::1%4]:80`; the port only when not 0 (src/spi/address-string.ts).
+   * `lpProtocolInfo` is required: one of {@link protocols}. `lpszAddressString` receives the text
+   * in `value`; `lpdwAddressStringLength.value` is its size in characters with the terminating NUL,
+   * in and out. Too small: WSAEFAULT, and the size needed is written back.
+   */
+  WSPAddressToString = (
+    lpsaAddress: SockAddrArg, dwAddressLength: number, lpProtocolInfo: WSAPROTOCOL_INFOW,
+    lpszAddressString: LPWSTR | null, lpdwAddressStringLength: LPINT, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, SOCKET_ERROR, () => addressToString(this.protocols(), lpsaAddress, dwAddressLength, lpProtocolInfo,
+      lpszAddressString, lpdwAddressStringLength, lpErrno));
+
+  /**
+   * Parses address text as Windows does (shortened, hex and octal IPv4 forms; `[addr%scope]:port`)
+   * into `lpAddress` (object or bytes); `lpAddressLength.value` in bytes, in and out (too small:
+   * WSAEFAULT and the size needed). AF_UNSPEC takes `lpProtocolInfo`'s family. A string Windows
+   * refuses: WSAEINVAL, and nothing is written.
+   */
+  WSPStringToAddress = (
+    AddressString: string, AddressFamily: number, lpProtocolInfo: WSAPROTOCOL_INFOW,
+    lpAddress: SockAddrOut, lpAddressLength: LPINT, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, SOCKET_ERROR, () => stringToAddress(this.protocols(), AddressString, AddressFamily, lpProtocolInfo,
+      lpAddress, lpAddressLength, lpErrno));
+
+  /** WSPShutdown(SD_RECEIVE); `lpInboundDisconnectData` must be null (TCP has none: WSAENOPROTOOPT). */
+  WSPRecvDisconnect = (s: number, lpInboundDisconnectData: WSABUF | null, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => disconnect(this.core, s, lpInboundDisconnectData, SD_RECEIVE, lpErrno));
+
+  /** WSPShutdown(SD_SEND); `lpOutboundDisconnectData` must be null (TCP has none: WSAENOPROTOOPT). */
+  WSPSendDisconnect = (s: number, lpOutboundDisconnectData: WSABUF | null, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => disconnect(this.core, s, lpOutboundDisconnectData, SD_SEND, lpErrno));
+
+  /** No multipoint sockets exist here: INVALID_SOCKET with WSAEOPNOTSUPP (src/spi/unoffered.ts). */
+  WSPJoinLeaf = (
+    s: number, name: SockAddrArg, namelen: number, lpCallerData: WSABUF | null, lpCalleeData: WSABUF | null,
+    lpSQOS: QOS | null, lpGQOS: QOS | null, dwFlags: number, lpErrno: LPINT,
+  ): number =>
+    guard(lpErrno, INVALID_SOCKET, () => {
+      void name; void namelen; void lpCallerData; void lpCalleeData; void lpSQOS; void lpGQOS; void dwFlags;
+      return joinLeaf(this.core, s, lpErrno);
+    });
+
+  /** No QOS templates: returns FALSE (0) with WSAEINVAL, never TRUE (src/spi/unoffered.ts). */
+  WSPGetQOSByName = (s: number, lpQOSName: WSABUF, lpQOS: QOS | null, lpErrno: LPINT): number =>
+    guard(lpErrno, 0, () => {
+      void lpQOS;
+      return getQOSByName(this.core, s, lpQOSName, lpErrno);
+    });
+
+  /**
+   * Cancels the blocking call in progress on the calling thread. On the thread that owns the
+   * network none ever is when a caller's code can run (a blocking call runs the network to its end
+   * inside the call, and a condition function's call completes as soon as it returns), so this is
+   * always WSAEINVAL ("no outstanding blocking call") here. Worker threads: src/threads/client.ts.
+   */
+  WSPCancelBlockingCall = (lpErrno: LPINT): number => fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
 
   // ---- helpers --------------------------------------------------------------------------
 

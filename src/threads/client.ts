@@ -22,7 +22,16 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
   const state = new Int32Array(channel.state);
   const send = (m: ToOwner) => port.postMessage(m);
 
+  /** This thread's call is in progress and the owner is running one of our callbacks in it. */
+  let inCallback = false;
+
   const call = (fn: string, args: unknown[]): number => {
+    // WSPCancelBlockingCall from a callback (the blocking-hook case: code running on this thread
+    // while its blocking call is in progress). The owner calls back only with a result in hand (a
+    // condition function decides an accept that then completes), so the call "completed before the
+    // cancellation" and succeeds as if never cancelled; the page lets the cancel return 0. Posting
+    // a new call here would break the owner's wait for the callback's answer.
+    if (fn === 'WSPCancelBlockingCall' && inCallback) return 0;
     const functions: Function[] = [];
     const wire = args.map((a) => {
       if (typeof a !== 'function') return a;
@@ -43,10 +52,13 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
       }
       // The owner is inside the call and needs one of our callbacks (it waits for the answer).
       let value: unknown;
+      inCallback = true;
       try {
         value = functions[m.index]!(...m.args);
       } catch (e) {
         value = { __threw: String(e) };
+      } finally {
+        inCallback = false;
       }
       send({ type: 'callback-return', value, args: m.args });
       Atomics.store(state, 1, ANSWERED);

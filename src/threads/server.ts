@@ -146,7 +146,9 @@ export class ProviderServer {
   private finish(job: Job, ret: number): void {
     this.parked.delete(job);
     job.channel.job = null;
-    job.channel.reply({ type: 'return', ret, args: job.args });
+    // A callback argument (WSPAccept's condition function) is a proxy here and cannot travel back:
+    // the caller keeps its own function (copyBack leaves a function argument alone).
+    job.channel.reply({ type: 'return', ret, args: job.args.map((a) => (typeof a === 'function' ? null : a)) });
   }
 
   private interrupt(job: Job): number {
