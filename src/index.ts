@@ -33,3 +33,10 @@ export type { FaultStats } from './net/faults.js';
 export { validateScenario, parseScenarioText, type Scenario, type Validation } from './scenario/schema.js';
 export { runScenario, type ScenarioResult, type Outcome, type Sample } from './scenario/run.js';
 export { reportHtml, summaryText } from './scenario/report.js';
+export {
+  CompletionPort, GetQueuedCompletionStatus, GetQueuedCompletionStatusAsync, GetQueuedCompletionStatusEx, PostQueuedCompletionStatus,
+  CloseHandle, NoPortNotification, noPortNotification, statusToWin32,
+} from './iocp/index.js';
+export type { CompletionPacket, OVERLAPPED_ENTRY, LPCOMPLETION_KEY, LPLPOVERLAPPED } from './iocp/index.js';
+export { JL_SENDER_ONLY, JL_RECEIVER_ONLY, JL_BOTH, type QOS, type FLOWSPEC } from './spi/unoffered.js';
+export { formatAddressString, parseIPv4String, parseIPv6String, type LPWSTR } from './spi/address-string.js';

@@ -409,6 +409,49 @@ export const STATUS_CONNECTION_ABORTED = 0xc0000241;
 /** What an alertable wait (SleepEx, WaitForSingleObjectEx) returns when it ran completion routines. */
 export const WAIT_IO_COMPLETION = 0xc0;
 
+// ---- completion ports: kernel32's handles and Win32 codes (winbase.h, winerror.h) -----------
+// GetQueuedCompletionStatus and its kin report Win32 codes, not Winsock ones: the NTSTATUS of a
+// completion goes through RtlNtStatusToDosError (Wine's sock.c tests, docs/overlapped.md).
+
+/** `(HANDLE)-1`: CreateIoCompletionPort's FileHandle when it only creates a port. */
+export const INVALID_HANDLE_VALUE = -1;
+export const ERROR_SUCCESS = 0;
+export const ERROR_INVALID_FUNCTION = 1;
+export const ERROR_ACCESS_DENIED = 5;
+export const ERROR_INVALID_HANDLE = 6;
+export const ERROR_NOT_ENOUGH_MEMORY = 8;
+export const ERROR_NOT_READY = 21;
+export const ERROR_NOT_SUPPORTED = 50;
+export const ERROR_UNEXP_NET_ERR = 59;
+/** A completion failed with STATUS_CONNECTION_RESET (the peer's reset). */
+export const ERROR_NETNAME_DELETED = 64;
+export const ERROR_INVALID_PARAMETER = 87;
+export const ERROR_SEM_TIMEOUT = 121;
+export const ERROR_INSUFFICIENT_BUFFER = 122;
+export const ERROR_PIPE_NOT_CONNECTED = 233;
+/** A completion ended with STATUS_BUFFER_OVERFLOW (a truncated datagram). */
+export const ERROR_MORE_DATA = 234;
+/** GetQueuedCompletionStatus found no packet in time (the same value as WSA_WAIT_TIMEOUT). */
+export const WAIT_TIMEOUT = 258;
+export const ERROR_MR_MID_NOT_FOUND = 317;
+/** The completion port was closed while the caller waited on it. */
+export const ERROR_ABANDONED_WAIT_0 = 735;
+/** A completion failed with STATUS_CANCELLED (CancelIoEx); equals WSA_OPERATION_ABORTED. */
+export const ERROR_OPERATION_ABORTED = 995;
+export const ERROR_NOACCESS = 998;
+/** CancelIoEx found no operation to cancel. */
+export const ERROR_NOT_FOUND = 1168;
+export const ERROR_CONNECTION_REFUSED = 1225;
+export const ERROR_GRACEFUL_DISCONNECT = 1226;
+export const ERROR_CONNECTION_INVALID = 1229;
+export const ERROR_NETWORK_UNREACHABLE = 1231;
+export const ERROR_HOST_UNREACHABLE = 1232;
+export const ERROR_PORT_UNREACHABLE = 1234;
+export const ERROR_REQUEST_ABORTED = 1235;
+/** A completion failed with STATUS_CONNECTION_ABORTED (the socket closed locally). */
+export const ERROR_CONNECTION_ABORTED = 1236;
+export const ERROR_NO_SYSTEM_RESOURCES = 1450;
+
 // ---- network event bit indices (iErrorCode of WSANETWORKEVENTS) ------------------------------
 
 export const FD_READ_BIT = 0;

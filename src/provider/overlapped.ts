@@ -12,7 +12,7 @@
  * provider used overlapped I/O, and an entry only while a socket has something pending: an idle
  * socket pays nothing.
  */
-import { MSG_PEEK, MSG_WAITALL, SOCK_STREAM, STATUS_BUFFER_OVERFLOW, STATUS_CONNECTION_ABORTED, STATUS_SUCCESS, WSAEINPROGRESS, WSAENETDOWN, WSAENOBUFS, WSAESHUTDOWN, WSAEWOULDBLOCK } from './constants.js';
+import { MSG_PEEK, MSG_WAITALL, SOCK_STREAM, STATUS_BUFFER_OVERFLOW, STATUS_CANCELLED, STATUS_CONNECTION_ABORTED, STATUS_SUCCESS, WSAEINPROGRESS, WSAENETDOWN, WSAENOBUFS, WSAESHUTDOWN, WSAEWOULDBLOCK } from './constants.js';
 import * as data from './data.js';
 import { errorToStatus } from './overlapped-status.js';
 import type { ProviderCore } from './provider.js';
@@ -40,6 +40,8 @@ export interface OverlappedOp {
   /** WSPSendTo: the destination (null: the connected peer) — `viaSendTo` picks its error for none. */
   readonly to: Endpoint | null;
   readonly viaSendTo: boolean;
+  /** The caller's WSAOVERLAPPED, by identity: what CancelIoEx names an operation by. */
+  readonly overlapped?: object;
   /** Called once, when the operation completes later (never for one that completes at once). */
   readonly finish: (c: Completion) => void;
 }
@@ -138,6 +140,29 @@ export class OverlappedEngine {
       return 'pending';
     }
     return r;
+  }
+
+  /**
+   * Cancels the pending operations of `sock` started with `overlapped` (null: all of them): each
+   * completes now with STATUS_CANCELLED and the bytes it had moved, and the next one in line may
+   * go. Returns how many were cancelled (CancelIoEx's ERROR_NOT_FOUND is 0).
+   */
+  cancel(sock: Socket, overlapped: object | null): number {
+    const q = this.queues.get(sock);
+    if (q === undefined) return 0;
+    const hit: Pending[] = [];
+    for (const direction of ['recv', 'send'] as const) {
+      const list = q[direction];
+      // In place: a drain under way holds this very array.
+      for (let i = 0; i < list.length;) {
+        if (overlapped === null || list[i]!.op.overlapped === overlapped) hit.push(...list.splice(i, 1));
+        else i++;
+      }
+    }
+    if (q.recv.length === 0 && q.send.length === 0) this.queues.delete(sock);
+    for (const p of hit) p.op.finish({ status: STATUS_CANCELLED, count: p.done, flags: 0, from: null });
+    if (hit.length > 0 && this.queues.has(sock)) this.progress(sock);
+    return hit.length;
   }
 
   private enqueue(sock: Socket, p: Pending): void {

@@ -7,7 +7,7 @@
 import {
   FD_ALL_EVENTS, FD_READ, WSAEAFNOSUPPORT, FD_MAX_EVENTS, SOCK_STREAM, SOCKET_ERROR, WSAEFAULT, WSAEINVAL, WSAENOTSOCK,
   WSAEMSGSIZE, WSA_INFINITE, WSA_WAIT_TIMEOUT, WSA_WAIT_FAILED, STATUS_BUFFER_OVERFLOW, STATUS_PENDING, WSA_INVALID_HANDLE,
-  WSA_IO_INCOMPLETE, WSA_IO_PENDING, WSAEINTR, WSAEWOULDBLOCK,
+  WSA_IO_INCOMPLETE, WSA_IO_PENDING, WSAEINTR, WSAEWOULDBLOCK, WAIT_IO_COMPLETION,
 } from '../provider/constants.js';
 import * as data from '../provider/data.js';
 import { ApcQueues, threadKey } from '../provider/overlapped-apc.js';
@@ -17,7 +17,10 @@ import type { ProviderCore } from '../provider/provider.js';
 import { clearRecorded, recordedEvents, reenable, selectEvents, WSAEvent, type AsyncTarget } from '../provider/readiness.js';
 import type { Endpoint, Socket } from '../provider/socket.js';
 import { callerBytes, fail, guard, probe, probeAll, store } from './funnel.js';
-import { given, OVERLAPPED_KEYS, readOverlapped, RESULT_FLAGS, signal, usableEvent, type OverlappedArgs } from './overlapped-args.js';
+import { eventOf, given, OVERLAPPED_KEYS, readOverlapped, RESULT_FLAGS, signal, usableEvent, type OverlappedArgs } from './overlapped-args.js';
+import { associationOf, postCompletion } from '../iocp/associations.js';
+import { cancelIoEx, createIoCompletionPort, type SocketScope } from '../iocp/create.js';
+import type { CompletionPort, PortOwner } from '../iocp/port.js';
 import { canWriteSockAddr, readSockAddrArg, writeSockAddrArg, type SockAddrArg, type SockAddrOut } from './sockaddr.js';
 import type { FD_SET, LPINT, TIMEVAL, WSABUF, WSANETWORKEVENTS, WSPUPCALLTABLE, WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID } from './types.js';
 
@@ -264,8 +267,11 @@ export abstract class IoFunctions {
     lpFrom: unknown, lpFromlen: LPINT | null, lpErrno: unknown,
   ): number {
     const sock = this.core.lookup(s) as Socket;
-    const finish = (c: Completion): void => this.core.runCallback(() => this.complete(a, c, lpFrom, lpFromlen));
-    const r = OverlappedEngine.of(this.core).start(sock, { ...op, finish });
+    // A completion routine on a socket bound to a completion port: WSAEINVAL, and the routine is
+    // never called (Wine's test_WSARecv, fact 14).
+    if (a.routine !== null && associationOf(sock) !== undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
+    const finish = (c: Completion): void => this.core.runCallback(() => this.complete(sock, a, c, lpFrom, lpFromlen));
+    const r = OverlappedEngine.of(this.core).start(sock, { ...op, overlapped: a.ov, finish });
     if (r === 'pending') {
       store(a.ov, 'Internal', STATUS_PENDING);
       if (a.event !== null) signal(a.event, false);
@@ -281,16 +287,90 @@ export abstract class IoFunctions {
   /**
    * Records a completion where the caller looks for it: the sender (WSPRecvFrom), InternalHigh
    * then Internal (a program polling Internal sees the count already there), and the indication:
-   * the completion routine queued to the initiating thread, or else the event signaled.
+   * the completion routine queued to the initiating thread; or else ws2_32's
+   * WPUCompleteOverlappedRequest when it gave one (it signals the event and queues to the port it
+   * knows); or else the event signaled and, unless hEvent carried the "low bit"
+   * (NoPortNotification), a packet queued to the socket's completion port — for an operation
+   * that completed at once too (Wine's test_completion_port, fact 7).
    */
-  private complete(a: OverlappedArgs, c: Completion, lpFrom: unknown, lpFromlen: LPINT | null): void {
+  private complete(sock: Socket, a: OverlappedArgs, c: Completion, lpFrom: unknown, lpFromlen: LPINT | null): void {
     if (given(lpFrom) && c.from !== null) writeSockAddrArg(c.from, lpFrom, lpFromlen);
     RESULT_FLAGS.set(a.ov, c.flags);
     store(a.ov, 'InternalHigh', c.count);
     store(a.ov, 'Internal', c.status);
-    if (a.routine !== null) this.apcs.queue(a.thread, a.routine, statusToError(c.status), c.count, a.ov, c.flags);
-    else if (a.event !== null) signal(a.event, true);
+    if (a.routine !== null) {
+      this.apcs.queue(a.thread, a.routine, statusToError(c.status), c.count, a.ov, c.flags);
+      return;
+    }
+    if (this.completeThroughWs2(sock.handle, a.ov, c)) return;
+    if (a.event !== null) signal(a.event, true);
+    if (!a.noPort) postCompletion(sock, a.ov, c.count, c.status);
   }
+
+  /**
+   * Hands a completion to ws2_32's WPUCompleteOverlappedRequest, when WSPStartup's upcall table
+   * carried one: this provider's handles are no IFS handles, so ws2_32 is the one that knows
+   * whether the caller associated a completion port with the socket (the function's reference
+   * page). True when ws2_32 took it; false (the provider indicates it itself, rather than lose
+   * it) when there is no upcall or it failed or threw. The upcall runs as the provider's other
+   * upcalls do: a call it makes back into the provider meets WSAEINPROGRESS.
+   */
+  private completeThroughWs2(s: number, ov: OverlappedArgs['ov'], c: Completion): boolean {
+    const upcall = this.upcalls?.lpWPUCompleteOverlappedRequest;
+    if (typeof upcall !== 'function') return false;
+    try {
+      return this.core.runCallback(() => upcall(s, ov, statusToError(c.status), c.count, { value: 0 })) === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The owner thread of the completion ports this provider makes: its network, its default completion-routine queue. */
+  private portOwner: PortOwner | null = null;
+
+  private get scope(): SocketScope {
+    const owner = this.portOwner ??= {
+      block: (done, ms) => this.core.transport.block(done, ms),
+      inCallback: () => this.core.inCallback,
+      cannotBlock: () => this.core.transport.block(() => false, 0) === 'unsupported',
+      apcsQueued: () => this.apcs.queued(null),
+      runApcs: () => this.apcs.alertableWait(0, null) === WAIT_IO_COMPLETION,
+    };
+    return {
+      owner,
+      lookup: (s) => this.core.lookup(s),
+      cancel: (sock, ov) => OverlappedEngine.existing(this.core)?.cancel(sock, ov) ?? 0,
+    };
+  }
+
+  /**
+   * kernel32's CreateIoCompletionPort, over this provider's sockets (socket handles are this
+   * provider's numbers, so the function is a method of the provider, "the process").
+   * `CreateIoCompletionPort(INVALID_HANDLE_VALUE, null, 0, 0, lpErrno)` makes a port;
+   * `CreateIoCompletionPort(s, port, key, 0, lpErrno)` associates socket `s` with it under `key`
+   * (any value; handed back in every packet) and returns the port; `(s, null, key, 0)` makes one
+   * and associates. Returns null on failure with the Win32 code in `lpErrno` (a trailing `{ value }`
+   * out-parameter: the C function reports through GetLastError): ERROR_INVALID_HANDLE (no such
+   * socket, a port that is not open), ERROR_INVALID_PARAMETER (INVALID_HANDLE_VALUE with a port, a
+   * socket already associated, a thread count that is no DWORD). A port belongs to this
+   * provider's thread (its waits run this provider's network); worker threads are issue 16.
+   * Completions then queue packets to it (docs/overlapped.md, "Completion ports"); a completion
+   * routine on an associated socket is WSAEINVAL.
+   */
+  CreateIoCompletionPort = (
+    FileHandle: number, ExistingCompletionPort: CompletionPort | null, CompletionKey: unknown, NumberOfConcurrentThreads: number,
+    lpErrno?: LPINT | null,
+  ): CompletionPort | null => createIoCompletionPort(this.scope, FileHandle, ExistingCompletionPort, CompletionKey, NumberOfConcurrentThreads, lpErrno);
+
+  /**
+   * Non-standard, for emulators: kernel32's CancelIoEx on socket `s`. Its pending overlapped
+   * operations (all with `lpOverlapped` null, else the ones started with that WSAOVERLAPPED)
+   * complete at once with STATUS_CANCELLED (ERROR_OPERATION_ABORTED 995 from
+   * GetQueuedCompletionStatus, WSA_OPERATION_ABORTED from WSPGetOverlappedResult and completion
+   * routines), indicated as any completion. Returns TRUE (1), or FALSE (0) with ERROR_NOT_FOUND
+   * (1168; nothing pending matched) or ERROR_INVALID_HANDLE in `lpErrno`.
+   */
+  CancelIoEx = (s: number, lpOverlapped: WSAOVERLAPPED | null, lpErrno?: LPINT | null): number => cancelIoEx(this.scope, s, lpOverlapped, lpErrno);
 
   /**
    * A WSPRecv or WSPRecvFrom refused for its arguments (a buffer that is not there, for one)
@@ -344,9 +424,9 @@ export abstract class IoFunctions {
       if (status === undefined) return fail(lpErrno, WSAEINVAL, 0);
       if (status === STATUS_PENDING) {
         if (!fWait) return fail(lpErrno, WSA_IO_INCOMPLETE, 0);
-        const hEvent: unknown = lpOverlapped.hEvent;
-        if (given(hEvent) && !WSAEvent.is(hEvent)) return fail(lpErrno, WSA_INVALID_HANDLE, 0);
-        const event = given(hEvent) ? hEvent as WSAEvent : null;
+        // A NoPortNotification (C's hEvent | 1) names its event, as kernel32 masks the bit off.
+        const event = eventOf(lpOverlapped.hEvent);
+        if (event === undefined) return fail(lpErrno, WSA_INVALID_HANDLE, 0);
         const done = (): boolean => internal() !== STATUS_PENDING || (event !== null && event.signaled);
         if (!done()) {
           if (this.core.inCallback) return fail(lpErrno, WSA_IO_INCOMPLETE, 0);

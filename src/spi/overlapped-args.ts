@@ -4,6 +4,7 @@
  * operations reset and signal.
  */
 import { WSAEFAULT, WSAEINVAL } from '../provider/constants.js';
+import { NoPortNotification } from '../iocp/no-port-event.js';
 import { WSAEvent } from '../provider/readiness.js';
 import { probe } from './funnel.js';
 import type { WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID } from './types.js';
@@ -32,6 +33,19 @@ export interface OverlappedArgs {
   readonly thread: WSATHREADID | null;
   /** The event to reset now and signal at completion; null with a completion routine. */
   readonly event: WSAEvent | null;
+  /** hEvent carried the "low bit" ({@link NoPortNotification}): no packet to the socket's port. */
+  readonly noPort: boolean;
+}
+
+/**
+ * The event an hEvent value names: a {@link WSAEvent}, or the one inside a
+ * {@link NoPortNotification} (C's `hEvent | 1` names the event without the bit); null for none.
+ * Undefined for anything else.
+ */
+export function eventOf(hEvent: unknown): WSAEvent | null | undefined {
+  if (!given(hEvent)) return null;
+  if (NoPortNotification.is(hEvent)) return hEvent.event;
+  return WSAEvent.is(hEvent) ? hEvent : undefined;
 }
 
 /**
@@ -48,7 +62,8 @@ function isOverlapped(x: unknown): x is WSAOVERLAPPED {
  * lpOverlapped, lpCompletionRoutine and lpThreadId: null when the call is not overlapped (a
  * completion routine without an OVERLAPPED is ignored, as ws2spi says), the arguments, or the
  * code the call fails with: WSAEFAULT for what is no WSAOVERLAPPED, routine or WSATHREADID,
- * WSAEINVAL for an hEvent that is no usable event object.
+ * WSAEINVAL for an hEvent that is no usable event object (a {@link NoPortNotification} around one
+ * is one).
  */
 export function readOverlapped(lpOverlapped: unknown, lpCompletionRoutine: unknown, lpThreadId: unknown): OverlappedArgs | null | number {
   if (!given(lpOverlapped)) return null;
@@ -61,11 +76,12 @@ export function readOverlapped(lpOverlapped: unknown, lpCompletionRoutine: unkno
       const id = lpThreadId as WSATHREADID;
       thread = { ThreadHandle: id.ThreadHandle, Reserved: id.Reserved };
     }
-    return { ov: lpOverlapped, routine: lpCompletionRoutine as WSAOVERLAPPED_COMPLETION_ROUTINE, thread, event: null };
+    return { ov: lpOverlapped, routine: lpCompletionRoutine as WSAOVERLAPPED_COMPLETION_ROUTINE, thread, event: null, noPort: false };
   }
   const hEvent: unknown = lpOverlapped.hEvent;
-  if (given(hEvent) && !usableEvent(hEvent)) return WSAEINVAL;
-  return { ov: lpOverlapped, routine: null, thread: null, event: given(hEvent) ? hEvent as WSAEvent : null };
+  const event = eventOf(hEvent);
+  if (event === undefined || (event !== null && !usableEvent(event))) return WSAEINVAL;
+  return { ov: lpOverlapped, routine: null, thread: null, event, noPort: NoPortNotification.is(hEvent) };
 }
 
 /** Sets an event through the class's own method; an event a caller broke must not unwind the network. */

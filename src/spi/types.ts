@@ -90,6 +90,19 @@ export interface WSPUPCALLTABLE {
    * (docs/overlapped.md, `alertableWait`).
    */
   lpWPUQueueApc?: (lpThreadId: WSATHREADID, lpfnUserApc: LPWSAUSERAPC, dwContext: number, lpErrno: LPINT) => number;
+  /**
+   * Indicates the completion of an overlapped operation whose caller chose no completion routine:
+   * ws2_32 signals the OVERLAPPED's event and/or queues a packet to the completion port it
+   * associated with the socket. `dwError` is 0 or the operation's Winsock code, `cbTransferred`
+   * its bytes; the provider has written `InternalHigh` and `Internal` before the call. Returns 0,
+   * or SOCKET_ERROR with the code in `lpErrno` (WSAEINVAL: a socket ws2_32 did not make). This
+   * provider's handles are not IFS handles, so when ws2_32 gives it, every completion without a
+   * routine goes through it and the provider signals nothing itself; when it fails or throws, the
+   * provider indicates the completion itself (event, its own port) rather than lose it.
+   * (Microsoft's page says ws2_32 exports it instead of listing it in the table; there is no DLL
+   * to link against here, so the table carries it.)
+   */
+  lpWPUCompleteOverlappedRequest?: (s: number, lpOverlapped: WSAOVERLAPPED, dwError: number, cbTransferred: number, lpErrno: LPINT) => number;
   [name: string]: unknown;
 }
 
@@ -129,6 +142,8 @@ export interface WSAOVERLAPPED {
   /**
    * The event object signaled at completion (and reset when the call pends), or null. With a
    * completion routine the provider leaves it alone (the program may keep its own value there).
+   * `noPortNotification(event)` (a WSAEvent viewing `event`) is C's `hEvent | 1`: the event is still signaled, but no packet
+   * goes to the socket's completion port (docs/overlapped.md, "Completion ports").
    */
   hEvent: WSAEvent | null;
 }
