@@ -40,3 +40,8 @@ export {
 export type { CompletionPacket, OVERLAPPED_ENTRY, LPCOMPLETION_KEY, LPLPOVERLAPPED } from './iocp/index.js';
 export { JL_SENDER_ONLY, JL_RECEIVER_ONLY, JL_BOTH, type QOS, type FLOWSPEC } from './spi/unoffered.js';
 export { formatAddressString, parseIPv4String, parseIPv6String, type LPWSTR } from './spi/address-string.js';
+export {
+  guidBytes, WSAID_ACCEPTEX_BYTES, WSAID_GETACCEPTEXSOCKADDRS_BYTES, WSAID_CONNECTEX_BYTES, WSAID_DISCONNECTEX_BYTES,
+  WSAID_TRANSMITFILE_BYTES, WSAID_TRANSMITPACKETS_BYTES, WSAID_WSARECVMSG_BYTES, WSAID_WSASENDMSG_BYTES, WSAID_WSAPOLL_BYTES,
+  slotSize, FUNCTION_POINTER_SIZE, type AcceptExFn, type GetAcceptExSockaddrsFn, type ExtensionFunction, type FunctionPointerOut,
+} from './extensions/index.js';

@@ -52,6 +52,11 @@ export class PendingConnection implements StreamEvents {
   /** Data and end-of-stream received before WSPAccept (moved to the accepted socket). */
   readonly received = new ByteQueue();
   peerClosed = false;
+  /**
+   * Taken by a posted AcceptEx while its handshake is still to finish (a SYN held by
+   * SO_CONDITIONAL_ACCEPT): WSPAccept no longer sees it.
+   */
+  claimed = false;
 
   constructor(
     readonly queue: ListenQueue,
@@ -99,6 +104,12 @@ export class ListenQueue {
   readonly entries = new Map<StreamConnection, PendingConnection>();
   readonly stats: ListenStats = { queued: 0, refusedFull: 0, refusedNoDescriptor: 0, resetByListener: 0, withdrawn: 0, accepted: 0 };
   handle: ListenHandle | null = null;
+  /**
+   * AcceptEx calls posted on the listener and still waiting for a connection: each takes the next
+   * connection straight from the network, so each adds one place to the backlog
+   * (docs/semantics.md, "AcceptEx and the backlog").
+   */
+  posted = 0;
 
   constructor(
     readonly owner: QueueOwner,
@@ -114,7 +125,7 @@ export class ListenQueue {
       this.stats.refusedNoDescriptor++;
       return 'refuse';
     }
-    if (this.entries.size >= this.backlog) {
+    if (this.entries.size >= this.backlog + this.posted) {
       this.stats.refusedFull++;
       return this.owner.fullQueue === 'drop' ? 'drop' : 'refuse';
     }
@@ -137,7 +148,7 @@ export class ListenQueue {
   /** Oldest entry WSPAccept may take: a held one (conditional accept) or a ready/reset one. */
   first(): PendingConnection | undefined {
     for (const entry of this.entries.values()) {
-      if (entry.state !== 'handshake') return entry;
+      if (entry.state !== 'handshake' && !entry.claimed) return entry;
     }
     return undefined;
   }

@@ -119,6 +119,13 @@ export class ProviderCore implements QueueOwner {
   private readonly listenGroups = new Map<string, { members: ListenQueue[]; handle: ListenHandle }>();
   /** Observers told when a socket's state changes (readiness, tools). */
   readonly watchers = new Set<(s: Socket) => void>();
+  /** @internal Accept sockets of posted AcceptEx calls: WSPConnect on them is WSAEINVAL (src/extensions/accept-ex.ts). */
+  readonly acceptTargets = new WeakSet<Socket>();
+  /**
+   * @internal Sockets AcceptEx connected whose SO_UPDATE_ACCEPT_CONTEXT has not been set yet:
+   * until then getsockname and getpeername answer as for an unconnected socket, as on Windows.
+   */
+  readonly acceptContextPending = new WeakSet<Socket>();
 
   constructor(readonly transport: Transport, readonly limits: ProviderLimits) {}
 
@@ -561,9 +568,20 @@ export class ProviderCore implements QueueOwner {
       const lost = this.stillQueued(sock, queue, entry); // the network ran while we waited
       if (lost !== 0) return -lost;
     }
-    const conn = entry.conn;
     const child = this.newSocket(sock.af, sock.type, sock.protocol);
     inheritOptions(sock, child);
+    return this.acceptInto(sock, queue, entry, child, true);
+  }
+
+  /**
+   * Makes `child` the socket of a queued connection and takes the entry off the queue: WSPAccept
+   * passes a new socket (which inherits the listener's options and selection), AcceptEx the
+   * caller's fresh accept socket (`inherit` false: it keeps its own options; the entry's
+   * reserved descriptor is released, as the accept socket already holds one). Returns the
+   * socket's handle or a negated error.
+   */
+  acceptInto(sock: Socket, queue: ListenQueue, entry: PendingConnection, child: Socket, inherit: boolean): number {
+    const conn = entry.conn;
     // A dual-stack IPv6 listener shows its IPv4 connections v4-mapped (::ffff:a.b.c.d).
     child.local = { family: sock.af, address: addressFor(sock.af, conn.localAddress), port: conn.localPort };
     child.boundAddress = child.local.address;
@@ -584,12 +602,13 @@ export class ProviderCore implements QueueOwner {
     for (const place of this.placements(child, child.boundAddress)) place.table.add(conn.localPort, child, place.address, place.weak);
     // An accepted socket has the listener's WSPEventSelect/WSPAsyncSelect association.
     const n = sock.notify;
-    if (n !== null && n.selected !== 0) {
+    if (inherit && n !== null && n.selected !== 0) {
       child.notify = newSelection(n.selected, n.event, n.message);
     }
     // Taken off the queue only now: the notifications below run callers' upcalls, and if one of
     // them crashes the host, the child is already a socket that the crash closes like any other.
     queue.take(entry);
+    if (!inherit) this.releaseDescriptor();
     this.changed(child);
     if (this.sockets.get(child.handle) !== child) return this.transport.isNetworkDown() ? -WSAENETDOWN : -WSAECONNRESET;
     return child.handle;
@@ -629,7 +648,8 @@ export class ProviderCore implements QueueOwner {
     const sock = this.enter(s);
     if (typeof sock === 'number') return sock;
     if (name.family !== sock.af) return -WSAEFAULT;
-    if (sock.phase === 'listening') return -WSAEINVAL;
+    // A socket an AcceptEx is accepting into cannot connect (Wine's test_AcceptEx).
+    if (sock.phase === 'listening' || this.acceptTargets.has(sock)) return -WSAEINVAL;
     if (sock.type === SOCK_STREAM) {
       if (sock.phase === 'connecting') return -WSAEALREADY;
       if (sock.phase === 'connected') return -WSAEISCONN;
@@ -817,7 +837,7 @@ export class ProviderCore implements QueueOwner {
   sockName(s: unknown): Endpoint | number {
     const sock = this.peek(s);
     if (typeof sock === 'number') return sock;
-    if (sock.local === null) return -WSAEINVAL;
+    if (sock.local === null || this.acceptContextPending.has(sock)) return -WSAEINVAL;
     return sock.local;
   }
 
@@ -825,7 +845,7 @@ export class ProviderCore implements QueueOwner {
     const sock = this.peek(s);
     if (typeof sock === 'number') return sock;
     // A connect in progress already has its peer (Wine's test_connecting_socket: getpeername succeeds).
-    if ((sock.phase !== 'connected' && sock.phase !== 'connecting') || sock.remote === null) return -WSAENOTCONN;
+    if ((sock.phase !== 'connected' && sock.phase !== 'connecting') || sock.remote === null || this.acceptContextPending.has(sock)) return -WSAENOTCONN;
     return sock.remote;
   }
 

@@ -19,6 +19,7 @@ import type { Endpoint, Socket } from '../provider/socket.js';
 import { callerBytes, fail, guard, probe, probeAll, store } from './funnel.js';
 import { eventOf, given, OVERLAPPED_KEYS, readOverlapped, RESULT_FLAGS, signal, usableEvent, type OverlappedArgs } from './overlapped-args.js';
 import { associationOf, postCompletion } from '../iocp/associations.js';
+import { AcceptExEngine } from '../extensions/accept-engine.js';
 import { cancelIoEx, createIoCompletionPort, type SocketScope } from '../iocp/create.js';
 import type { CompletionPort, PortOwner } from '../iocp/port.js';
 import { canWriteSockAddr, readSockAddrArg, writeSockAddrArg, type SockAddrArg, type SockAddrOut } from './sockaddr.js';
@@ -370,7 +371,24 @@ export abstract class IoFunctions {
    * routines), indicated as any completion. Returns TRUE (1), or FALSE (0) with ERROR_NOT_FOUND
    * (1168; nothing pending matched) or ERROR_INVALID_HANDLE in `lpErrno`.
    */
-  CancelIoEx = (s: number, lpOverlapped: WSAOVERLAPPED | null, lpErrno?: LPINT | null): number => cancelIoEx(this.scope, s, lpOverlapped, lpErrno);
+  CancelIoEx = (s: number, lpOverlapped: WSAOVERLAPPED | null, lpErrno?: LPINT | null): number => {
+    // AcceptEx calls issued on `s` (a listener) are its I/O too; cancelled first, they count.
+    const sock = this.core.lookup(s);
+    const engine = AcceptExEngine.existing(this.core);
+    const accepts = sock === undefined || engine === undefined ? 0 : engine.cancel(sock, given(lpOverlapped) ? lpOverlapped : null);
+    if (accepts === 0) return cancelIoEx(this.scope, s, lpOverlapped, lpErrno);
+    cancelIoEx(this.scope, s, lpOverlapped, { value: 0 });
+    return 1;
+  };
+
+  /**
+   * @internal Indicates an overlapped completion the way WSPSend/WSPRecv's are (the event,
+   * ws2_32's WPUCompleteOverlappedRequest, the socket's completion port): for the extension
+   * functions (src/extensions), whose calls complete on the socket they were issued on.
+   */
+  indicate(sock: Socket, a: OverlappedArgs, c: Completion): void {
+    this.core.runCallback(() => this.complete(sock, a, c, null, null));
+  }
 
   /**
    * A WSPRecv or WSPRecvFrom refused for its arguments (a buffer that is not there, for one)

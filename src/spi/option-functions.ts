@@ -16,7 +16,7 @@ import {
   PFL_HIDDEN, PFL_MATCHES_PROTOCOL_ZERO, SIOCATMARK, SIO_ADDRESS_LIST_CHANGE, SIO_ADDRESS_LIST_QUERY,
   SIO_BASE_HANDLE, SIO_BSP_HANDLE, SIO_BSP_HANDLE_POLL, SIO_BSP_HANDLE_SELECT, SIO_ENABLE_CIRCULAR_QUEUEING,
   SIO_GET_EXTENSION_FUNCTION_POINTER, SIO_GET_INTERFACE_LIST, SIO_IDEAL_SEND_BACKLOG_QUERY, SIO_KEEPALIVE_VALS,
-  SIO_ROUTING_INTERFACE_QUERY, SIO_UDP_CONNRESET, SOCKET_ERROR, SOCK_RAW, SOCK_STREAM, WSAEAFNOSUPPORT,
+  SIO_ROUTING_INTERFACE_QUERY, SIO_UDP_CONNRESET, SOCKET_ERROR, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, SOCK_RAW, SOCK_STREAM, WSAEAFNOSUPPORT,
   WSAEFAULT, WSAEINTR, WSAEINVAL, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP,
   WSAEWOULDBLOCK, XP1_CONNECTIONLESS, XP1_IFS_HANDLES, XP1_MESSAGE_ORIENTED, XP1_SUPPORT_BROADCAST,
   XP1_SUPPORT_MULTIPOINT,
@@ -32,6 +32,8 @@ import { parseIPv4 } from '../wire/ip.js';
 import { PROVIDER_ID, protocolCatalog } from './catalog.js';
 import { callerBytes, fail, finish, guard, isRef, normalizeOptName, probe, readInt, store, writeInt } from './funnel.js';
 import { IoFunctions } from './io-functions.js';
+import { FUNCTION_POINTER_SIZE, lookupExtension } from '../extensions/function-pointers.js';
+import { updateAcceptContext } from '../extensions/accept-context.js';
 import { decodeSockAddr, encodeSockAddr, sockAddrSize, splitScope } from './sockaddr.js';
 import type { LPINT, WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSAPROTOCOL_INFOW, WSATHREADID } from './types.js';
 
@@ -274,6 +276,7 @@ export abstract class OptionFunctions extends IoFunctions {
   WSPSetSockOpt = (s: number, level: number, optname: number, optval: Uint8Array | null, optlen: number, lpErrno: LPINT): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
       optname = normalizeOptName(optname);
+      if (level === SOL_SOCKET && optname === SO_UPDATE_ACCEPT_CONTEXT) return finish(updateAcceptContext(this.core, s, optval, optlen), lpErrno, SOCKET_ERROR, 0);
       const shape = this.core.optionShape(s, level, optname);
       if (typeof shape === 'number') return fail(lpErrno, -shape, SOCKET_ERROR);
       const decoded = decodeOption(shape as OptionShape, optval, optlen);
@@ -379,9 +382,13 @@ export abstract class OptionFunctions extends IoFunctions {
       case SIO_GET_EXTENSION_FUNCTION_POINTER: {
         const sock = core.enter(s, true);
         if (typeof sock === 'number') return refused(-sock, 0);
-        if (input(16) === undefined) return refused(WSAEFAULT);
-        // No extension function (AcceptEx, ConnectEx, WSARecvMsg, …) is offered yet: every GUID is unknown.
-        return refused(WSAEINVAL);
+        const fn = lookupExtension(this, inBuf, inLen);
+        if (typeof fn === 'number') return refused(fn);
+        // The pointer goes to `lpvOutBuffer.value` (src/extensions/function-pointers.ts); the
+        // buffer must have room for a pointer, as in C.
+        if (outLen < FUNCTION_POINTER_SIZE || !probe(outBuf, 'value')) return refused(WSAEFAULT);
+        store(outBuf, 'value', fn);
+        return done(FUNCTION_POINTER_SIZE);
       }
       case SIO_ADDRESS_LIST_QUERY:
         return this.addressList(s, outBuf, outLen);
