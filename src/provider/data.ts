@@ -298,13 +298,13 @@ function streamRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8Arr
       const late = sock.oobInline ? urgentStream(sock.conn) : null;
       if (late !== null && late.urgentCount > 0) {
         // Urgent bytes held apart before SO_OOBINLINE was set read as data, in their place.
-        const count = readLateUrgent(core, sock, late, got === 0 ? targets : skip(targets, got), peek);
+        const count = readLateUrgent(core, sock, late, got === 0 ? targets : skipBytes(targets, got), peek);
         got += count;
         if (!waitAll || count === 0) break;
         continue;
       }
       if (sock.inbox.length > 0) {
-        const count = sock.inbox.read(got === 0 ? targets : skip(targets, got), peek);
+        const count = sock.inbox.read(got === 0 ? targets : skipBytes(targets, got), peek);
         if (!peek) {
           sock.conn?.consumed(count);
           core.refund(count);
@@ -389,8 +389,9 @@ function urgentRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8Arr
   }
 }
 
-/** The buffers past their first `n` bytes. */
-function skip(bufs: readonly Uint8Array[], n: number): Uint8Array[] {
+/** The buffers past their first `n` bytes (the same array when `n` is 0). */
+export function skipBytes(bufs: readonly Uint8Array[], n: number): Uint8Array[] {
+  if (n === 0) return bufs as Uint8Array[];
   const out: Uint8Array[] = [];
   for (const b of bufs) {
     if (n >= b.length) {

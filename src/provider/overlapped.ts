@@ -69,21 +69,6 @@ function total(bufs: readonly Uint8Array[]): number {
   return n;
 }
 
-/** The buffers past their first `n` bytes. */
-function after(bufs: readonly Uint8Array[], n: number): Uint8Array[] {
-  if (n === 0) return bufs as Uint8Array[];
-  const out: Uint8Array[] = [];
-  for (const b of bufs) {
-    if (n >= b.length) {
-      n -= b.length;
-      continue;
-    }
-    out.push(n > 0 ? b.subarray(n) : b);
-    n = 0;
-  }
-  return out;
-}
-
 /** Codes that mean "not now": the operation stays pending and is tried at the next change. */
 function notNow(code: number): boolean {
   return code === WSAEWOULDBLOCK || code === WSAEINPROGRESS || code === WSAENETDOWN;
@@ -243,7 +228,7 @@ export class OverlappedEngine {
     // with the connection (reset, close).
     if (!first && sock.receiveShutdown && !sock.reset) return 'wait';
     const waitAll = sock.type === SOCK_STREAM && (p.op.flags & MSG_WAITALL) !== 0 && (p.op.flags & MSG_PEEK) === 0;
-    const r = this.nonBlocking(sock, () => data.recv(this.core, sock.handle, after(p.op.buffers, p.done), p.op.flags & ~MSG_WAITALL));
+    const r = this.nonBlocking(sock, () => data.recv(this.core, sock.handle, data.skipBytes(p.op.buffers, p.done), p.op.flags & ~MSG_WAITALL));
     if (typeof r === 'number') {
       if (-r === WSAEWOULDBLOCK) return 'wait';
       if (-r === WSAESHUTDOWN && sock.reset && !first) return this.failed(sock, p, -(sock.resetCode));
@@ -257,7 +242,7 @@ export class OverlappedEngine {
   }
 
   private trySend(sock: Socket, p: Pending, first: boolean): Completion | 'wait' | number {
-    const rest = after(p.op.buffers, p.done);
+    const rest = data.skipBytes(p.op.buffers, p.done);
     const r = this.nonBlocking(sock, () => (p.op.viaSendTo
       ? data.sendTo(this.core, sock.handle, rest, p.op.flags, p.op.to)
       : data.send(this.core, sock.handle, rest, p.op.flags)));
