@@ -241,7 +241,7 @@ function moved(what: string, ret: number, count: { value: number }, expected: nu
   }
 }
 
-function noDelay(sp: ServiceProvider, s: number): void {
+export function noDelay(sp: ServiceProvider, s: number): void {
   sp.WSPSetSockOpt(s, IPPROTO_TCP, TCP_NODELAY, new Uint8Array([1, 0, 0, 0]), 4, e());
 }
 
@@ -355,7 +355,7 @@ function hostWithMessageLoop(host: HostNetwork) {
 }
 
 /** A benchmark must fail, not hang, when a call it depends on fails (a busy machine can make WSPBind time out). */
-function must(what: string, call: (err: { value: number }) => number): number {
+export function must(what: string, call: (err: { value: number }) => number): number {
   const err = e();
   const r = call(err);
   if (r === -1 || r === 0xffffffff) throw new Error(`${what} failed: ${err.value}`);
@@ -367,7 +367,7 @@ function connectFailed(what: string, error: number): Error {
   return new Error(`${what}: connect failed with ${error}`);
 }
 
-type HostBench = { host: HostNetwork; loop: ReturnType<typeof hostWithMessageLoop> };
+export type HostBench = { host: HostNetwork; loop: ReturnType<typeof hostWithMessageLoop> };
 
 /**
  * One host network for every host measurement, as a program has one provider: starting one
@@ -375,7 +375,8 @@ type HostBench = { host: HostNetwork; loop: ReturnType<typeof hostWithMessageLoo
  */
 let sharedHost: HostBench | null = null;
 
-function hostNetwork(): HostBench {
+/** The host network the host measurements share (made at the first call). */
+export function hostNetwork(): HostBench {
   if (sharedHost === null) {
     const host = new HostNetwork();
     sharedHost = { host, loop: hostWithMessageLoop(host) };

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: node:net on 127.0.0.1, the virtual network and the host network doing the
  * same work in the same process, as a table; `-- --json` adds one JSON object as the last line.
- * `-- --quick` runs tiny sizes (what the smoke test does).
+ * `-- --quick` runs tiny sizes (what the smoke test does). The overlapped rows (IOCP echo) are in iocp.ts.
  */
+import * as iocp from './iocp.js';
 import * as m from './measure.js';
 
 export interface BenchResult {
@@ -11,12 +12,20 @@ export interface BenchResult {
     connPerSec: number; rttPerSec: number; bulkMBps: number;
     /** Bulk between two hosts over links of MTU 1500 (not in the issue's shape; node:net has no such case on loopback). */
     lanBulkMBps: number;
-    bytesPerIdleConn: number; setupScale100kOver1k: number };
+    bytesPerIdleConn: number; setupScale100kOver1k: number;
+    /** examples/iocp-echo.ts (completion port, AcceptEx, zero-byte receives, overlapped sends): 1-byte echoes. */
+    iocpRttPerSec: number;
+    /** The same server echoing 64 KiB sends: MB/s of echo received (each byte crosses twice). */
+    iocpBulkMBps: number };
   /** The SPI on the host network, driven as a Windows program drives it (WSPAsyncSelect). */
   host: {
     rttPerSec: number; bulkMBps: number;
     /** The same through the async API (promises over the SPI; not in the issue's shape). */
     asyncRttPerSec: number; asyncBulkMBps: number;
+    /** examples/iocp-echo.ts on the host network (its completion loops), client by WSPAsyncSelect. */
+    iocpRttPerSec: number;
+    /** Its bulk echo: MB/s of echo received (each byte crosses twice; node:net's bulk row is one way). */
+    iocpBulkMBps: number;
   };
 }
 
@@ -74,15 +83,20 @@ export async function bench(sizes: BenchSizes, progress: (what: string) => void 
   const [vConn] = await sideBySide([[m.virtualConnPerSec, sizes.cycles]], sizes.warmUpMs);
   const [vRtt] = await sideBySide([[m.virtualRttPerSec, sizes.trips]], sizes.warmUpMs);
   const [vBulk, vLanBulk] = await sideBySide([[m.virtualBulkMBps, sizes.bulkBytes], [(size) => m.virtualBulkMBps(size, true), sizes.bulkBytes]], sizes.warmUpMs);
+  progress('virtual network, overlapped I/O and a completion port');
+  const [vIocpRtt, vIocpBulk] = await sideBySide([[iocp.virtualIocpRttPerSec, sizes.trips], [iocp.virtualIocpBulkMBps, sizes.bulkBytes]], sizes.warmUpMs);
   // node:net and the host network take turns: their ratios are the close ones.
   progress('node:net and the host network');
   const [nodeConn] = await sideBySide([[m.nodeConnPerSec, Math.min(sizes.cycles, 10_000)]], sizes.warmUpMs);
   // Nine rounds for the host network against node:net: loopback bulk transfers vary by a third
   // from one run to the next, and these two figures are within a few per cent of each other.
-  const [nodeRtt, hRtt] = await sideBySide([[m.nodeRttPerSec, sizes.trips], [m.hostRttPerSec, hostTrips]], sizes.warmUpMs, 9);
+  const [nodeRtt, hRtt, hIocpRtt] = await sideBySide(
+    [[m.nodeRttPerSec, sizes.trips], [m.hostRttPerSec, hostTrips], [iocp.hostIocpRttPerSec, hostTrips]], sizes.warmUpMs, 9);
   const [nodeBulk, hBulk] = await sideBySide([[m.nodeBulkMBps, sizes.bulkBytes], [m.hostBulkMBps, hostBytes]], sizes.warmUpMs, 9);
   progress('the async API on the host network');
   const [hAsyncRtt, hAsyncBulk] = await sideBySide([[m.hostAsyncRttPerSec, hostTrips], [m.hostAsyncBulkMBps, hostBytes]], sizes.warmUpMs, 3);
+  progress('overlapped I/O on the host network (bulk echo)');
+  const [hIocpBulk] = await sideBySide([[iocp.hostIocpBulkMBps, hostBytes]], sizes.warmUpMs, 3);
   await m.closeHostNetwork();
   progress('virtual network at scale');
   const small = m.virtualScale(sizes.scaleSmall, sizes.scaleMeasured);
@@ -92,8 +106,12 @@ export async function bench(sizes: BenchSizes, progress: (what: string) => void 
     virtual: {
       connPerSec: vConn, rttPerSec: vRtt, bulkMBps: vBulk, lanBulkMBps: vLanBulk,
       bytesPerIdleConn: large.bytesPerIdleConn, setupScale100kOver1k: large.usPerSetup / small.usPerSetup,
+      iocpRttPerSec: vIocpRtt, iocpBulkMBps: vIocpBulk,
     },
-    host: { rttPerSec: hRtt, bulkMBps: hBulk, asyncRttPerSec: hAsyncRtt, asyncBulkMBps: hAsyncBulk },
+    host: {
+      rttPerSec: hRtt, bulkMBps: hBulk, asyncRttPerSec: hAsyncRtt, asyncBulkMBps: hAsyncBulk,
+      iocpRttPerSec: hIocpRtt, iocpBulkMBps: hIocpBulk,
+    },
   };
 }
 
@@ -109,6 +127,8 @@ export function table(r: BenchResult): string {
   const out = ['| measure | node:net | virtual | virtual ÷ node | goal |', '|---|---:|---:|---:|---|'];
   for (const [name, n, v, goal] of rows) out.push(`| ${name} | ${fmt(n)} | ${fmt(v)} | ${(v / n).toFixed(1)}× | ${goal} |`);
   out.push(lan);
+  out.push(`| round trips/s, IOCP echo (overlapped, completion port) | ${fmt(r.node.rttPerSec)} | ${fmt(r.virtual.iocpRttPerSec)} | ${(r.virtual.iocpRttPerSec / r.node.rttPerSec).toFixed(1)}× | 10× |`);
+  out.push(`| bulk echo MB/s, IOCP echo (64 KiB sends, both ways) | | ${fmt(r.virtual.iocpBulkMBps)} | | (no goal) |`);
   out.push('', '| virtual network at scale | value | goal |', '|---|---:|---|');
   out.push(`| heap bytes per idle connection | ${fmt(r.virtual.bytesPerIdleConn)} | ≤ 2,048 |`);
   out.push(`| set-up time with 100k open ÷ with 1k open | ${r.virtual.setupScale100kOver1k.toFixed(2)} | ≤ 1.5 |`);
@@ -118,6 +138,8 @@ export function table(r: BenchResult): string {
   out.push(`| bulk MB/s (WSPAsyncSelect) | ${fmt(r.host.bulkMBps)} | ${fmt(r.node.bulkMBps)} | ${pct(r.host.bulkMBps, r.node.bulkMBps)} | ≥ 90 % |`);
   out.push(`| round trips/s (async API) | ${fmt(r.host.asyncRttPerSec)} | ${fmt(r.node.rttPerSec)} | ${pct(r.host.asyncRttPerSec, r.node.rttPerSec)} | (no goal) |`);
   out.push(`| bulk MB/s (async API) | ${fmt(r.host.asyncBulkMBps)} | ${fmt(r.node.bulkMBps)} | ${pct(r.host.asyncBulkMBps, r.node.bulkMBps)} | (no goal) |`);
+  out.push(`| round trips/s (IOCP echo) | ${fmt(r.host.iocpRttPerSec)} | ${fmt(r.node.rttPerSec)} | ${pct(r.host.iocpRttPerSec, r.node.rttPerSec)} | ≥ 90 % |`);
+  out.push(`| bulk echo MB/s (IOCP echo, both ways) | ${fmt(r.host.iocpBulkMBps)} | | | (no goal) |`);
   return out.join('\n');
 }
 

@@ -15,6 +15,7 @@ export type {
   FD_SET, TIMEVAL, WSANETWORKEVENTS, LPINT, WSABUF, ConditionProc, WSPDATA, WSAPROTOCOL_INFOW, WSAPROTOCOLCHAIN, WSPUPCALLTABLE,
   WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID, LPWSAUSERAPC,
 } from './spi/types.js';
+export type { WSAMSG } from './spi/types.js';
 export { protocolCatalog, PROVIDER_ID } from './spi/catalog.js';
 export {
   encodeSockAddr, decodeSockAddr, sockAddrSize, SOCKADDR_IN_SIZE, SOCKADDR_IN6_SIZE,
@@ -35,7 +36,7 @@ export { runScenario, type ScenarioResult, type Outcome, type Sample } from './s
 export { reportHtml, summaryText } from './scenario/report.js';
 export {
   CompletionPort, GetQueuedCompletionStatus, GetQueuedCompletionStatusAsync, GetQueuedCompletionStatusEx, PostQueuedCompletionStatus,
-  CloseHandle, NoPortNotification, noPortNotification, statusToWin32,
+  CloseHandle, NoPortNotification, noPortNotification, statusToWin32, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, FILE_SKIP_SET_EVENT_ON_HANDLE,
 } from './iocp/index.js';
 export type { CompletionPacket, OVERLAPPED_ENTRY, LPCOMPLETION_KEY, LPLPOVERLAPPED } from './iocp/index.js';
 export { JL_SENDER_ONLY, JL_RECEIVER_ONLY, JL_BOTH, type QOS, type FLOWSPEC } from './spi/unoffered.js';
@@ -44,4 +45,10 @@ export {
   guidBytes, WSAID_ACCEPTEX_BYTES, WSAID_GETACCEPTEXSOCKADDRS_BYTES, WSAID_CONNECTEX_BYTES, WSAID_DISCONNECTEX_BYTES,
   WSAID_TRANSMITFILE_BYTES, WSAID_TRANSMITPACKETS_BYTES, WSAID_WSARECVMSG_BYTES, WSAID_WSASENDMSG_BYTES, WSAID_WSAPOLL_BYTES,
   slotSize, FUNCTION_POINTER_SIZE, type AcceptExFn, type GetAcceptExSockaddrsFn, type ExtensionFunction, type FunctionPointerOut,
+  TF_DISCONNECT, TF_REUSE_SOCKET, type ConnectExFn, type DisconnectExFn,
+} from './extensions/index.js';
+export {
+  readControl, WSA_CMSG_ALIGN, WSA_CMSG_LEN, WSA_CMSG_SPACE, WSACMSGHDR_SIZE, type ControlRecord, type WSARecvMsgFn, type WSASendMsgFn,
+  TP_ELEMENT_EOP, TP_ELEMENT_FILE, TP_ELEMENT_MEMORY, TF_USE_DEFAULT_WORKER, TF_USE_KERNEL_APC, TF_USE_SYSTEM_THREAD,
+  type TRANSMIT_PACKETS_ELEMENT, type TransmitPacketsFn,
 } from './extensions/index.js';

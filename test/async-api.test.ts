@@ -111,6 +111,94 @@ for (const [name, make] of Object.entries(worlds)) {
       }
     });
 
+    test('an abort 20 ms after the call rejects a pending accept and a pending read with the signal\'s reason (the same on both networks)', async () => {
+      const w = make();
+      try {
+        const server = await listen(w.server, { address: w.serverAddress, port: 0 });
+        const ac = new AbortController();
+        const reason = new Error('stop accepting');
+        setTimeout(() => ac.abort(reason), 20);
+        await assert.rejects(server.accept(ac.signal), (e: unknown) => e === reason);
+        const c = await connect(w.client, { address: w.serverAddress, port: server.localAddress.port });
+        const a = await server.accept();
+        const ac2 = new AbortController();
+        setTimeout(() => ac2.abort(), 20); // no reason given: the signal's own AbortError
+        await assert.rejects(a.read(100, ac2.signal), (e: unknown) => e === ac2.signal.reason && (e as Error).name === 'AbortError');
+        await c.write(enc('still works'));
+        assert.equal(dec((await a.read())!), 'still works');
+        c.close();
+        a.close();
+        server.close();
+      } finally {
+        await w.done();
+      }
+    });
+
+    test('an aborted connect rejects with the signal\'s reason and leaves no socket behind', async () => {
+      const w = make();
+      try {
+        const server = await listen(w.server, { address: w.serverAddress, port: 0 });
+        const port = server.localAddress.port;
+        const before = new AbortController();
+        before.abort(new Error('never started'));
+        await assert.rejects(connect(w.client, { address: w.serverAddress, port, signal: before.signal }), /never started/);
+        const ac = new AbortController();
+        const pending = connect(w.client, { address: w.serverAddress, port, signal: ac.signal });
+        ac.abort(new Error('stop connecting')); // the connect is under way (WSPConnect returned WSAEWOULDBLOCK)
+        await assert.rejects(pending, /stop connecting/);
+        server.close();
+      } finally {
+        await w.done();
+      }
+    });
+
+    test('for await over a listener ends when the listener is closed, whether it is waiting or already closed', async () => {
+      const w = make();
+      try {
+        const server = await listen(w.server, { address: w.serverAddress, port: 0 });
+        setTimeout(() => server.close(), 20);
+        let n = 0;
+        for await (const conn of server) {
+          conn.close();
+          n++;
+        }
+        assert.equal(n, 0);
+        for await (const conn of server) conn.close(); // already closed: ends at once
+        // accept() itself: interrupted by the close, WSAEINTR (a blocking accept closesocket
+        // interrupts, on Windows); called on a closed listener, WSAENOTSOCK (WSPAccept's code).
+        const other = await listen(w.server, { address: w.serverAddress, port: 0 });
+        setTimeout(() => other.close(), 20);
+        await assert.rejects(other.accept(), (e: unknown) => e instanceof WinsockError && e.codeName === 'WSAEINTR');
+        await assert.rejects(other.accept(), (e: unknown) => e instanceof WinsockError && e.codeName === 'WSAENOTSOCK');
+      } finally {
+        await w.done();
+      }
+    });
+
+    test('for await over a connection ends when this side closes it; a pending read() rejects with WSAEINTR', async () => {
+      const w = make();
+      try {
+        const server = await listen(w.server, { address: w.serverAddress, port: 0 });
+        const port = server.localAddress.port;
+        const c1 = await connect(w.client, { address: w.serverAddress, port });
+        const a1 = await server.accept();
+        await c1.write(enc('one'));
+        const parts: string[] = [];
+        for await (const chunk of a1) {
+          parts.push(dec(chunk));
+          setTimeout(() => a1.close(), 20); // the peer stays open: only this close can end the loop
+        }
+        assert.deepEqual(parts, ['one']);
+        const c2 = await connect(w.client, { address: w.serverAddress, port });
+        const a2 = await server.accept();
+        setTimeout(() => c2.close(), 20);
+        await assert.rejects(c2.read(), (e: unknown) => e instanceof WinsockError && e.codeName === 'WSAEINTR');
+        for (const x of [c1, a2, server]) x.close();
+      } finally {
+        await w.done();
+      }
+    });
+
     test('a reset by the peer rejects the next read with WSAECONNRESET', async () => {
       const w = make();
       try {

@@ -8,8 +8,8 @@ test('npm run bench, tiny sizes: every figure of the JSON is there, rates and ra
   const r = await bench(QUICK);
   const fields = {
     node: ['connPerSec', 'rttPerSec', 'bulkMBps'],
-    virtual: ['connPerSec', 'rttPerSec', 'bulkMBps', 'lanBulkMBps', 'bytesPerIdleConn', 'setupScale100kOver1k'],
-    host: ['rttPerSec', 'bulkMBps', 'asyncRttPerSec', 'asyncBulkMBps'],
+    virtual: ['connPerSec', 'rttPerSec', 'bulkMBps', 'lanBulkMBps', 'bytesPerIdleConn', 'setupScale100kOver1k', 'iocpRttPerSec', 'iocpBulkMBps'],
+    host: ['rttPerSec', 'bulkMBps', 'asyncRttPerSec', 'asyncBulkMBps', 'iocpRttPerSec', 'iocpBulkMBps'],
   } as const;
   for (const [group, names] of Object.entries(fields)) {
     for (const name of names) {

@@ -55,8 +55,29 @@ describe('constants carry their real values', () => {
     assert.equal(W.WSAID_ACCEPTEX, '{b5367df1-cbac-11cf-95ca-00805f48a192}');
   });
 
+  test('extension GUIDs: the bytes SIO_GET_EXTENSION_FUNCTION_POINTER reads are the C layout of mswsock.h\'s GUIDs', () => {
+    // Written out as a C compiler lays out { Data1, Data2, Data3, { Data4 } } on x86: the first
+    // three fields little-endian, Data4 as is. From mswsock.h's definitions, not from guidBytes.
+    const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+    assert.equal(hex(W.WSAID_ACCEPTEX_BYTES), 'f17d36b5accbcf1195ca00805f48a192'); // {0xb5367df1,0xcbac,0x11cf,{0x95,0xca,…}}
+    assert.equal(hex(W.WSAID_CONNECTEX_BYTES), 'b907a225f3dd60468ee976e58c74063e'); // {0x25a207b9,0xddf3,0x4660,{0x8e,0xe9,…}}
+    assert.equal(hex(W.WSAID_DISCONNECTEX_BYTES), '112eda7f30866f43a031f536a6eec157'); // {0x7fda2e11,0x8630,0x436f,{0xa0,0x31,…}}
+    // Each text constant has its bytes, and they are distinct.
+    const pairs = Object.entries(W).filter(([k, v]) => /^WSAID_[A-Z]+$/.test(k) && typeof v === 'string');
+    assert.ok(pairs.length >= 9);
+    const seen = new Set<string>();
+    for (const [name, text] of pairs) {
+      const bytes = (W as Record<string, unknown>)[`${name}_BYTES`];
+      assert.ok(bytes instanceof Uint8Array && bytes.length === 16, `${name}_BYTES`);
+      assert.deepEqual(bytes, W.guidBytes(text as string), name);
+      seen.add(hex(bytes));
+    }
+    assert.equal(seen.size, pairs.length);
+    assert.throws(() => W.guidBytes('{not-a-guid}'), RangeError);
+  });
+
   test('every exported WSAE*/WSA* code has a name equal to its export name and a text', () => {
-    const codes = Object.entries(W).filter(([k, v]) => /^WSA[E_]|^WSA[A-Z]/.test(k) && typeof v === 'number' && !/^WSA(_FLAG|_WAIT|_INFINITE|DESCRIPTION_LEN|SYS_STATUS_LEN|PROTOCOL_LEN|_VERSION)/.test(k));
+    const codes = Object.entries(W).filter(([k, v]) => /^WSA[E_]|^WSA[A-Z]/.test(k) && typeof v === 'number' && !/^WSA(_FLAG|_WAIT|_INFINITE|DESCRIPTION_LEN|SYS_STATUS_LEN|PROTOCOL_LEN|_VERSION|CMSGHDR_SIZE)/.test(k));
     assert.ok(codes.length > 60);
     for (const [name, code] of codes) {
       assert.equal(W.errorName(code as number), name);

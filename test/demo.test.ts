@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { runDemo } from '../src/cli/demo.js';
+import type { AcceptExOutcome } from '../src/cli/demo-acceptex.js';
 
 test('the demonstration shows queued, refused, accepted and reset clients, and descriptor exhaustion', () => {
   const lines: string[] = [];
@@ -21,6 +22,21 @@ test('the demonstration shows queued, refused, accepted and reset clients, and d
   assert.match(text, /listening suspended: false/);
   assert.ok(outcomes.some((o) => o.fate === 'reset'));
   assert.match(text, /^\[\s+\d+\.\d{3} ms\]/m, 'lines carry virtual timestamps');
+});
+
+test('act 8, AcceptEx and the backlog: posted calls take the first of a burst before the backlog, the backlog holds the next, the rest are refused', () => {
+  const lines: string[] = [];
+  const acceptEx: AcceptExOutcome[] = [];
+  runDemo((l) => lines.push(l), acceptEx);
+  const text = lines.join('\n');
+  // Backlog 2, two AcceptEx posted, a burst of seven (docs/semantics.md, "AcceptEx and the backlog").
+  assert.deepEqual(acceptEx.map((o) => o.fate), ['AcceptEx', 'AcceptEx', 'AcceptEx', 'queued', 'refused', 'refused', 'refused']);
+  assert.match(text, /AcceptEx\(accept socket 0x[0-9a-f]+\) -> FALSE, WSA_IO_PENDING/);
+  assert.match(text, /the AcceptEx into 0x[0-9a-f]+ took burst1\n.*the AcceptEx into 0x[0-9a-f]+ took burst2\n/);
+  // A call posted while connections are queued takes the oldest at once (rule 1): burst3, not burst4.
+  assert.match(text, /takes the oldest of them at once:\n.*AcceptEx\(accept socket.*\n.*took burst3\n.*WSPAccept -> socket 0x[0-9a-f]+, burst4/);
+  assert.match(text, /burst5 +connect failed: WSAECONNREFUSED/);
+  assert.match(text, /AcceptEx act: 3 taken by AcceptEx, 1 queued and accepted by WSPAccept, 3 refused\./);
 });
 
 test('the demonstration is deterministic', () => {

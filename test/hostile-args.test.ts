@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import * as E from '../src/index.js';
 import {
   AF_INET, AF_INET6, CF_ACCEPT, CF_REJECT, FD_ACCEPT, FD_CLOSE, FD_CLOSE_BIT, FD_CONNECT, FD_CONNECT_BIT, FD_READ,
-  FIONBIO, FIONREAD, INVALID_SOCKET, IPPROTO_UDP, PROC_NAMES, SD_RECEIVE, SIO_UDP_CONNRESET, SOCK_DGRAM, SOCK_RAW,
+  FIONBIO, FIONREAD, INVALID_SOCKET, IPPROTO_UDP, PROC_NAMES, protocolCatalog, SD_RECEIVE, SIO_UDP_CONNRESET, SOCK_DGRAM, SOCK_RAW,
   SOCKET_ERROR, SOL_SOCKET, SO_CONDITIONAL_ACCEPT, SO_ERROR, SO_LINGER, SO_RCVBUF, VirtualNetwork,
   WSAECONNREFUSED, WSAECONNRESET, WSAEFAULT, WSAEINVAL, WSAEWOULDBLOCK, WSAEvent, errorName, type LPINT,
   type ServiceProvider, type SockAddr, type VirtualHost,
@@ -552,6 +552,7 @@ function failingCalls(): { name: string; fn: string; failValue: number; setup: (
     simple('WSPAddressToString', (x) => [SERVER, 16, null, { value: '' }, { value: 64 }, x]),
     simple('WSPStringToAddress', (x) => ['10.0.0.1:80', AF_INET, null, sockaddrOut(), { value: 16 }, x]),
     simple('WSPCancelBlockingCall', (x) => [x]),
+    simple('WSPDuplicateSocket', (x) => [dead, 0, { ...protocolCatalog()[0]! }, x]),
     simple('WSPGetOverlappedResult', (x) => [dead, freshOverlapped(0), { value: 0 }, false, { value: 0 }, x], 0),
     simple('WSPGetQOSByName', (x) => [dead, { len: 0, buf: new Uint8Array(0) }, null, x], 0),
     simple('WSPJoinLeaf', (x) => [dead, SERVER, 16, null, null, null, null, 4, x], INVALID_SOCKET),
@@ -1242,6 +1243,7 @@ const VALID: Record<(typeof PROC_NAMES)[number], (c: Ctx) => unknown[]> = {
   WSPBind: (c) => [c.s, bindTarget(c), addrLen(c.af)],
   WSPCleanup: () => [],
   WSPCloseSocket: (c) => [c.s],
+  WSPDuplicateSocket: (c) => [c.s, [c.p.GetCurrentProcessId(), 0, 4][c.v(1) % 3], { ...c.p.protocols()[0]! }],
   WSPConnect: (c) => [c.s, tcpTarget(c), addrLen(c.af), null, c.v(4) % 2 ? null : { len: 16, buf: new Uint8Array(16) }, null, null],
   WSPEnumNetworkEvents: (c) => [c.s, c.v(1) % 2 ? null : c.world.events[c.host], { lNetworkEvents: 0, iErrorCode: [] }],
   WSPEventSelect: (c) => [c.s, c.world.events[c.host], [E.FD_ALL_EVENTS, FD_READ | FD_ACCEPT, 0][c.v(2) % 3]],
@@ -1307,7 +1309,7 @@ function suits(fn: string, info: E.SocketInfo): boolean {
 const NO_SOCKET_ARG: readonly string[] = ['WSPSocket', 'WSPSelect', 'WSPCancelBlockingCall', 'WSPAddressToString', 'WSPStringToAddress'];
 
 /** Call weights: the functions with the most paths (and the effects a failure must not have) more often. */
-const WEIGHTS: Partial<Record<string, number>> = { WSPCleanup: 2, WSPCloseSocket: 2, WSPAccept: 6, WSPRecv: 5, WSPRecvFrom: 4, WSPSend: 4, WSPSendTo: 4 };
+const WEIGHTS: Partial<Record<string, number>> = { WSPDuplicateSocket: 2, WSPCleanup: 2, WSPCloseSocket: 2, WSPAccept: 6, WSPRecv: 5, WSPRecvFrom: 4, WSPSend: 4, WSPSendTo: 4 };
 const WEIGHTED_NAMES: readonly string[] = PROC_NAMES.flatMap((n) => Array<string>(WEIGHTS[n] ?? 3).fill(n));
 
 const junkCall = fc.record({
@@ -1447,7 +1449,7 @@ describe('rule 6: every WSP* function on junk arguments', () => {
           assert.equal(h.net.tcp.connectionCount, 0, 'TCBs');
         }
       }),
-      { numRuns: 200, seed: 20261313, includeErrorInReport: true },
+      { numRuns: 240, seed: 20261313, includeErrorInReport: true },
     );
     // WSPCleanup fails only once every WSPStartup is undone, WSPCloseSocket on a live socket only
     // for a lingering non-blocking close: fewer of their failures are required.

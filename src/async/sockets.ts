@@ -2,16 +2,23 @@
  * An idiomatic async API over the SPI, the same on both networks: `listen`, `connect`,
  * `for await (const conn of server)`, `await conn.read()`, `await conn.write(bytes)`,
  * AbortSignal for cancellation, and {@link WinsockError} for failures.
+ *
+ * The rules every wait follows (docs/host-network.md, "The async API"): an aborted signal
+ * rejects the wait with `signal.reason` on both networks; a wait in progress when its own
+ * socket is closed rejects with WSAEINTR (as Windows fails a blocking call that closesocket
+ * interrupts), and `for await` over a closed listener or connection simply ends; on the
+ * virtual network a wait nothing can ever satisfy rejects with WSAEINTR after its `stallMs`
+ * grace (src/async/driver.ts).
  */
 import {
   AF_INET, AF_INET6, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, SD_SEND, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET, SOMAXCONN,
-  SO_ERROR, SO_LINGER, TCP_NODELAY, WSAEWOULDBLOCK,
+  SO_ERROR, SO_LINGER, TCP_NODELAY, WSAEINTR, WSAEWOULDBLOCK,
 } from '../provider/constants.js';
 import { hasException, isReadable, isWritable } from '../provider/readiness.js';
 import type { Socket } from '../provider/socket.js';
 import type { ServiceProvider } from '../spi/service-provider.js';
 import type { SockAddr } from '../spi/sockaddr.js';
-import { driverOf, type Driver } from './driver.js';
+import { DEFAULT_STALL_MS, checkStallMs, driverOf, type Driver } from './driver.js';
 import { WinsockError } from './winsock-error.js';
 
 /** Where sockets come from: a provider, or anything that has one (a virtual host, a HostNetwork). */
@@ -25,6 +32,13 @@ export interface ListenOptions {
   /** The listen queue's length (WSPListen's backlog); default SOMAXCONN. */
   backlog?: number;
   signal?: AbortSignal;
+  /**
+   * Virtual network only: how long (ms of real time) a wait of this listener, and of the
+   * connections it accepts, lets the simulation stay idle before failing with WSAEINTR: code
+   * outside the simulation (a timer, a promise, a thread) may still act. Default 1000;
+   * `Infinity`: never. Ignored on the host network.
+   */
+  stallMs?: number;
 }
 
 export interface ConnectOptions {
@@ -33,6 +47,8 @@ export interface ConnectOptions {
   /** TCP_NODELAY (Nagle off). */
   noDelay?: boolean;
   signal?: AbortSignal;
+  /** As {@link ListenOptions.stallMs}, for the connect and the connection's waits. Default 1000. */
+  stallMs?: number;
 }
 
 const providerOf = (source: ProviderSource): ServiceProvider =>
@@ -60,7 +76,12 @@ class Base {
   protected readonly driver: Driver;
   private closed = false;
 
-  constructor(protected readonly provider: ServiceProvider, readonly socket: number) {
+  constructor(
+    protected readonly provider: ServiceProvider,
+    readonly socket: number,
+    /** The grace of this socket's waits on an idle simulation (ListenOptions.stallMs). */
+    protected readonly stallMs: number = DEFAULT_STALL_MS,
+  ) {
     this.driver = driverOf(provider.core);
   }
 
@@ -68,12 +89,21 @@ class Base {
     return this.provider.core.lookup(this.socket);
   }
 
-  /** Waits until `test` holds for the socket (or it is gone: the next call reports why). */
-  protected until(test: (s: Socket) => boolean, signal?: AbortSignal): Promise<void> {
-    return this.driver.wait(() => {
+  /** Whether the socket is closed (by close(), WSPCloseSocket of its handle, or its network's close). */
+  protected get gone(): boolean {
+    return this.closed || this.state === undefined;
+  }
+
+  /**
+   * Waits until `test` holds for the socket. If the socket is closed meanwhile, rejects with
+   * WSAEINTR: Windows fails a blocking call that closesocket interrupts with that code.
+   */
+  protected async until(test: (s: Socket) => boolean, signal?: AbortSignal): Promise<void> {
+    await this.driver.wait(() => {
       const s = this.state;
       return s === undefined || test(s);
-    }, signal);
+    }, signal, this.stallMs);
+    if (this.gone) throw new WinsockError(WSAEINTR, 'wait');
   }
 
   /** The local address. */
@@ -143,10 +173,17 @@ export class Connection extends Base {
     this.close();
   }
 
-  /** Chunks until the peer closes. */
+  /** Chunks until the peer closes; ends too once this connection is closed. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
     for (;;) {
-      const chunk = await this.read();
+      if (this.gone) return;
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await this.read();
+      } catch (err) {
+        if (this.gone) return;
+        throw err;
+      }
       if (chunk === null) return;
       yield chunk;
     }
@@ -159,13 +196,24 @@ export class Listener extends Base {
   async accept(signal?: AbortSignal): Promise<Connection> {
     for (;;) {
       const s = call('WSPAccept', (e) => this.provider.WSPAccept(this.socket, null, null, null, 0, e), INVALID_SOCKET);
-      if (s !== null) return new Connection(this.provider, s);
+      if (s !== null) return new Connection(this.provider, s, this.stallMs);
       await this.until(isReadable, signal);
     }
   }
 
+  /** The connections, one by one; ends once the listener is closed (a pending accept included). */
   async *[Symbol.asyncIterator](): AsyncGenerator<Connection> {
-    for (;;) yield await this.accept();
+    for (;;) {
+      if (this.gone) return;
+      let conn: Connection;
+      try {
+        conn = await this.accept();
+      } catch (err) {
+        if (this.gone) return;
+        throw err;
+      }
+      yield conn;
+    }
   }
 }
 
@@ -173,6 +221,7 @@ export class Listener extends Base {
 export async function listen(source: ProviderSource, options: ListenOptions = {}): Promise<Listener> {
   const p = providerOf(source);
   const address = options.address ?? '0.0.0.0';
+  const stallMs = checkStallMs(options.stallMs);
   options.signal?.throwIfAborted();
   const s = openSocket(p, family(address));
   try {
@@ -183,16 +232,17 @@ export async function listen(source: ProviderSource, options: ListenOptions = {}
     p.WSPCloseSocket(s, { value: 0 });
     throw err;
   }
-  return new Listener(p, s);
+  return new Listener(p, s, stallMs);
 }
 
 /** A TCP connection from `source` to `options.address:port` (WSPConnect, then waits for it). */
 export async function connect(source: ProviderSource, options: ConnectOptions): Promise<Connection> {
   const p = providerOf(source);
+  const stallMs = checkStallMs(options.stallMs);
   options.signal?.throwIfAborted();
   const af = family(options.address);
   const s = openSocket(p, af);
-  const conn = new Connection(p, s);
+  const conn = new Connection(p, s, stallMs);
   try {
     if (options.noDelay) {
       call('WSPSetSockOpt', (e) => p.WSPSetSockOpt(s, IPPROTO_TCP, TCP_NODELAY, new Uint8Array([1, 0, 0, 0]), 4, e));
@@ -203,7 +253,7 @@ export async function connect(source: ProviderSource, options: ConnectOptions): 
       await driverOf(p.core).wait(() => {
         const sock = p.core.lookup(s);
         return sock === undefined || isWritable(sock) || hasException(sock) || sock.phase !== 'connecting';
-      }, options.signal);
+      }, options.signal, stallMs);
       const err = new Uint8Array(4);
       call('WSPGetSockOpt', (e) => p.WSPGetSockOpt(s, SOL_SOCKET, SO_ERROR, err, { value: 4 }, e));
       const code = new DataView(err.buffer).getInt32(0, true);

@@ -5,6 +5,7 @@
 import { AF_INET, FIONBIO, INVALID_SOCKET, SOCK_STREAM, SOCKET_ERROR, WSAECONNRESET, errorName } from '../provider/constants.js';
 import type { SockAddr } from '../spi/sockaddr.js';
 import { VirtualNetwork, type VirtualHost } from '../virtual/virtual-network.js';
+import { runAcceptExAct, type AcceptExOutcome } from './demo-acceptex.js';
 
 /** What happened to each client, for the summary and for tests. */
 export interface DemoOutcome {
@@ -27,8 +28,11 @@ const SERVER: SockAddr = { family: AF_INET, address: '10.0.0.1', port: 80 };
 /** The virtual network's random seed: the same seed, the same run. */
 const SEED = 2026;
 
-/** Runs the demonstration, writing lines through `out`. Returns each client's fate. */
-export function runDemo(out: (line: string) => void): DemoOutcome[] {
+/**
+ * Runs the demonstration, writing lines through `out`. Returns each client's fate of the WSPListen
+ * acts (1–7); the fates of act 8's burst (AcceptEx and the backlog) are pushed to `acceptEx`.
+ */
+export function runDemo(out: (line: string) => void, acceptEx: AcceptExOutcome[] = []): DemoOutcome[] {
   const net = new VirtualNetwork({ seed: SEED });
   // MAX_SOCKETS descriptors on the server: the listener and the connections, queued ones included.
   const serverHost = net.addHost({ name: 'server', addresses: ['10.0.0.1'], maxSockets: MAX_SOCKETS });
@@ -148,6 +152,9 @@ export function runDemo(out: (line: string) => void): DemoOutcome[] {
   net.run();
   acceptOne();
 
+  heading('8. AcceptEx and the backlog: a second server (10.0.0.2) with backlog 2 and two AcceptEx calls posted meets a burst of seven.');
+  acceptEx.push(...runAcceptExAct(net, say));
+
   heading('Summary');
   out('client    port   fate');
   for (const c of clients) out(`${c.name.padEnd(9)} ${String(c.port).padEnd(6)} ${c.fate}`);
@@ -155,6 +162,8 @@ export function runDemo(out: (line: string) => void): DemoOutcome[] {
   out('');
   out(`server queue: ${stats.queued} queued, ${stats.accepted} accepted, ${stats.refusedFull} refused (queue full), ` +
     `${stats.refusedNoDescriptor} refused (no descriptor), ${stats.resetByListener} reset by a lower backlog.`);
+  const count = (fate: AcceptExOutcome['fate']) => acceptEx.filter((o) => o.fate === fate).length;
+  out(`AcceptEx act: ${count('AcceptEx')} taken by AcceptEx, ${count('queued')} queued and accepted by WSPAccept, ${count('refused')} refused.`);
   out(`virtual time elapsed: ${net.now().toFixed(3)} ms. Same seed, same run: try it twice.`);
   return clients.map((c) => ({ client: c.name, port: c.port, fate: c.fate === 'connecting' ? 'queued' : c.fate }));
 }

@@ -18,8 +18,12 @@ import { AcceptExEngine } from './accept-engine.js';
 /** What the extension functions need from the provider that hands them out. */
 export interface ExtensionHost {
   readonly core: ProviderCore;
-  /** Indicates a completion as every overlapped operation's is (event, WPUCompleteOverlappedRequest, port). */
-  indicate(sock: Socket, a: OverlappedArgs, c: Completion): void;
+  /**
+   * Indicates a completion as every overlapped operation's is (event, WPUCompleteOverlappedRequest,
+   * port). `immediate`: the call returns success for it, so FILE_SKIP_COMPLETION_PORT_ON_SUCCESS
+   * posts no packet.
+   */
+  indicate(sock: Socket, a: OverlappedArgs, c: Completion, immediate?: boolean): void;
 }
 
 /**

@@ -2,7 +2,12 @@
 import { WSAEFAULT, WSAEINVAL } from '../provider/constants.js';
 import { callerBytes } from '../spi/funnel.js';
 import { getAcceptExSockaddrs, makeAcceptEx, type AcceptExFn, type ExtensionHost, type GetAcceptExSockaddrsFn } from './accept-ex.js';
-import { sameGuid, WSAID_ACCEPTEX_BYTES, WSAID_GETACCEPTEXSOCKADDRS_BYTES } from './guids.js';
+import { makeConnectEx, type ConnectExFn } from './connect-ex.js';
+import { makeDisconnectEx, type DisconnectExFn } from './disconnect-ex.js';
+import { makeWSARecvMsg, makeWSASendMsg, type WSARecvMsgFn, type WSASendMsgFn } from './msg.js';
+import { makeTransmitPackets, type TransmitPacketsFn } from './transmit-packets.js';
+import { WSAID_TRANSMITPACKETS_BYTES, WSAID_WSARECVMSG_BYTES, WSAID_WSASENDMSG_BYTES } from './guids.js';
+import { sameGuid, WSAID_ACCEPTEX_BYTES, WSAID_CONNECTEX_BYTES, WSAID_DISCONNECTEX_BYTES, WSAID_GETACCEPTEXSOCKADDRS_BYTES } from './guids.js';
 
 /**
  * sizeof(void *) as this provider lays C structures out (32-bit pointers, as SOCKET is 32 bits
@@ -11,7 +16,8 @@ import { sameGuid, WSAID_ACCEPTEX_BYTES, WSAID_GETACCEPTEXSOCKADDRS_BYTES } from
 export const FUNCTION_POINTER_SIZE = 4;
 
 /** An extension function as the ioctl hands it out. */
-export type ExtensionFunction = AcceptExFn | GetAcceptExSockaddrsFn;
+export type ExtensionFunction = AcceptExFn | GetAcceptExSockaddrsFn | ConnectExFn | DisconnectExFn
+  | WSARecvMsgFn | WSASendMsgFn | TransmitPacketsFn;
 
 /** The pointer's place: `lpvOutBuffer` is `{ value }`, and the function is written to `value`. */
 export interface FunctionPointerOut {
@@ -27,6 +33,11 @@ function functionsOf(host: ExtensionHost): Map<Uint8Array, ExtensionFunction> {
     m = new Map<Uint8Array, ExtensionFunction>([
       [WSAID_ACCEPTEX_BYTES, makeAcceptEx(host)],
       [WSAID_GETACCEPTEXSOCKADDRS_BYTES, getAcceptExSockaddrs],
+      [WSAID_CONNECTEX_BYTES, makeConnectEx(host)],
+      [WSAID_DISCONNECTEX_BYTES, makeDisconnectEx(host)],
+      [WSAID_WSARECVMSG_BYTES, makeWSARecvMsg(host)],
+      [WSAID_WSASENDMSG_BYTES, makeWSASendMsg(host)],
+      [WSAID_TRANSMITPACKETS_BYTES, makeTransmitPackets(host)],
     ]);
     MADE.set(host, m);
   }

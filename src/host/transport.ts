@@ -11,6 +11,7 @@ import type {
   BlockOutcome, DatagramEndpoint, DatagramReceiver, IpVersion, ListenHandle, ListenOptions, StreamConnection, StreamEvents,
   StreamListenHooks, Transport,
 } from '../provider/transport.js';
+import { v4Mapped } from '../provider/transport.js';
 import { SendBufferPool } from '../net/send-buffers.js';
 import { SOCK_STREAM, WSAEADDRINUSE } from '../provider/constants.js';
 import type { Socket } from '../provider/socket.js';
@@ -176,10 +177,22 @@ class HostConnection implements StreamConnection {
     if (!this.socket.destroyed) this.socket.resetAndDestroy();
   }
 
+  abandon(): void {
+    const keep = !this.established && !this.gone;
+    this.abort();
+    if (keep) this.keepPort?.();
+  }
+
   detach(): void {
     this.events = null;
     // Nobody reads any more: let the bytes flow so a graceful close can finish.
     this.socket.resume();
+    // The provider let go (closesocket): as on Windows the system finishes the close on its own,
+    // so once Node has handed it the last bytes this socket no longer keeps the process alive
+    // (docs/host-network.md, "What keeps the process alive").
+    const socket = this.socket;
+    if (socket.writableFinished) socket.unref();
+    else socket.once('finish', () => socket.unref());
   }
 
   allocate(length: number): Uint8Array {
@@ -246,8 +259,15 @@ class HostListener {
         socket.resetAndDestroy();
         return;
       }
+      if (socket.remoteAddress === undefined) {
+        // Reset before Node saw it (getpeername failed): nobody can be told whose it was, so it
+        // leaves the queue as a reset connection leaves Windows' backlog.
+        socket.on('error', () => {});
+        socket.destroy();
+        return;
+      }
       const conn = new HostConnection(
-        socket, canonical(socket.remoteAddress ?? ''), socket.remotePort ?? 0,
+        socket, canonical(socket.remoteAddress), socket.remotePort ?? 0,
         canonical(socket.localAddress ?? address), socket.localPort ?? port, 65536,
       ).accepted();
       // The operating system already completed the handshake: a refusal can only be a reset.
@@ -330,6 +350,11 @@ export class HostTransport implements Transport {
       }
     }
     return out;
+  }
+
+  /** Loopback is interface 1, as on Windows; the system's other indexes are not known to Node. */
+  interfaceIndex(_version: IpVersion, localAddress: string): number | undefined {
+    return isLoopback(localAddress) ? 1 : undefined;
   }
 
   sourceAddress(version: IpVersion, remoteAddress: string): string | undefined {
@@ -542,8 +567,18 @@ export class HostTransport implements Transport {
     // Bound in reservePort, in this same WSPBind; otherwise (this Node binds later) bound below.
     // The IPv6 wildcard is v6-only (Windows' default) unless dual-stack was asked for.
     const socket = adopt ? held.socket : createDatagramSocket(version, address === '::' && options?.dualStack !== true);
+    // node:dgram does not say where a datagram was sent: a socket bound to one address has it;
+    // on the wildcard, loopback traffic was sent to the loopback address it came from (the
+    // system answers 127.0.0.1 from 127.0.0.1), other traffic to the address a reply leaves
+    // from — the best available answer (docs/overlapped.md, "WSARecvMsg and WSASendMsg").
+    const fixed = isWildcard(address) ? undefined : (v4Mapped(address) ?? address);
+    // Asked of the system's interface list once per socket and version, not per datagram.
+    const routed: (string | undefined)[] = [];
     socket.on('message', (msg, rinfo) => {
-      receiver.datagram(canonical(rinfo.address), rinfo.port, new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice());
+      const src = canonical(rinfo.address);
+      const v = src.includes(':') ? 6 : 4;
+      const dst = fixed ?? (isLoopback(src) ? src : (routed[v] ??= this.sourceAddress(v, src)));
+      receiver.datagram(src, rinfo.port, new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice(), dst);
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       // Linux reports an ICMP port unreachable only on connected sockets; it has no address then.

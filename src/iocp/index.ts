@@ -6,3 +6,4 @@ export {
 } from './queued-status.js';
 export { NoPortNotification, noPortNotification } from './no-port-event.js';
 export { statusToWin32 } from './win32-status.js';
+export { FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, FILE_SKIP_SET_EVENT_ON_HANDLE } from './notification-modes.js';

@@ -34,6 +34,18 @@ export interface PortOwner {
 /** How an asynchronous wait ended. */
 export type WaitEnd = CompletionPacket | 'timeout' | 'abandoned';
 
+/** An asynchronous waiter as an object (no closure per wait): told once how its wait ended. */
+export interface PortWaiter {
+  end(e: WaitEnd): void;
+}
+
+type Waiter = ((e: WaitEnd) => void) | PortWaiter;
+
+function tell(w: Waiter, e: WaitEnd): void {
+  if (typeof w === 'function') w(e);
+  else w.end(e);
+}
+
 /**
  * A completion port (kernel32's I/O completion object). Packets are handed out first in, first
  * out; callers of {@link GetQueuedCompletionStatusAsync} waiting together are served last in,
@@ -46,7 +58,7 @@ export class CompletionPort {
   private head = 0;
   private isClosed = false;
   /** Asynchronous waiters, most recent last. */
-  private readonly waiters: ((end: WaitEnd) => void)[] = [];
+  private readonly waiters: Waiter[] = [];
 
   /** @internal Made by CreateIoCompletionPort. */
   constructor(
@@ -76,9 +88,8 @@ export class CompletionPort {
   /** Queues a packet, or hands it to the most recent asynchronous waiter. A closed port drops it. */
   post(packet: CompletionPacket): void {
     if (this.isClosed) return;
-    const waiter = this.waiters.pop();
-    if (waiter !== undefined) {
-      waiter(packet);
+    if (this.waiters.length !== 0) {
+      tell(this.waiters.pop()!, packet);
       return;
     }
     this.packets.push(packet);
@@ -97,13 +108,26 @@ export class CompletionPort {
     return p;
   }
 
-  /** @internal Registers an asynchronous waiter; returns its removal (for its time-out). */
-  wait(end: (e: WaitEnd) => void): () => void {
+  /**
+   * @internal Registers an asynchronous waiter; returns its removal (for its time-out). A
+   * {@link PortWaiter} object is removed with {@link unwait} instead (the returned function works too).
+   */
+  wait(end: Waiter): () => void {
     this.waiters.push(end);
-    return () => {
-      const i = this.waiters.lastIndexOf(end);
-      if (i >= 0) this.waiters.splice(i, 1);
-    };
+    return () => void this.unwait(end);
+  }
+
+  /** @internal Registers a {@link PortWaiter}; {@link unwait} removes it. */
+  addWaiter(w: PortWaiter): void {
+    this.waiters.push(w);
+  }
+
+  /** @internal Removes a waiter that is still waiting; false when it was not (already told). */
+  unwait(end: Waiter): boolean {
+    const i = this.waiters.lastIndexOf(end);
+    if (i < 0) return false;
+    this.waiters.splice(i, 1);
+    return true;
   }
 
   /** CloseHandle: drops the packets and ends every wait with 'abandoned'. */
@@ -111,6 +135,6 @@ export class CompletionPort {
     this.isClosed = true;
     this.packets.length = 0;
     this.head = 0;
-    for (const w of this.waiters.splice(0).reverse()) w('abandoned');
+    for (const w of this.waiters.splice(0).reverse()) tell(w, 'abandoned');
   }
 }

@@ -3,9 +3,10 @@ import {
   ERROR_ABANDONED_WAIT_0, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_NOACCESS, STATUS_SUCCESS, WAIT_IO_COMPLETION, WAIT_TIMEOUT,
 } from '../provider/constants.js';
 import { probe, probeAll, store } from '../spi/funnel.js';
+import { probeValue, storeValue } from '../spi/overlapped-args.js';
 import type { LPINT, WSAOVERLAPPED } from '../spi/types.js';
-import { CompletionPort, type CompletionPacket, type WaitEnd } from './port.js';
-import { FALSE, TRUE, failWin32, readDword, readTimeout, win32Call } from './win32-call.js';
+import { CompletionPort, type CompletionPacket, type PortWaiter, type WaitEnd } from './port.js';
+import { FALSE, TRUE, failWin32, readDword, readTimeout, win32Call, win32Caught } from './win32-call.js';
 import { packetSucceeded, statusToWin32 } from './win32-status.js';
 
 /** `PULONG_PTR lpCompletionKey`: receives the key. */
@@ -37,12 +38,14 @@ function openPort(x: unknown): CompletionPort | undefined {
   return CompletionPort.is(x) && !x.closed ? x : undefined;
 }
 
+const NEVER = (): boolean => false;
+
 /**
  * Waits on the caller's thread for a packet: runs the network (virtual time on the virtual
  * network) until one is queued, the port is closed, `extra()` holds or `ms` passes. Where the
  * thread cannot wait (the host network's owner thread, a provider callback) it answers at once.
  */
-function waitHere(port: CompletionPort, ms: number | null, extra: () => boolean = () => false): void {
+function waitHere(port: CompletionPort, ms: number | null, extra: () => boolean = NEVER): void {
   if (port.size > 0 || ms === 0 || extra()) return;
   if (port.owner.inCallback()) return;
   port.owner.block(() => port.size > 0 || port.closed || extra(), ms === null ? undefined : ms);
@@ -55,22 +58,21 @@ function deliver(end: WaitEnd, lpNumberOfBytes: LPINT, lpCompletionKey: LPCOMPLE
     store(lpOverlapped, 'value', null);
     return failWin32(lpErrno, end === 'timeout' ? WAIT_TIMEOUT : ERROR_ABANDONED_WAIT_0, FALSE);
   }
-  store(lpNumberOfBytes, 'value', end.bytes);
-  store(lpCompletionKey, 'value', end.key);
-  store(lpOverlapped, 'value', end.overlapped);
+  storeValue(lpNumberOfBytes, end.bytes);
+  storeValue(lpCompletionKey, end.key);
+  storeValue(lpOverlapped, end.overlapped);
   // Success leaves the last error alone (fact 56); a failed operation is FALSE with its Win32 code (fact 55).
   return packetSucceeded(end.status) ? TRUE : failWin32(lpErrno, statusToWin32(end.status), FALSE);
 }
 
-/** The argument checks GetQueuedCompletionStatus and its Async form share: the port and ms, or the code. */
-function gqcsArgs(CompletionPort: unknown, lpNumberOfBytes: unknown, lpCompletionKey: unknown, lpOverlapped: unknown, dwMilliseconds: unknown):
-  { port: CompletionPort; ms: number | null } | number {
-  const port = openPort(CompletionPort);
-  if (port === undefined) return ERROR_INVALID_HANDLE;
-  if (!probe(lpNumberOfBytes, 'value') || !probe(lpCompletionKey, 'value') || !probe(lpOverlapped, 'value')) return ERROR_NOACCESS;
-  const ms = readTimeout(dwMilliseconds);
-  if (ms === undefined) return ERROR_INVALID_PARAMETER;
-  return { port, ms };
+/**
+ * The out-parameter checks GetQueuedCompletionStatus and its Async form share (after the port's):
+ * 0, or the code. The port and the time-out are read by the caller (no object per call: a
+ * completion loop makes this call once per packet).
+ */
+function gqcsOuts(lpNumberOfBytes: unknown, lpCompletionKey: unknown, lpOverlapped: unknown): number {
+  if (!probeValue(lpNumberOfBytes) || !probeValue(lpCompletionKey) || !probeValue(lpOverlapped)) return ERROR_NOACCESS;
+  return 0;
 }
 
 /**
@@ -87,8 +89,8 @@ function gqcsArgs(CompletionPort: unknown, lpNumberOfBytes: unknown, lpCompletio
  * packet is queued or the time passes (a wait for ever ends as a time-out when the simulation has
  * nothing left to run: on Windows the thread would hang). On the host network's owner thread,
  * and inside a provider callback, it cannot wait: it answers as with 0 (use
- * {@link GetQueuedCompletionStatusAsync} there). Ports are per owner thread for now (the thread
- * of the provider that made it; worker threads are issue 16).
+ * {@link GetQueuedCompletionStatusAsync} there). This is the owner thread's function; worker
+ * threads call their thread provider's (`winsock-spi/threads`, docs/overlapped.md "Worker threads").
  *
  * Bad arguments: a closed port or anything else ERROR_INVALID_HANDLE, an unwritable out-parameter
  * ERROR_NOACCESS, a time-out that is no DWORD ERROR_INVALID_PARAMETER; then nothing is dequeued.
@@ -97,53 +99,95 @@ export function GetQueuedCompletionStatus(
   CompletionPort: CompletionPort, lpNumberOfBytes: LPINT, lpCompletionKey: LPCOMPLETION_KEY, lpOverlapped: LPLPOVERLAPPED,
   dwMilliseconds: number, lpErrno?: LPINT | null,
 ): number {
-  return win32Call(lpErrno, FALSE, () => {
-    const a = gqcsArgs(CompletionPort, lpNumberOfBytes, lpCompletionKey, lpOverlapped, dwMilliseconds);
-    if (typeof a === 'number') return failWin32(lpErrno, a, FALSE);
-    waitHere(a.port, a.ms);
-    const end: WaitEnd = a.port.take() ?? (a.port.closed ? 'abandoned' : 'timeout');
+  // win32Call's guard, written out: no closure per call on the path every completion takes.
+  try {
+    const port = openPort(CompletionPort);
+    if (port === undefined) return failWin32(lpErrno, ERROR_INVALID_HANDLE, FALSE);
+    const bad = gqcsOuts(lpNumberOfBytes, lpCompletionKey, lpOverlapped);
+    if (bad !== 0) return failWin32(lpErrno, bad, FALSE);
+    const ms = readTimeout(dwMilliseconds);
+    if (ms === undefined) return failWin32(lpErrno, ERROR_INVALID_PARAMETER, FALSE);
+    waitHere(port, ms);
+    const end: WaitEnd = port.take() ?? (port.closed ? 'abandoned' : 'timeout');
     return deliver(end, lpNumberOfBytes, lpCompletionKey, lpOverlapped, lpErrno);
-  });
+  } catch (err) {
+    return win32Caught(err, lpErrno, FALSE);
+  }
 }
 
 /**
  * Non-standard: {@link GetQueuedCompletionStatus} for a thread that runs an event loop (the host
  * network's owner thread, which cannot block). The arguments are checked at the call (a bad one
  * resolves at once to FALSE with its code, changing nothing); the out-parameters are written
- * when the promise resolves: to TRUE or FALSE as GetQueuedCompletionStatus returns, after a
- * packet came, `dwMilliseconds` of real time passed (WAIT_TIMEOUT) or the port was closed
- * (ERROR_ABANDONED_WAIT_0). Callers waiting together are served last in, first out, as Windows
- * releases a port's threads. On the virtual network it is GetQueuedCompletionStatus.
+ * when the wait ends, just before the promise resolves: to TRUE or FALSE as
+ * GetQueuedCompletionStatus returns, after a packet came, `dwMilliseconds` of real time passed
+ * (WAIT_TIMEOUT) or the port was closed (ERROR_ABANDONED_WAIT_0). Callers waiting together are
+ * served last in, first out, as Windows releases a port's threads. On the virtual network it is
+ * GetQueuedCompletionStatus.
  */
 export function GetQueuedCompletionStatusAsync(
   CompletionPort: CompletionPort, lpNumberOfBytes: LPINT, lpCompletionKey: LPCOMPLETION_KEY, lpOverlapped: LPLPOVERLAPPED,
   dwMilliseconds: number, lpErrno?: LPINT | null,
 ): Promise<number> {
-  let pending: Promise<WaitEnd> | undefined;
-  const now = win32Call(lpErrno, FALSE, () => {
-    const a = gqcsArgs(CompletionPort, lpNumberOfBytes, lpCompletionKey, lpOverlapped, dwMilliseconds);
-    if (typeof a === 'number') return failWin32(lpErrno, a, FALSE);
-    const { port, ms } = a;
-    if (port.size > 0 || ms === 0 || !port.owner.cannotBlock()) {
-      return GetQueuedCompletionStatus(port, lpNumberOfBytes, lpCompletionKey, lpOverlapped, dwMilliseconds, lpErrno);
-    }
-    pending = new Promise<WaitEnd>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const remove = port.wait((end) => {
-        if (timer !== undefined) clearTimeout(timer);
-        resolve(end);
-      });
-      if (ms !== null) {
-        timer = setTimeout(() => {
-          remove();
-          resolve('timeout');
-        }, ms);
+  let now: number;
+  try {
+    const port = openPort(CompletionPort);
+    const ms = readTimeout(dwMilliseconds);
+    if (port === undefined || ms === undefined || port.size > 0 || ms === 0 || !port.owner.cannotBlock()) {
+      // Answered at once (a packet is there, no wait asked, a thread that can wait, or a bad
+      // argument): GetQueuedCompletionStatus checks and answers.
+      now = GetQueuedCompletionStatus(CompletionPort, lpNumberOfBytes, lpCompletionKey, lpOverlapped, dwMilliseconds, lpErrno);
+    } else {
+      const bad = gqcsOuts(lpNumberOfBytes, lpCompletionKey, lpOverlapped);
+      if (bad !== 0) {
+        now = failWin32(lpErrno, bad, FALSE);
+      } else {
+        // The packet is written out when it is handed over, and the promise resolves with the
+        // result: the caller's `await` resumes one microtask later (not three, as a `.then` on a
+        // promise of the packet would make it).
+        return new Promise<number>((resolve) => {
+          port.addWaiter(new AsyncWait(resolve, lpNumberOfBytes, lpCompletionKey, lpOverlapped, lpErrno, port, ms));
+        });
       }
-    });
-    return FALSE;
-  });
-  if (pending === undefined) return Promise.resolve(now);
-  return pending.then((end) => win32Call(lpErrno, FALSE, () => deliver(end, lpNumberOfBytes, lpCompletionKey, lpOverlapped, lpErrno)));
+    }
+  } catch (err) {
+    now = win32Caught(err, lpErrno, FALSE);
+  }
+  return Promise.resolve(now);
+}
+
+/** One caller of {@link GetQueuedCompletionStatusAsync} waiting on a port: its out-parameters, its time-out. */
+class AsyncWait implements PortWaiter {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly resolve: (r: number) => void,
+    private readonly lpNumberOfBytes: LPINT, private readonly lpCompletionKey: LPCOMPLETION_KEY,
+    private readonly lpOverlapped: LPLPOVERLAPPED, private readonly lpErrno: LPINT | null | undefined,
+    port: CompletionPort, ms: number | null,
+  ) {
+    if (ms !== null) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (port.unwait(this)) this.end('timeout');
+      }, ms);
+    }
+  }
+
+  /** The wait ends: a packet handed over, the time-out, or the port closed. */
+  end(e: WaitEnd): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    let r: number;
+    try {
+      r = deliver(e, this.lpNumberOfBytes, this.lpCompletionKey, this.lpOverlapped, this.lpErrno);
+    } catch (err) {
+      r = win32Caught(err, this.lpErrno, FALSE);
+    }
+    this.resolve(r);
+  }
 }
 
 /**

@@ -26,9 +26,14 @@ export function win32Call<T>(lpErrno: unknown, failValue: T, body: () => T): T {
   try {
     return body();
   } catch (err) {
-    if (isBug(err)) throw err;
-    return failWin32(lpErrno, ERROR_NOACCESS, failValue);
+    return win32Caught(err, lpErrno, failValue);
   }
+}
+
+/** What {@link win32Call} does with what its body threw, for a call that writes its own `try` (no closure on a hot path). */
+export function win32Caught<T>(err: unknown, lpErrno: unknown, failValue: T): T {
+  if (isBug(err)) throw err;
+  return failWin32(lpErrno, ERROR_NOACCESS, failValue);
 }
 
 function isBug(err: unknown): boolean {

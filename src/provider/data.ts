@@ -514,10 +514,25 @@ function datagramRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8A
   return { count, flags: 0, from: d.from, truncated: count < d.payload.length };
 }
 
+/**
+ * Where each queued datagram was sent, by its sender record (the `from` a receive reports, one
+ * object per datagram): what WSARecvMsg's IP_PKTINFO / IPV6_PKTINFO report. Kept aside so the
+ * receive path and the overlapped engine carry it without knowing it.
+ */
+const DESTINATIONS = new WeakMap<Endpoint, string>();
+
+/**
+ * The address a received datagram was sent to, as its socket shows addresses (v4-mapped on an
+ * IPv6 socket), from the `from` its receive reported; undefined for a stream's or an unknown one.
+ */
+export function datagramDestination(from: Endpoint | null): string | undefined {
+  return from === null ? undefined : DESTINATIONS.get(from);
+}
+
 /** The receiver a bound datagram socket gives the network. */
 export function datagramReceiver(core: ProviderCore, sock: Socket): DatagramReceiver {
   return {
-    datagram(source, srcPort, payload) {
+    datagram(source, srcPort, payload, dstAddress) {
       // An IPv6 socket shows an IPv4 sender v4-mapped (dual-stack, or bound to a v4-mapped address).
       const srcAddress = addressFor(sock.af, source);
       // A connected datagram socket hears only its peer; a full buffer drops, as UDP does.
@@ -527,7 +542,11 @@ export function datagramReceiver(core: ProviderCore, sock: Socket): DatagramRece
       core.charge(payload.length);
       sock.datagramBytes += payload.length;
       if (sock.datagrams === NO_DATAGRAMS) sock.datagrams = [];
-      sock.datagrams.push({ from: { family: sock.af, address: srcAddress, port: srcPort }, payload });
+      const from: Endpoint = { family: sock.af, address: srcAddress, port: srcPort };
+      // A network that does not know the destination: the socket's bound address is the answer.
+      const dst = dstAddress ?? sock.local?.address;
+      if (dst !== undefined) DESTINATIONS.set(from, addressFor(sock.af, dst));
+      sock.datagrams.push({ from, payload });
       core.changed(sock);
     },
     portUnreachable() {

@@ -12,7 +12,7 @@
  * provider used overlapped I/O, and an entry only while a socket has something pending: an idle
  * socket pays nothing.
  */
-import { MSG_PEEK, MSG_WAITALL, SOCK_STREAM, STATUS_BUFFER_OVERFLOW, STATUS_CANCELLED, STATUS_CONNECTION_ABORTED, STATUS_SUCCESS, WSAEINPROGRESS, WSAENETDOWN, WSAENOBUFS, WSAESHUTDOWN, WSAEWOULDBLOCK } from './constants.js';
+import { MSG_PEEK, MSG_PUSH_IMMEDIATE, MSG_WAITALL, SOCK_STREAM, STATUS_BUFFER_OVERFLOW, STATUS_CANCELLED, STATUS_CONNECTION_ABORTED, STATUS_SUCCESS, WSAEINPROGRESS, WSAENETDOWN, WSAENOBUFS, WSAESHUTDOWN, WSAEWOULDBLOCK } from './constants.js';
 import * as data from './data.js';
 import { errorToStatus } from './overlapped-status.js';
 import type { ProviderCore } from './provider.js';
@@ -49,11 +49,14 @@ export interface OverlappedOp {
 /** What starting an operation did: completed at once, pends, or failed at once (a negated code). */
 export type StartResult = Completion | 'pending' | number;
 
-interface Pending {
-  readonly op: OverlappedOp;
-  /** Bytes moved so far: a send the budget cut short, a MSG_WAITALL receive filling up. */
-  done: number;
-  readonly size: number;
+/** An operation in the engine's hands. Mutable: the engine's scratch record is reused for every start. */
+class Pending {
+  constructor(
+    public op: OverlappedOp,
+    /** Bytes moved so far: a send the budget cut short, a MSG_WAITALL receive filling up. */
+    public done: number,
+    public size: number,
+  ) {}
 }
 
 interface Queues {
@@ -74,10 +77,24 @@ function notNow(code: number): boolean {
   return code === WSAEWOULDBLOCK || code === WSAEINPROGRESS || code === WSAENETDOWN;
 }
 
+/** Flags a pending stream receive may carry and still be known to wait when nothing is readable. */
+const PLAIN_RECV_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_PUSH_IMMEDIATE;
+
 export class OverlappedEngine {
   private readonly queues = new Map<Socket, Queues>();
-  /** Sockets being worked on, and whether they changed meanwhile (their work is then redone). */
-  private readonly busy = new Map<Socket, boolean>();
+  /**
+   * Sockets being worked on (innermost last; rarely more than one: a transfer on one socket can
+   * change another, its peer on the same host), and whether each changed meanwhile (its work is
+   * then redone). Two arrays rather than a map: progress runs at every change of a socket with
+   * something pending, an ACK included.
+   */
+  private readonly busy: Socket[] = [];
+  private readonly changedWhileBusy: boolean[] = [];
+  /** The record {@link start} tries an operation with; a new one is made only for one that pends. */
+  private readonly scratch = new Pending(null as unknown as OverlappedOp, 0, 0);
+  private scratchInUse = false;
+  /** Emptied per-socket entries, for reuse (no allocation per pending operation of a busy server). */
+  private readonly spareQueues: Queues[] = [];
 
   /** The engine of a provider core, made (and hooked in) at its first overlapped operation. */
   static of(core: ProviderCore): OverlappedEngine {
@@ -98,7 +115,14 @@ export class OverlappedEngine {
     // Pending operations see a change before readiness does: data that completes a pending
     // receive raises no FD_READ (Wine's test_read_events). See docs/overlapped.md, "Hooks".
     core.beforeChange.add((sock) => {
-      if (this.queues.size !== 0 && this.queues.has(sock)) this.progress(sock);
+      if (this.queues.size === 0) return;
+      const q = this.queues.get(sock);
+      if (q === undefined) return;
+      // Only receives pend, and the first could take nothing now (the change was an
+      // acknowledgment of this socket's sends, say): nothing to do. A change made while a send of
+      // the socket is being tried has that send still queued, so it is never skipped here.
+      if (q.send.length === 0 && q.recv.length !== 0 && nothingToReceive(sock, q.recv[0]!.op.flags)) return;
+      this.progress(sock);
     });
   }
 
@@ -113,15 +137,31 @@ export class OverlappedEngine {
    * ('pending'); one that fails at once changes nothing and is forgotten (a negated code).
    */
   start(sock: Socket, op: OverlappedOp): StartResult {
-    const p: Pending = { op, done: 0, size: total(op.buffers) };
-    const q = this.queues.get(sock);
+    const size = total(op.buffers);
+    const q = this.queues.size === 0 ? undefined : this.queues.get(sock);
     if (q !== undefined && q[op.direction].length > 0) {
-      q[op.direction].push(p);
+      q[op.direction].push(new Pending(op, 0, size));
       return 'pending';
     }
-    const r = this.attempt(sock, p, true);
+    // Most operations complete at once: try with the scratch record (a start nested in this one,
+    // from a change it makes, gets its own).
+    const nested = this.scratchInUse;
+    const p = nested ? new Pending(op, 0, size) : this.scratch;
+    p.op = op;
+    p.done = 0;
+    p.size = size;
+    this.scratchInUse = true;
+    let r: Completion | 'wait' | number;
+    try {
+      r = this.attempt(sock, p, true);
+    } finally {
+      if (!nested) {
+        this.scratchInUse = false;
+        this.scratch.op = null as unknown as OverlappedOp; // hold no caller's buffers
+      }
+    }
     if (r === 'wait') {
-      this.enqueue(sock, p);
+      this.enqueue(sock, nested ? p : new Pending(op, p.done, size));
       return 'pending';
     }
     return r;
@@ -153,7 +193,7 @@ export class OverlappedEngine {
   private enqueue(sock: Socket, p: Pending): void {
     let q = this.queues.get(sock);
     if (q === undefined) {
-      q = { recv: [], send: [] };
+      q = this.spareQueues.pop() ?? { recv: [], send: [] };
       this.queues.set(sock, q);
     }
     q[p.op.direction].push(p);
@@ -165,19 +205,27 @@ export class OverlappedEngine {
    * iocp_async_read_closesocket: not STATUS_CANCELLED).
    */
   private progress(sock: Socket): void {
-    if (this.busy.has(sock)) {
-      this.busy.set(sock, true); // a change made by our own transfer: go round again afterwards
+    const busy = this.busy;
+    const at = busy.length === 0 ? -1 : busy.lastIndexOf(sock);
+    if (at >= 0) {
+      this.changedWhileBusy[at] = true; // a change made by our own transfer: go round again afterwards
       return;
     }
-    this.busy.set(sock, false);
+    const mine = busy.length;
+    busy.push(sock);
+    this.changedWhileBusy.push(false);
     try {
       for (let rounds = 0; rounds < 64; rounds++) {
         this.drain(sock);
-        if (this.busy.get(sock) !== true) break;
-        this.busy.set(sock, false);
+        if (!this.changedWhileBusy[mine]) break;
+        this.changedWhileBusy[mine] = false;
       }
     } finally {
-      this.busy.delete(sock);
+      // pop(), not `length =`: setting an array's length is a call into the runtime.
+      while (busy.length > mine) {
+        busy.pop();
+        this.changedWhileBusy.pop();
+      }
     }
   }
 
@@ -190,20 +238,28 @@ export class OverlappedEngine {
       for (const p of [...q.recv, ...q.send]) p.op.finish(p.done > 0 ? { ...aborted, count: p.done } : aborted);
       return;
     }
-    for (const direction of ['recv', 'send'] as const) {
-      const list = q[direction];
-      while (list.length > 0) {
-        const head = list[0]!;
-        const r = this.attempt(sock, head, false);
-        if (r === 'wait') break;
-        list.shift();
-        head.op.finish(typeof r === 'number' ? this.failed(sock, head, -r) : r);
-        // A completion runs no caller code here (routines run in an alertable wait), but the
-        // socket may have closed under an event waiter: look again before going on.
-        if (this.queues.get(sock) !== q) return;
-      }
+    if (!this.drainList(sock, q, q.recv)) return;
+    if (!this.drainList(sock, q, q.send)) return;
+    if (q.recv.length === 0 && q.send.length === 0) {
+      this.queues.delete(sock);
+      // A completion-port server re-posts its receive at once: keep a few entries for the next.
+      if (this.spareQueues.length < 16) this.spareQueues.push(q);
     }
-    if (q.recv.length === 0 && q.send.length === 0) this.queues.delete(sock);
+  }
+
+  /** Completes the operations of one direction in posting order; false when the socket's queues went away meanwhile. */
+  private drainList(sock: Socket, q: Queues, list: Pending[]): boolean {
+    while (list.length > 0) {
+      const head = list[0]!;
+      const r = this.attempt(sock, head, false);
+      if (r === 'wait') break;
+      list.shift();
+      head.op.finish(typeof r === 'number' ? this.failed(sock, head, -r) : r);
+      // A completion runs no caller code here (routines run in an alertable wait), but the
+      // socket may have closed under an event waiter: look again before going on.
+      if (this.queues.get(sock) !== q) return false;
+    }
+    return true;
   }
 
   private failed(sock: Socket, p: Pending, code: number): Completion {
@@ -227,8 +283,16 @@ export class OverlappedEngine {
     // A receive posted before SD_RECEIVE is not cancelled by it (Wine's test_shutdown); it ends
     // with the connection (reset, close).
     if (!first && sock.receiveShutdown && !sock.reset) return 'wait';
+    if (!first && nothingToReceive(sock, p.op.flags)) return 'wait';
     const waitAll = sock.type === SOCK_STREAM && (p.op.flags & MSG_WAITALL) !== 0 && (p.op.flags & MSG_PEEK) === 0;
-    const r = this.nonBlocking(sock, () => data.recv(this.core, sock.handle, data.skipBytes(p.op.buffers, p.done), p.op.flags & ~MSG_WAITALL));
+    const was = sock.nonBlocking;
+    sock.nonBlocking = true; // the engine never waits
+    let r: data.Received | number;
+    try {
+      r = data.recv(this.core, sock.handle, data.skipBytes(p.op.buffers, p.done), p.op.flags & ~MSG_WAITALL);
+    } finally {
+      sock.nonBlocking = was;
+    }
     if (typeof r === 'number') {
       if (-r === WSAEWOULDBLOCK) return 'wait';
       if (-r === WSAESHUTDOWN && sock.reset && !first) return this.failed(sock, p, -(sock.resetCode));
@@ -242,10 +306,16 @@ export class OverlappedEngine {
   }
 
   private trySend(sock: Socket, p: Pending, first: boolean): Completion | 'wait' | number {
-    const rest = data.skipBytes(p.op.buffers, p.done);
-    const r = this.nonBlocking(sock, () => (p.op.viaSendTo
-      ? data.sendTo(this.core, sock.handle, rest, p.op.flags, p.op.to)
-      : data.send(this.core, sock.handle, rest, p.op.flags)));
+    const op = p.op;
+    const rest = data.skipBytes(op.buffers, p.done);
+    const was = sock.nonBlocking;
+    sock.nonBlocking = true; // the engine never waits
+    let r: number;
+    try {
+      r = op.viaSendTo ? data.sendTo(this.core, sock.handle, rest, op.flags, op.to) : data.send(this.core, sock.handle, rest, op.flags);
+    } finally {
+      sock.nonBlocking = was;
+    }
     if (r < 0) {
       if (-r === WSAEWOULDBLOCK) return 'wait';
       // Out of the host's memory budget: a send already under way waits for acknowledgments.
@@ -258,15 +328,17 @@ export class OverlappedEngine {
     if (p.done < p.size && sock.type === SOCK_STREAM) return 'wait';
     return { status: STATUS_SUCCESS, count: p.done, flags: 0, from: null };
   }
+}
 
-  /** Runs a data-path call with the socket non-blocking for its duration: the engine never waits. */
-  private nonBlocking<T>(sock: Socket, fn: () => T): T {
-    const was = sock.nonBlocking;
-    sock.nonBlocking = true;
-    try {
-      return fn();
-    } finally {
-      sock.nonBlocking = was;
-    }
-  }
+/**
+ * True when a pending receive on `sock` would find nothing and wait, known without trying it: a
+ * connected stream, nothing readable (no unread bytes, no urgent byte reading as data), no FIN,
+ * no reset, plain flags. Only on a socket without WSPAsyncSelect or WSPEventSelect: there a try
+ * re-enables FD_READ and FD_OOB, as every receive call does, and must still be made. Spares a
+ * pending zero-byte receive the data path at each change of its socket that brings no data (an
+ * acknowledgment of the socket's sends, above all).
+ */
+function nothingToReceive(sock: Socket, flags: number): boolean {
+  return sock.notify === null && sock.type === SOCK_STREAM && (flags & ~PLAIN_RECV_FLAGS) === 0 && sock.phase === 'connected'
+    && !sock.receiveShutdown && !sock.reset && !sock.peerClosed && data.streamBytesReadable(sock) === 0;
 }

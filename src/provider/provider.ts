@@ -101,6 +101,8 @@ const VALID_SOCKET_FLAGS = WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT | WS
 
 export class ProviderCore implements QueueOwner {
   private readonly sockets = new Map<number, Socket>();
+  /** Every descriptor of a socket WSPDuplicateSocket gave more than one (src/spi/duplicate.ts). */
+  private readonly descriptorSets = new Map<Socket, Set<number>>();
   /** Handles look like Windows ones (multiples of 4) and are not reused soon, so a stale handle reads as WSAENOTSOCK. */
   private nextHandle = 0x100;
   private descriptors = 0;
@@ -126,6 +128,12 @@ export class ProviderCore implements QueueOwner {
    * until then getsockname and getpeername answer as for an unconnected socket, as on Windows.
    */
   readonly acceptContextPending = new WeakSet<Socket>();
+  /**
+   * @internal Sockets ConnectEx is connecting, or connected, whose SO_UPDATE_CONNECT_CONTEXT has
+   * not been set yet (src/extensions/connect-ex.ts): WSPConnect on them is WSAEINVAL, and while
+   * connecting they have no peer yet (Wine's test_connect, test_connecting_socket).
+   */
+  readonly connectContextPending = new WeakSet<Socket>();
 
   constructor(readonly transport: Transport, readonly limits: ProviderLimits) {}
 
@@ -323,6 +331,36 @@ export class ProviderCore implements QueueOwner {
     const err = this.reserve();
     if (err !== 0) return -err;
     return this.newSocket(resolved.af, resolved.type, resolved.protocol).handle;
+  }
+
+  /**
+   * @internal Another descriptor for a live socket (a redeemed WSPDuplicateSocket): a new handle
+   * sharing its state, or a negated error (WSAEMFILE, WSAENOBUFS, WSAEINPROGRESS).
+   */
+  addDescriptor(sock: Socket): number {
+    if (this.callbackDepth > 0) return -WSAEINPROGRESS;
+    if (this.sockets.get(sock.handle) !== sock) return -WSAEINVAL;
+    const err = this.reserve();
+    if (err !== 0) return -err;
+    const handle = this.nextHandle;
+    this.nextHandle = this.nextHandle >= 0x3ffffffc ? 0x100 : this.nextHandle + 4;
+    this.sockets.set(handle, sock);
+    let set = this.descriptorSets.get(sock);
+    if (set === undefined) this.descriptorSets.set(sock, (set = new Set([sock.handle])));
+    set.add(handle);
+    return handle;
+  }
+
+  /** Closes one descriptor of a socket that has others: the socket lives on (true), else false. */
+  private dropDescriptor(sock: Socket, s: number): boolean {
+    const set = this.descriptorSets.get(sock);
+    if (set === undefined || set.size <= 1) return false;
+    set.delete(s);
+    this.sockets.delete(s);
+    this.releaseDescriptor();
+    if (sock.handle === s) sock.handle = set.values().next().value!;
+    if (set.size === 1) this.descriptorSets.delete(sock);
+    return true;
   }
 
   // ---- WSPBind ------------------------------------------------------------------------
@@ -649,7 +687,7 @@ export class ProviderCore implements QueueOwner {
     if (typeof sock === 'number') return sock;
     if (name.family !== sock.af) return -WSAEFAULT;
     // A socket an AcceptEx is accepting into cannot connect (Wine's test_AcceptEx).
-    if (sock.phase === 'listening' || this.acceptTargets.has(sock)) return -WSAEINVAL;
+    if (sock.phase === 'listening' || this.acceptTargets.has(sock) || this.connectContextPending.has(sock)) return -WSAEINVAL;
     if (sock.type === SOCK_STREAM) {
       if (sock.phase === 'connecting') return -WSAEALREADY;
       if (sock.phase === 'connected') return -WSAEISCONN;
@@ -775,6 +813,7 @@ export class ProviderCore implements QueueOwner {
     const sock = this.lookup(s);
     if (sock === undefined) return -WSAENOTSOCK;
     if (this.callbackDepth > 0) return -WSAEINPROGRESS;
+    if (this.dropDescriptor(sock, s as number)) return 0;
     const code = this.linger(sock);
     if (code !== 0) return -code;
     this.destroy(sock);
@@ -797,6 +836,12 @@ export class ProviderCore implements QueueOwner {
   private destroy(sock: Socket): void {
     // Once only: an upcall run by this teardown may crash the host, which closes everything again.
     if (!this.sockets.delete(sock.handle)) return;
+    const others = this.descriptorSets.get(sock);
+    if (others !== undefined) {
+      // WSPCleanup of a duplicated socket: its other descriptors go with it.
+      this.descriptorSets.delete(sock);
+      for (const h of others) if (h !== sock.handle && this.sockets.delete(h)) this.releaseDescriptor();
+    }
     const phase = sock.phase;
     sock.phase = 'closed';
     sock.notify = null;
@@ -846,7 +891,43 @@ export class ProviderCore implements QueueOwner {
     if (typeof sock === 'number') return sock;
     // A connect in progress already has its peer (Wine's test_connecting_socket: getpeername succeeds).
     if ((sock.phase !== 'connected' && sock.phase !== 'connecting') || sock.remote === null || this.acceptContextPending.has(sock)) return -WSAENOTCONN;
+    // …but a ConnectEx in progress has none (Wine's test_connecting_socket).
+    if (sock.phase === 'connecting' && this.connectContextPending.has(sock)) return -WSAENOTCONN;
     return sock.remote;
+  }
+
+  /**
+   * @internal DisconnectEx(TF_REUSE_SOCKET) completed (src/extensions/disconnect-ex.ts): the
+   * socket lets go of its connection (the network finishes the graceful close, TIME_WAIT
+   * included, without it) and of its address, and is a fresh unbound socket again: same handle,
+   * same options, ready for AcceptEx or for bind and ConnectEx.
+   */
+  recycle(sock: Socket): void {
+    const conn = sock.conn;
+    sock.conn = null;
+    if (conn !== null) {
+      conn.events = null;
+      conn.detach();
+    }
+    this.refund(sock.inbox.length + sock.sendCharged);
+    sock.inbox.clear();
+    sock.sendCharged = 0;
+    this.unbind(sock);
+    sock.local = null;
+    sock.remote = null;
+    sock.boundAddress = '';
+    sock.phase = 'open';
+    sock.peerClosed = false;
+    sock.sendShutdown = false;
+    sock.receiveShutdown = false;
+    sock.writeArmed = false;
+    sock.connectResult = null;
+    sock.resetCode = 0;
+    sock.soError = 0;
+    sock.connectedAtMs = -1;
+    this.acceptContextPending.delete(sock);
+    this.connectContextPending.delete(sock);
+    this.changed(sock);
   }
 
   /** Reads an option: its shape and value, or a negated error. */

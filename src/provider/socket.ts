@@ -156,7 +156,8 @@ export class Socket {
   private options: SocketOptions = DEFAULT_OPTIONS;
 
   constructor(
-    readonly handle: number,
+    /** One of its live descriptors (a duplicate's survives when this one closes: src/spi/duplicate.ts). */
+    public handle: number,
     readonly af: number,
     readonly type: number,
     readonly protocol: number,

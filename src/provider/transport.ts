@@ -47,6 +47,11 @@ export interface StreamConnection {
   close(): void;
   /** Abortive close (RST); the connection is gone at once. */
   abort(): void;
+  /**
+   * Abortive close of an attempt the socket outlives (a cancelled ConnectEx): as abort(), and the
+   * socket keeps its local port. Absent: abort() already leaves the port to the socket.
+   */
+  abandon?(): void;
   /** Stops delivering events; a graceful close still completes on the network. */
   detach(): void;
   /** An array of `length` bytes to fill and pass to {@link sendData} (the connection may recycle its memory). */
@@ -94,7 +99,12 @@ export interface ListenOptions {
 
 /** What a datagram endpoint's owner is told. */
 export interface DatagramReceiver {
-  datagram(srcAddress: string, srcPort: number, payload: Uint8Array): void;
+  /**
+   * A datagram arrived. `dstAddress`: the address it was sent to (a local address, or the group
+   * or broadcast address), in its own version's text, when the network knows it (WSARecvMsg's
+   * IP_PKTINFO / IPV6_PKTINFO report it); absent, the receiver takes its bound address.
+   */
+  datagram(srcAddress: string, srcPort: number, payload: Uint8Array, dstAddress?: string): void;
   /** An ICMP port-unreachable answered a datagram this endpoint sent to that address and port. */
   portUnreachable(dstAddress: string, dstPort: number): void;
 }
@@ -153,6 +163,11 @@ export interface Transport {
    * absent: the provider lists the address a route to the outside leaves from.
    */
   localAddresses?(version: IpVersion): readonly string[];
+  /**
+   * The index of the interface a local address (or a group joined there) belongs to, as
+   * IP_PKTINFO's ipi_ifindex reports it; absent or undefined: unknown (reported as 0).
+   */
+  interfaceIndex?(version: IpVersion, localAddress: string): number | undefined;
   /** The local address a connection to `remoteAddress` leaves from; undefined if there is no route. */
   sourceAddress(version: IpVersion, remoteAddress: string): string | undefined;
   /** Starts matching connection requests for an address (or the wildcard) and port. */

@@ -16,7 +16,13 @@ export const PROVIDER_ID = '{5f0c2b7e-6a43-4c1e-9d8a-2b1f7e3c9a10}';
 /** Largest UDP payload Windows' provider advertises in dwMessageSize. */
 const UDP_MESSAGE_SIZE = 0xffbb;
 
-// XP1_EXPEDITED_DATA is added where the network carries urgent (MSG_OOB) data: the virtual one.
+// What the flags claim, each offered: XP1_EXPEDITED_DATA is added where the network carries urgent
+// (MSG_OOB) data: the virtual one. No XP1_CONNECT_DATA / _DISCONNECT_DATA (TCP carries none:
+// WSPRecvDisconnect), no XP1_QOS_SUPPORTED (WSPGetQOSByName has no templates), no
+// XP1_PARTIAL_MESSAGE (a receive never reports MSG_PARTIAL). Overlapped I/O and WSPDuplicateSocket have no flag:
+// every base provider offers them (src/spi/duplicate.ts). XP1_IFS_HANDLES is kept as Windows' TCP/IP
+// entries have it (SO_PROTOCOL_INFO reads these records; Wine's tests show the flag there), though
+// completions go through WPUCompleteOverlappedRequest (docs/overlapped.md, "Delivery").
 // XP1_SUPPORT_MULTIPOINT on UDP, as Windows' entries have it: IP multicast (IP_ADD_MEMBERSHIP and
 // kin) is carried by both networks. Neither XP1_MULTIPOINT_CONTROL_PLANE nor _DATA_PLANE: IP
 // multicast is non-rooted in both planes (no WSPJoinLeaf), which is what their absence says.

@@ -16,7 +16,7 @@ import {
   PFL_HIDDEN, PFL_MATCHES_PROTOCOL_ZERO, SIOCATMARK, SIO_ADDRESS_LIST_CHANGE, SIO_ADDRESS_LIST_QUERY,
   SIO_BASE_HANDLE, SIO_BSP_HANDLE, SIO_BSP_HANDLE_POLL, SIO_BSP_HANDLE_SELECT, SIO_ENABLE_CIRCULAR_QUEUEING,
   SIO_GET_EXTENSION_FUNCTION_POINTER, SIO_GET_INTERFACE_LIST, SIO_IDEAL_SEND_BACKLOG_QUERY, SIO_KEEPALIVE_VALS,
-  SIO_ROUTING_INTERFACE_QUERY, SIO_UDP_CONNRESET, SOCKET_ERROR, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, SOCK_RAW, SOCK_STREAM, WSAEAFNOSUPPORT,
+  SIO_ROUTING_INTERFACE_QUERY, SIO_UDP_CONNRESET, SOCKET_ERROR, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, SO_UPDATE_CONNECT_CONTEXT, SOCK_RAW, SOCK_STREAM, WSAEAFNOSUPPORT,
   WSAEFAULT, WSAEINTR, WSAEINVAL, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP,
   WSAEWOULDBLOCK, XP1_CONNECTIONLESS, XP1_IFS_HANDLES, XP1_MESSAGE_ORIENTED, XP1_SUPPORT_BROADCAST,
   XP1_SUPPORT_MULTIPOINT,
@@ -32,8 +32,11 @@ import { parseIPv4 } from '../wire/ip.js';
 import { PROVIDER_ID, protocolCatalog } from './catalog.js';
 import { callerBytes, fail, finish, guard, isRef, normalizeOptName, probe, readInt, store, writeInt } from './funnel.js';
 import { IoFunctions } from './io-functions.js';
+import { readOverlapped } from './overlapped-args.js';
+import { overlappedIoctl, type IoctlResult } from './overlapped-ioctl.js';
 import { FUNCTION_POINTER_SIZE, lookupExtension } from '../extensions/function-pointers.js';
 import { updateAcceptContext } from '../extensions/accept-context.js';
+import { updateConnectContext } from '../extensions/connect-ex.js';
 import { decodeSockAddr, encodeSockAddr, sockAddrSize, splitScope } from './sockaddr.js';
 import type { LPINT, WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSAPROTOCOL_INFOW, WSATHREADID } from './types.js';
 
@@ -249,8 +252,6 @@ function planGet(shape: OptionShape, value: Exclude<OptionValue, OptionFailure>,
   }
 }
 
-/** What an ioctl did: the count for lpcbBytesReturned, or an error and what lpcbBytesReturned becomes (undefined: left alone). */
-type IoctlResult = { count: number } | { error: number; count?: number };
 
 const done = (count: number): IoctlResult => ({ count });
 const refused = (error: number, count?: number): IoctlResult => ({ error, count });
@@ -277,6 +278,7 @@ export abstract class OptionFunctions extends IoFunctions {
     guard(lpErrno, SOCKET_ERROR, () => {
       optname = normalizeOptName(optname);
       if (level === SOL_SOCKET && optname === SO_UPDATE_ACCEPT_CONTEXT) return finish(updateAcceptContext(this.core, s, optval, optlen), lpErrno, SOCKET_ERROR, 0);
+      if (level === SOL_SOCKET && optname === SO_UPDATE_CONNECT_CONTEXT) return finish(updateConnectContext(this.core, s), lpErrno, SOCKET_ERROR, 0);
       const shape = this.core.optionShape(s, level, optname);
       if (typeof shape === 'number') return fail(lpErrno, -shape, SOCKET_ERROR);
       const decoded = decodeOption(shape as OptionShape, optval, optlen);
@@ -312,15 +314,18 @@ export abstract class OptionFunctions extends IoFunctions {
     lpOverlapped: WSAOVERLAPPED | null, lpCompletionRoutine: WSAOVERLAPPED_COMPLETION_ROUTINE | null, lpThreadId: WSATHREADID | null, lpErrno: LPINT,
   ): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
-      void lpThreadId;
-      if (this.core.lookup(s) === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
-      if ((lpOverlapped !== null && lpOverlapped !== undefined) || (lpCompletionRoutine !== null && lpCompletionRoutine !== undefined)) {
-        return fail(lpErrno, WSAEOPNOTSUPP, SOCKET_ERROR); // overlapped I/O arrives with a later issue
-      }
+      const sock = this.core.lookup(s);
+      if (sock === undefined) return fail(lpErrno, WSAENOTSOCK, SOCKET_ERROR);
+      // A completion routine without an OVERLAPPED is ignored, as for the transfer functions.
+      const ovl = readOverlapped(lpOverlapped, lpCompletionRoutine, lpThreadId);
+      if (typeof ovl === 'number') return fail(lpErrno, ovl, SOCKET_ERROR);
       if (typeof dwIoControlCode !== 'number' || !Number.isInteger(dwIoControlCode)) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
-      // Without an overlapped structure the count is required, whatever the code (WSAEFAULT on Windows).
+      // The count is required, whatever the code, with an OVERLAPPED or without (WSAEFAULT on Windows [80, 81]).
       if (!isRef(lpcbBytesReturned) || !probe(lpcbBytesReturned, 'value')) return fail(lpErrno, WSAEFAULT, SOCKET_ERROR);
-      const r = this.ioctl(s, dwIoControlCode >>> 0, lpvInBuffer, cbInBuffer, lpvOutBuffer, cbOutBuffer);
+      const code = dwIoControlCode >>> 0;
+      const run = () => this.ioctl(s, code, lpvInBuffer, cbInBuffer, lpvOutBuffer, cbOutBuffer);
+      if (ovl !== null) return overlappedIoctl(this, sock, code, ovl, run, lpcbBytesReturned, lpErrno);
+      const r = run();
       if ('error' in r) {
         if (r.count !== undefined) store(lpcbBytesReturned, 'value', r.count);
         return fail(lpErrno, r.error, SOCKET_ERROR);

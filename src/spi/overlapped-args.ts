@@ -9,6 +9,61 @@ import { WSAEvent } from '../provider/readiness.js';
 import { probe } from './funnel.js';
 import type { WSAOVERLAPPED, WSAOVERLAPPED_COMPLETION_ROUTINE, WSATHREADID } from './types.js';
 
+/**
+ * {@link probe}(ref, 'value') for the `{ value }` out-parameters (LPINT and its kin), with the
+ * same answer: the named property gives the engine one access site per shape instead of the
+ * generic keyed one, and the overlapped path probes several of these per call.
+ */
+export function probeValue(ref: unknown): boolean {
+  if (typeof ref !== 'object' || ref === null) return false;
+  try {
+    if (!('value' in ref)) return probe(ref, 'value');
+    const r = ref as { value: unknown };
+    r.value = r.value;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** {@link store}(ref, 'value', v), with a named access (see {@link probeValue}). */
+export function storeValue(ref: unknown, v: unknown): void {
+  if (typeof ref !== 'object' || ref === null) return;
+  try {
+    (ref as { value: unknown }).value = v;
+  } catch {
+    // a hostile out-parameter: nothing more can be done for it
+  }
+}
+
+/** The funnel's fail(lpErrno, code, ret), with {@link storeValue}. */
+export function failValue(lpErrno: unknown, code: number, ret: number): number {
+  storeValue(lpErrno, code);
+  return ret;
+}
+
+/**
+ * Writes a completion's InternalHigh then Internal (a program polling Internal sees the count
+ * already there), as two {@link store} calls would, with named accesses.
+ */
+export function storeResult(ov: WSAOVERLAPPED, count: number, status: number): void {
+  try {
+    ov.InternalHigh = count;
+  } catch {
+    // probed at the call; a Proxy that throws now loses only this value
+  }
+  storeInternal(ov, status);
+}
+
+/** store(ov, 'Internal', status) with a named access. */
+export function storeInternal(ov: WSAOVERLAPPED, status: number): void {
+  try {
+    ov.Internal = status;
+  } catch {
+    // as above
+  }
+}
+
 /** A pointer argument that was passed (not NULL). */
 export function given(x: unknown): boolean {
   return x !== null && x !== undefined;
@@ -54,8 +109,16 @@ export function eventOf(hEvent: unknown): WSAEvent | null | undefined {
  */
 function isOverlapped(x: unknown): x is WSAOVERLAPPED {
   if (typeof x !== 'object' || x === null || Array.isArray(x) || ArrayBuffer.isView(x)) return false;
-  for (const k of OVERLAPPED_KEYS) if (!(k in x)) return false;
-  return probe(x, 'Internal') && probe(x, 'InternalHigh');
+  if (!('Internal' in x && 'InternalHigh' in x && 'Offset' in x && 'OffsetHigh' in x && 'hEvent' in x)) return false;
+  // probe(x, 'Internal') && probe(x, 'InternalHigh'), with named accesses (the keys are there).
+  try {
+    const o = x as { Internal: unknown; InternalHigh: unknown };
+    o.Internal = o.Internal;
+    o.InternalHigh = o.InternalHigh;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

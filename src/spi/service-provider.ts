@@ -13,6 +13,7 @@ import { addressFor } from '../provider/transport.js';
 import { protocolCatalog } from './catalog.js';
 import { addressToString, stringToAddress, type LPWSTR } from './address-string.js';
 import { disconnect } from './disconnect.js';
+import { duplicateSocket, isDuplicateInfo, processIdOf, redeemDuplicate } from './duplicate.js';
 import { getQOSByName, joinLeaf, type QOS } from './unoffered.js';
 import { OptionFunctions } from './option-functions.js';
 import { callerBytes, fail, finish, guard, isRef, probe, probeAll, store } from './funnel.js';
@@ -26,21 +27,18 @@ export const FROM_PROTOCOL_INFO = -1;
 /** The version this provider implements: 2.2. */
 export const WSP_VERSION = 0x0202;
 
-/**
- * Every function WSPStartup puts in the proc table: ws2spi.h's WSPPROC_TABLE in its order, but for
- * WSPDuplicateSocket (not written yet: 29 of the 30 entries).
- */
+/** Every function WSPStartup puts in the proc table: ws2spi.h's WSPPROC_TABLE, all 30 entries, in its order. */
 export const PROC_NAMES = [
   'WSPAccept', 'WSPAddressToString', 'WSPAsyncSelect', 'WSPBind', 'WSPCancelBlockingCall', 'WSPCleanup',
-  'WSPCloseSocket', 'WSPConnect', 'WSPEnumNetworkEvents', 'WSPEventSelect', 'WSPGetOverlappedResult',
+  'WSPCloseSocket', 'WSPConnect', 'WSPDuplicateSocket', 'WSPEnumNetworkEvents', 'WSPEventSelect', 'WSPGetOverlappedResult',
   'WSPGetPeerName', 'WSPGetSockName', 'WSPGetSockOpt', 'WSPGetQOSByName', 'WSPIoctl', 'WSPJoinLeaf', 'WSPListen',
   'WSPRecv', 'WSPRecvDisconnect', 'WSPRecvFrom', 'WSPSelect', 'WSPSend', 'WSPSendDisconnect', 'WSPSendTo',
   'WSPSetSockOpt', 'WSPShutdown', 'WSPSocket', 'WSPStringToAddress',
 ] as const;
 
 /**
- * The proc-table entries of overlapped I/O (docs/overlapped.md), also in {@link PROC_NAMES}: worker
- * threads (`winsock-spi/threads`) carry the call, but not the overlapped operations it asks about.
+ * The proc-table entries of overlapped I/O (docs/overlapped.md), also in {@link PROC_NAMES}; worker
+ * threads (`winsock-spi/threads`) carry them on their own OVERLAPPEDs (docs/overlapped.md, "Worker threads").
  */
 export const OVERLAPPED_PROC_NAMES = ['WSPGetOverlappedResult'] as const satisfies readonly (typeof PROC_NAMES)[number][];
 
@@ -142,6 +140,7 @@ export class ServiceProvider extends OptionFunctions {
       const fromInfo = lpProtocolInfo !== null && lpProtocolInfo !== undefined;
       if (fromInfo) {
         if (!isRef(lpProtocolInfo)) return fail(lpErrno, WSAEFAULT, INVALID_SOCKET);
+        if (isDuplicateInfo(lpProtocolInfo)) return redeemDuplicate(this.core, af, type, protocol, lpProtocolInfo, g, dwFlags, lpErrno);
         // As WSASocket does (Wine's test_WSASocket): FROM_PROTOCOL_INFO, and also 0, take the
         // record's value; any other value wins over the record.
         if (a === FROM_PROTOCOL_INFO || a === 0) a = lpProtocolInfo.iAddressFamily;
@@ -150,6 +149,20 @@ export class ServiceProvider extends OptionFunctions {
       }
       return finish(this.core.socket(a, t, p, g, dwFlags, fromInfo), lpErrno, INVALID_SOCKET);
     });
+
+  /**
+   * Fills `lpProtocolInfo` (a WSAPROTOCOL_INFOW) with a duplicate of socket `s` for process
+   * `dwProcessId` — this provider's {@link GetCurrentProcessId}: a provider is the process its
+   * handles belong to, worker threads are its threads. WSPSocket given that structure redeems it
+   * once (in any thread of this provider, e.g. after postMessage to another worker): a new
+   * descriptor of the same socket, sharing its state; the socket lives until the last descriptor
+   * closes. Errors: WSAENOTSOCK, WSAEINVAL (process id), WSAEFAULT (src/spi/duplicate.ts).
+   */
+  WSPDuplicateSocket = (s: number, dwProcessId: number, lpProtocolInfo: WSAPROTOCOL_INFOW, lpErrno: LPINT): number =>
+    guard(lpErrno, SOCKET_ERROR, () => duplicateSocket(this.core, s, dwProcessId, lpProtocolInfo, this.protocols(), lpErrno));
+
+  /** Non-standard: kernel32's GetCurrentProcessId for code using this provider (WSPDuplicateSocket's dwProcessId). */
+  GetCurrentProcessId = (): number => processIdOf(this.core);
 
   WSPBind = (s: number, name: SockAddrArg, namelen: number, lpErrno: LPINT): number =>
     guard(lpErrno, SOCKET_ERROR, () => {
@@ -274,7 +287,9 @@ export class ServiceProvider extends OptionFunctions {
    * Cancels the blocking call in progress on the calling thread. On the thread that owns the
    * network none ever is when a caller's code can run (a blocking call runs the network to its end
    * inside the call, and a condition function's call completes as soon as it returns), so this is
-   * always WSAEINVAL ("no outstanding blocking call") here. Worker threads: src/threads/client.ts.
+   * always WSAEINVAL ("no outstanding blocking call") here. A worker thread's blocking call is
+   * cancelled from another thread with `ProviderServer.cancelBlockingCall` (WSAEINTR;
+   * docs/overlapped.md, "WSPCancelBlockingCall across threads").
    */
   WSPCancelBlockingCall = (lpErrno: LPINT): number => fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
 

@@ -2,6 +2,7 @@
  * C types of ws2spi.h as JavaScript values. Pointers become objects the callee writes into.
  */
 import type { WSAEvent } from '../provider/readiness.js';
+import type { SockAddrArg, SockAddrOut } from './sockaddr.js';
 
 /** `LPINT`, `LPDWORD`, `GROUP*`: an in/out integer. */
 export interface LPINT {
@@ -163,4 +164,27 @@ export type WSAOVERLAPPED_COMPLETION_ROUTINE = (dwError: number, cbTransferred: 
 export interface WSATHREADID {
   ThreadHandle: unknown;
   Reserved: number;
+}
+
+/**
+ * `WSAMSG` (ws2def.h), for WSARecvMsg and WSASendMsg. The callee writes `namelen`, `Control.len`
+ * and `dwFlags` in place, as C's callee writes the structure.
+ */
+export interface WSAMSG {
+  /**
+   * `LPSOCKADDR`: WSASendMsg's destination (null: the connected peer), WSARecvMsg's sender
+   * (written; null: not wanted). A sockaddr object or its C bytes, as everywhere.
+   */
+  name: SockAddrArg | SockAddrOut | null;
+  /** `INT`: the bytes `name` holds; WSARecvMsg sets it to the sockaddr size it wrote. */
+  namelen: number;
+  lpBuffers: WSABUF[];
+  dwBufferCount: number;
+  /**
+   * Control (ancillary) data: WSACMSGHDR records. `buf` may be null when `len` is 0. WSARecvMsg
+   * sets `len` to the bytes of records it wrote.
+   */
+  Control: { len: number; buf: Uint8Array | null };
+  /** In: MSG_PEEK (WSARecvMsg); out: MSG_TRUNC, MSG_CTRUNC, MSG_BCAST, MSG_MCAST. */
+  dwFlags: number;
 }

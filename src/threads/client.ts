@@ -1,13 +1,26 @@
 /**
  * The WSP* functions for code in a worker thread: each call is carried to the thread that owns
  * the network and this thread sleeps until it is answered, so a blocking call truly blocks here
- * (as ws2_32 callers expect) while the network goes on elsewhere.
+ * (as ws2_32 callers expect) while the network goes on elsewhere. Overlapped calls, completion
+ * ports and alertable waits are carried too (src/threads/overlapped-client.ts).
  */
-import { receiveMessageOnPort } from 'node:worker_threads';
+import { receiveMessageOnPort, threadId } from 'node:worker_threads';
+import {
+  ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_NOACCESS, SIO_GET_EXTENSION_FUNCTION_POINTER, WAIT_IO_COMPLETION, WSA_INFINITE, WSA_WAIT_FAILED, WSA_WAIT_TIMEOUT,
+} from '../provider/constants.js';
+import type { WSAEvent } from '../provider/readiness.js';
+import { probe, probeAll, store } from '../spi/funnel.js';
 import { PROC_NAMES, type ServiceProvider, type WSPPROC_TABLE } from '../spi/service-provider.js';
-import { ANSWERED, IDLE, copyBack, type ProviderChannel, type ToCaller, type ToOwner } from './protocol.js';
+import type { LPINT, WSAOVERLAPPED, WSATHREADID } from '../spi/types.js';
+import type { LPCOMPLETION_KEY, LPLPOVERLAPPED, OVERLAPPED_ENTRY } from '../iocp/queued-status.js';
+import { WorkerExtensions } from './extensions-client.js';
+import { WorkerOverlapped } from './overlapped-client.js';
+import { ANSWERED, IDLE, copyBack, isExtensionMarker, isPortRef, type PortRef, type ProviderChannel, type ToCaller, type ToOwner } from './protocol.js';
 
-type ProcName = (typeof PROC_NAMES)[number];
+/** Non-standard functions of the provider carried as the WSP* ones are. */
+const EXTRA_NAMES = ['GetCurrentProcessId'] as const;
+
+type ProcName = (typeof PROC_NAMES)[number] | (typeof EXTRA_NAMES)[number];
 
 /** The functions a thread gets: the WSP* functions of the owner's provider, blocking for real. */
 export type ThreadProvider = { [K in ProcName]: ServiceProvider[K] } & {
@@ -15,23 +28,74 @@ export type ThreadProvider = { [K in ProcName]: ServiceProvider[K] } & {
   procTable(): WSPPROC_TABLE;
   /** Tells the owner this thread is done (it no longer waits for it). */
   close(): void;
+  /**
+   * Non-standard (CancelSynchronousIo's effect on a thread blocked in Winsock): cancels the
+   * blocking call in progress in worker thread `threadId` (node:worker_threads' id), which fails
+   * with WSAEINTR. 0, or SOCKET_ERROR with WSAEINVAL when that thread has no blocking call waiting.
+   */
+  cancelBlockingCall(threadId: number, lpErrno: LPINT): number;
+  /** The provider's CancelIoEx, for this thread's WSAOVERLAPPEDs. */
+  CancelIoEx(s: number, lpOverlapped: WSAOVERLAPPED | null, lpErrno?: LPINT | null): number;
+  /**
+   * SleepEx(timeoutMs, TRUE) for this thread: runs the completion routines of its operations
+   * (those started with `lpThreadId`'s ThreadHandle; null: with none) and returns
+   * WAIT_IO_COMPLETION, or waits — this thread only — until one is due or `timeoutMs` passes (0).
+   */
+  alertableWait(timeoutMs: number | null, lpThreadId?: WSATHREADID | null): number;
+  /**
+   * WSAWaitForMultipleEvents for the event objects of this thread's overlapped operations: the
+   * index of a signaled one (with `waitAll`, 0 once all are), WSA_WAIT_TIMEOUT, or
+   * WSA_WAIT_FAILED when no operation of this thread can signal them.
+   */
+  waitForEvents(events: readonly WSAEvent[], waitAll: boolean, timeoutMs: number | null): number;
+  /** kernel32's CreateIoCompletionPort: a port every thread of the owner's server can name ({@link PortRef}). */
+  CreateIoCompletionPort(FileHandle: number, ExistingCompletionPort: PortRef | null, CompletionKey: unknown, NumberOfConcurrentThreads: number,
+    lpErrno?: LPINT | null): PortRef | null;
+  /** kernel32's GetQueuedCompletionStatus: blocks this thread only; the OVERLAPPED handed back is this thread's own object. */
+  GetQueuedCompletionStatus(CompletionPort: PortRef, lpNumberOfBytes: LPINT, lpCompletionKey: LPCOMPLETION_KEY, lpOverlapped: LPLPOVERLAPPED,
+    dwMilliseconds: number, lpErrno?: LPINT | null): number;
+  /** kernel32's GetQueuedCompletionStatusEx; `fAlertable` runs this thread's routines (of no WSATHREADID). */
+  GetQueuedCompletionStatusEx(CompletionPort: PortRef, lpEntries: OVERLAPPED_ENTRY[], ulCount: number, ulNumEntriesRemoved: LPINT,
+    dwMilliseconds: number, fAlertable: boolean | number, lpErrno?: LPINT | null): number;
+  /** kernel32's PostQueuedCompletionStatus. */
+  PostQueuedCompletionStatus(CompletionPort: PortRef, dwNumberOfBytesTransferred: number, dwCompletionKey: unknown,
+    lpOverlapped: WSAOVERLAPPED | null, lpErrno?: LPINT | null): number;
+  /** kernel32's CloseHandle, for a port. */
+  CloseHandle(hObject: PortRef, lpErrno?: LPINT | null): number;
+};
+
+const setErr = (lpErrno: unknown, code: number): void => {
+  if (typeof lpErrno === 'object' && lpErrno !== null) {
+    try {
+      (lpErrno as LPINT).value = code;
+    } catch {
+      // an unwritable lpErrno loses the code, as a C caller that never reads it does
+    }
+  }
+};
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
+const cloneable = (x: unknown): boolean => {
+  try {
+    structuredClone(x);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 export function threadProvider(channel: ProviderChannel): ThreadProvider {
   const { port } = channel;
   const state = new Int32Array(channel.state);
   const send = (m: ToOwner) => port.postMessage(m);
+  const overlapped = new WorkerOverlapped();
+  send({ type: 'hello', threadId });
 
   /** This thread's call is in progress and the owner is running one of our callbacks in it. */
   let inCallback = false;
 
-  const call = (fn: string, args: unknown[]): number => {
-    // WSPCancelBlockingCall from a callback (the blocking-hook case: code running on this thread
-    // while its blocking call is in progress). The owner calls back only with a result in hand (a
-    // condition function decides an accept that then completes), so the call "completed before the
-    // cancellation" and succeeds as if never cancelled; the page lets the cancel return 0. Posting
-    // a new call here would break the owner's wait for the callback's answer.
-    if (fn === 'WSPCancelBlockingCall' && inCallback) return 0;
+  const rawCall = (fn: string, args: unknown[]): { ret: unknown; result: unknown } => {
     const functions: Function[] = [];
     const wire = args.map((a) => {
       if (typeof a !== 'function') return a;
@@ -39,7 +103,8 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
       return { __function: functions.length - 1 };
     });
     Atomics.store(state, 0, IDLE);
-    send({ type: 'call', fn, args: wire });
+    const freed = overlapped.takeFreed();
+    send(freed === undefined ? { type: 'call', fn, args: wire } : { type: 'call', fn, args: wire, freed });
     for (;;) {
       Atomics.wait(state, 0, IDLE);
       const got = receiveMessageOnPort(port);
@@ -48,7 +113,8 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
       Atomics.store(state, 0, IDLE);
       if (m.type === 'return') {
         args.forEach((a, i) => copyBack(a, m.args[i]));
-        return m.ret;
+        overlapped.apply(m);
+        return { ret: m.ret, result: m.result };
       }
       // The owner is inside the call and needs one of our callbacks (it waits for the answer).
       let value: unknown;
@@ -66,12 +132,162 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
     }
   };
 
+  const call = (fn: string, args: unknown[]): number => {
+    // WSPCancelBlockingCall from a callback (the blocking-hook case: code running on this thread
+    // while its blocking call is in progress). The owner calls back only with a result in hand (a
+    // condition function decides an accept that then completes), so the call "completed before the
+    // cancellation" and succeeds as if never cancelled; the page lets the cancel return 0. Posting
+    // a new call here would break the owner's wait for the callback's answer.
+    if (fn === 'WSPCancelBlockingCall' && inCallback) return 0;
+    const t = overlapped.transfer(fn, args);
+    if (t === undefined) return rawCall(fn, args).ret as number;
+    // The wire arguments replace the overlapped ones; the rest are the caller's own objects (copied back).
+    const sent = args.map((a, i) => (t.wire[i] === a ? a : t.wire[i]));
+    const { ret, result } = rawCall(fn, sent);
+    overlapped.settled(t.id, result);
+    return ret as number;
+  };
+
+  /** Asks the owner for what happened to this thread's operations (a call that does nothing else). */
+  const poll = (key: number): void => {
+    rawCall('__alertableWait', [key, 0]);
+  };
+
   const provider = {} as Record<string, unknown>;
-  for (const name of PROC_NAMES) provider[name] = (...args: unknown[]) => call(name, args);
+  for (const name of [...PROC_NAMES, ...EXTRA_NAMES]) provider[name] = (...args: unknown[]) => call(name, args);
+  // SIO_GET_EXTENSION_FUNCTION_POINTER: the owner answers with the function's name; this thread's stand-in goes to the output.
+  const extensions = new WorkerExtensions(call);
+  provider.WSPIoctl = (...args: unknown[]): number => {
+    if (args[1] !== SIO_GET_EXTENSION_FUNCTION_POINTER) return call('WSPIoctl', args);
+    const out = args[4];
+    // An output the provider could not write (frozen, …) is NULL to it: WSAEFAULT, as on the owner
+    // thread (a clone would be writable). One that holds a function already (a pointer got
+    // before) cannot travel: a fresh one does, and only a success writes the caller's.
+    const sent = !isObject(out) ? out : !probe(out, 'value') ? null : cloneable(out) ? out : { value: null };
+    const wire = [...args];
+    wire[4] = sent;
+    const ret = call('WSPIoctl', wire);
+    const got = isObject(sent) ? sent.value : undefined;
+    if (isExtensionMarker(got)) store(out, 'value', extensions.get(got.__extension) ?? null);
+    return ret;
+  };
+  provider.WSPGetOverlappedResult = (s: unknown, ov: unknown, lpcb: unknown, fWait: unknown, lpFlags: unknown, lpErrno: unknown): number =>
+    rawCall('WSPGetOverlappedResult', [s, overlapped.ref(ov), lpcb, fWait, lpFlags, lpErrno]).ret as number;
+  provider.CancelIoEx = (s: unknown, ov: unknown, lpErrno: unknown): number =>
+    rawCall('CancelIoEx', [s, overlapped.ref(ov), lpErrno ?? { value: 0 }]).ret as number;
+  provider.cancelBlockingCall = (target: unknown, lpErrno: unknown): number => call('__cancelBlockingCall', [target, lpErrno]);
+
+  provider.alertableWait = (timeoutMs: number | null, lpThreadId: unknown = null): number => {
+    const key = overlapped.threadKey(lpThreadId);
+    if (overlapped.runRoutines(key, () => poll(key))) return WAIT_IO_COMPLETION;
+    rawCall('__alertableWait', [key, timeoutMs ?? WSA_INFINITE]);
+    return overlapped.runRoutines(key, () => poll(key)) ? WAIT_IO_COMPLETION : 0;
+  };
+
+  provider.waitForEvents = (events: readonly WSAEvent[], waitAll: boolean, timeoutMs: number | null): number => {
+    let deadline: unknown = null;
+    for (;;) {
+      const first = events.findIndex((e) => e.signaled);
+      const done = waitAll ? events.every((e) => e.signaled) : first >= 0;
+      if (done) return waitAll ? 0 : first;
+      const ids = overlapped.idsFor(events);
+      const forever = timeoutMs === null || timeoutMs === WSA_INFINITE;
+      if (ids.length === 0 && forever) return WSA_WAIT_FAILED;
+      const { ret, result } = rawCall('__waitForEvents', [ids, forever ? null : timeoutMs, deadline]);
+      deadline = result;
+      if (ret === WSA_WAIT_TIMEOUT || ret === WSA_WAIT_FAILED) {
+        const again = events.findIndex((e) => e.signaled);
+        if (waitAll ? events.every((e) => e.signaled) : again >= 0) return waitAll ? 0 : again;
+        return ret as number;
+      }
+    }
+  };
+
+  // ---- completion ports ---------------------------------------------------------------------
+
+  provider.CreateIoCompletionPort = (file: unknown, existing: unknown, key: unknown, threads: unknown, lpErrno: unknown = null): PortRef | null => {
+    if (!cloneable(key)) {
+      // A key must travel to the threads that dequeue its packets.
+      setErr(lpErrno, ERROR_INVALID_PARAMETER);
+      return null;
+    }
+    const errno = { value: 0 };
+    const { ret } = rawCall('__CreateIoCompletionPort', [file, existing ?? null, key, threads, errno]);
+    if (errno.value !== 0) setErr(lpErrno, errno.value);
+    return isPortRef(ret) ? ret : null;
+  };
+
+  provider.GetQueuedCompletionStatus = (cp: unknown, lpBytes: unknown, lpKey: unknown, lpOv: unknown, ms: unknown, lpErrno: unknown = null): number => {
+    if (!isPortRef(cp)) return (setErr(lpErrno, ERROR_INVALID_HANDLE), 0);
+    if (!probe(lpBytes, 'value') || !probe(lpKey, 'value') || !probe(lpOv, 'value')) return (setErr(lpErrno, ERROR_NOACCESS), 0);
+    const bytes = { value: 0 };
+    const key = { value: null as unknown };
+    const errno = { value: 0 };
+    const { ret, result } = rawCall('__GetQueuedCompletionStatus', [cp, bytes, key, { value: null }, ms, errno]);
+    const r = result as { overlapped?: unknown; packet?: boolean } | undefined;
+    if (r !== undefined && r !== null && 'overlapped' in r) {
+      if (r.packet === true) {
+        (lpBytes as LPINT).value = bytes.value;
+        (lpKey as LPCOMPLETION_KEY).value = key.value;
+      }
+      (lpOv as LPLPOVERLAPPED).value = overlapped.resolve(r.overlapped) as WSAOVERLAPPED | null;
+    }
+    if (errno.value !== 0) setErr(lpErrno, errno.value);
+    return ret as number;
+  };
+
+  provider.GetQueuedCompletionStatusEx = (cp: unknown, entries: unknown, count: unknown, removed: unknown, ms: unknown, alertable: unknown,
+    lpErrno: unknown = null): number => {
+    if (!isPortRef(cp)) return (setErr(lpErrno, ERROR_INVALID_HANDLE), 0);
+    const n = typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 0;
+    if (n > 0) {
+      if (!Array.isArray(entries) || entries.length < n || !probe(removed, 'value')) return (setErr(lpErrno, ERROR_NOACCESS), 0);
+      for (let i = 0; i < n; i++) {
+        if (!probeAll(entries[i], ['lpCompletionKey', 'lpOverlapped', 'Internal', 'dwNumberOfBytesTransferred'])) return (setErr(lpErrno, ERROR_NOACCESS), 0);
+      }
+    }
+    const fresh = Array.from({ length: n }, () => ({ lpCompletionKey: null as unknown, lpOverlapped: null, Internal: 0, dwNumberOfBytesTransferred: 0 }));
+    const got = { value: 0 };
+    const errno = { value: 0 };
+    const { ret, result } = rawCall('__GetQueuedCompletionStatusEx', [cp, n > 0 ? fresh : entries, count, got, ms, Boolean(alertable), errno]);
+    if (ret === 1) {
+      const list = entries as OVERLAPPED_ENTRY[];
+      const handed = Array.isArray(result) ? result : [];
+      for (let i = 0; i < got.value; i++) {
+        const e = list[i]!;
+        e.lpCompletionKey = fresh[i]!.lpCompletionKey;
+        e.Internal = fresh[i]!.Internal;
+        e.dwNumberOfBytesTransferred = fresh[i]!.dwNumberOfBytesTransferred;
+        e.lpOverlapped = overlapped.resolve(handed[i]) as WSAOVERLAPPED | null;
+      }
+      (removed as LPINT).value = got.value;
+      return 1;
+    }
+    if (errno.value === WAIT_IO_COMPLETION) overlapped.runRoutines(0, () => poll(0));
+    if (errno.value !== 0) setErr(lpErrno, errno.value);
+    return ret as number;
+  };
+
+  provider.PostQueuedCompletionStatus = (cp: unknown, bytes: unknown, key: unknown, ov: unknown, lpErrno: unknown = null): number => {
+    if (!cloneable(key)) return (setErr(lpErrno, ERROR_INVALID_PARAMETER), 0);
+    const errno = { value: 0 };
+    const wireOv = ov === null || ov === undefined ? null : overlapped.ref(ov);
+    const { ret } = rawCall('__PostQueuedCompletionStatus', [cp, bytes, key, wireOv, errno]);
+    if (errno.value !== 0) setErr(lpErrno, errno.value);
+    return ret as number;
+  };
+
+  provider.CloseHandle = (cp: unknown, lpErrno: unknown = null): number => {
+    const errno = { value: 0 };
+    const { ret } = rawCall('__CloseHandle', [cp, errno]);
+    if (errno.value !== 0) setErr(lpErrno, errno.value);
+    return ret as number;
+  };
+
   provider.procTable = () => Object.fromEntries(PROC_NAMES.map((n) => [`lp${n}`, provider[n]]));
   provider.close = () => {
     send({ type: 'close' });
     port.close();
   };
-  return provider as ThreadProvider;
+  return provider as unknown as ThreadProvider;
 }

@@ -23,13 +23,156 @@ export interface FunctionRef {
 }
 
 export type ToOwner =
-  | { type: 'call'; fn: string; args: unknown[] }
+  /** `freed`: ids of the caller's WSAOVERLAPPEDs it no longer holds (their mirrors can go). */
+  | { type: 'call'; fn: string; args: unknown[]; freed?: number[] }
   | { type: 'callback-return'; value: unknown; args: unknown[] }
+  /** The worker's threadId (node:worker_threads), first thing on the channel: WSPCancelBlockingCall names threads by it. */
+  | { type: 'hello'; threadId: number }
   | { type: 'close' };
 
 export type ToCaller =
-  | { type: 'return'; ret: number; args: unknown[] }
+  /**
+   * `ret`: the function's result (a port function returns a {@link PortRef} or null). `notices`:
+   * what happened to the caller's overlapped operations since its last call, applied before the
+   * call returns; `routines`: completion routines due in its alertable waits. `result`: what a
+   * special function hands back besides `ret`.
+   */
+  | { type: 'return'; ret: unknown; args: unknown[]; notices?: Notice[]; routines?: RoutineDue[]; result?: unknown }
   | { type: 'callback'; index: number; args: unknown[] };
+
+// ---- overlapped operations of worker threads (docs/overlapped.md, "Worker threads") ----------
+
+/** What an hEvent was in the worker: none, an event object, `noPortNotification(event | null)`, or anything else. */
+export type EventKind = 'none' | 'event' | 'noport' | 'noport-null' | 'other';
+
+/** A worker's WSAOVERLAPPED as it travels: its id and its fields; the owner keeps a mirror by id. */
+export interface OverlappedRef {
+  readonly __overlapped: number;
+  readonly Internal: unknown;
+  readonly InternalHigh: unknown;
+  readonly Offset: unknown;
+  readonly OffsetHigh: unknown;
+  readonly event: EventKind;
+  /** The worker's event was signaled at the call. */
+  readonly signaled: boolean;
+}
+
+/** A WSAOVERLAPPED argument the worker found unusable (frozen, a Proxy, …): the owner answers WSAEFAULT as for it. */
+export interface BadOverlapped {
+  readonly __badOverlapped: true;
+}
+
+/** A completion-routine argument (the function stays in the worker; its calls come back as {@link RoutineDue}). */
+export interface RoutineRef {
+  readonly __routine: true;
+}
+
+/** A completion port, as every thread of a {@link ProviderServer} names it (it may be posted to other workers). */
+export interface PortRef {
+  readonly __port: number;
+}
+
+/** The state of one of the caller's WSAOVERLAPPEDs, to write into it (and its buffers and event). */
+export interface Notice {
+  readonly id: number;
+  readonly Internal: number;
+  readonly InternalHigh: number;
+  /** The mirror event's state (absent: the operation has a completion routine, hEvent is left alone). */
+  readonly signaled?: boolean;
+  /** The operation completed: its results below are final. */
+  readonly done: boolean;
+  /** Received bytes per buffer (null: a SharedArrayBuffer view, written in place). */
+  readonly data?: (Uint8Array | null)[];
+  /** WSPRecvFrom's lpFrom and lpFromlen, WSPIoctl's output buffer, as the owner's copies hold them. */
+  readonly from?: unknown;
+  readonly fromlen?: unknown;
+  readonly out?: unknown;
+  /** AcceptEx's output buffer as the owner's copy holds it (null: a SharedArrayBuffer view). */
+  readonly bytes?: Uint8Array | null;
+  readonly msg?: MsgNotice;
+}
+
+/** A completion routine to run in the caller's next alertable wait of thread `thread`. */
+export interface RoutineDue {
+  readonly id: number;
+  readonly thread: number;
+  readonly dwError: number;
+  readonly cbTransferred: number;
+  readonly dwFlags: number;
+}
+
+export function isOverlappedRef(x: unknown): x is OverlappedRef {
+  return typeof x === 'object' && x !== null && typeof (x as OverlappedRef).__overlapped === 'number';
+}
+
+export function isPortRef(x: unknown): x is PortRef {
+  return typeof x === 'object' && x !== null && typeof (x as PortRef).__port === 'number';
+}
+
+/**
+ * Where the overlapped arguments of a function sit: the WSAOVERLAPPED, the routine, the
+ * WSATHREADID, and what a completion writes later (receive buffers, lpFrom / lpFromlen, an
+ * ioctl's output).
+ */
+export interface OverlappedShape {
+  readonly ov: number;
+  /** Absent: the function takes no completion routine (AcceptEx, ConnectEx, …). */
+  readonly routine?: number;
+  /** Absent: no WSATHREADID (the extension functions: their routines go to the worker's thread 0). */
+  readonly thread?: number;
+  readonly recvBufs?: number;
+  readonly from?: number;
+  readonly fromlen?: number;
+  readonly out?: number;
+  /** AcceptEx's lpOutputBuffer: received bytes (their count at `bytesCounted`'s argument), then address slots. */
+  readonly bytes?: number;
+  readonly bytesCounted?: number;
+  /** WSARecvMsg's WSAMSG: name, namelen, dwFlags, Control and the bytes of lpBuffers, written at completion. */
+  readonly msg?: number;
+  /** lpErrno (an extension function's): a call that fails with a code other than WSA_IO_PENDING started nothing. */
+  readonly errno?: number;
+}
+
+export const OVERLAPPED_SHAPES: Readonly<Record<string, OverlappedShape>> = {
+  WSPSend: { ov: 5, routine: 6, thread: 7 },
+  WSPRecv: { ov: 5, routine: 6, thread: 7, recvBufs: 1 },
+  WSPSendTo: { ov: 7, routine: 8, thread: 9 },
+  WSPRecvFrom: { ov: 7, routine: 8, thread: 9, recvBufs: 1, from: 5, fromlen: 6 },
+  WSPIoctl: { ov: 7, routine: 8, thread: 9, out: 4 },
+  // The extension functions, as a worker's stand-ins call them (src/threads/extensions-client.ts).
+  __AcceptEx: { ov: 7, bytes: 2, bytesCounted: 3, errno: 8 },
+  __ConnectEx: { ov: 6, errno: 7 },
+  __DisconnectEx: { ov: 1, errno: 4 },
+  __TransmitPackets: { ov: 4, errno: 6 },
+  __WSARecvMsg: { ov: 3, routine: 4, msg: 1, errno: 5 },
+  __WSASendMsg: { ov: 4, routine: 5, errno: 6 },
+};
+
+/** What a worker's WSAMSG receives at completion (WSARecvMsg), as the owner's copy holds it. */
+export interface MsgNotice {
+  readonly name: unknown;
+  readonly namelen: unknown;
+  readonly dwFlags: unknown;
+  readonly controlLen: unknown;
+  /** The control bytes written (null: a SharedArrayBuffer view, written in place). */
+  readonly control: Uint8Array | null;
+  /** The received bytes per buffer of lpBuffers (null: a SharedArrayBuffer view). */
+  readonly data: (Uint8Array | null)[];
+}
+
+/** An argument that could not be cloned to the owner (a function or symbol where data belongs): the owner sees an unusable object. */
+export interface Uncloneable {
+  readonly __uncloneable: true;
+}
+
+/** SIO_GET_EXTENSION_FUNCTION_POINTER's output as it travels back: the function's name (the worker makes its own stand-in). */
+export interface ExtensionMarker {
+  readonly __extension: string;
+}
+
+export function isExtensionMarker(x: unknown): x is ExtensionMarker {
+  return typeof x === 'object' && x !== null && typeof (x as ExtensionMarker).__extension === 'string';
+}
 
 export function isFunctionRef(x: unknown): x is FunctionRef {
   return typeof x === 'object' && x !== null && typeof (x as FunctionRef).__function === 'number';
@@ -52,7 +195,13 @@ export function copyBack(original: unknown, result: unknown): void {
     const before = o[key];
     const after = r[key];
     if (typeof before === 'object' && before !== null && typeof after === 'object' && after !== null) copyBack(before, after);
-    else if (!isFunctionRef(after)) o[key] = after;
+    else if (!isFunctionRef(after)) {
+      try {
+        o[key] = after;
+      } catch {
+        // a getter-only or throwing property: the caller's object keeps its value
+      }
+    }
   }
   if (Array.isArray(original) && Array.isArray(result)) original.length = result.length;
 }

@@ -6,35 +6,41 @@
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import {
-  INVALID_SOCKET, MSG_WAITALL, SOCK_STREAM, SOCKET_ERROR, WSAEINTR, WSAETIMEDOUT, WSAEWOULDBLOCK,
+  INVALID_SOCKET, MSG_WAITALL, SOCK_STREAM, SOCKET_ERROR, WSAEINTR, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
 } from '../provider/constants.js';
 import type { Socket } from '../provider/socket.js';
 import type { ServiceProvider } from '../spi/service-provider.js';
 import type { FD_SET, LPINT, TIMEVAL, WSABUF } from '../spi/types.js';
-import { ANSWERED, CALLBACK, IDLE, copyBack, isFunctionRef, type ProviderChannel, type ToCaller, type ToOwner } from './protocol.js';
+import type { CompletionPort } from '../iocp/port.js';
+import type { ChannelLike, Job } from './job.js';
+import { extensionJob, namePointer } from './extensions-server.js';
+import { ThreadOverlapped } from './overlapped-server.js';
+import { ANSWERED, CALLBACK, IDLE, copyBack, isFunctionRef, type PortRef, type ProviderChannel, type ToCaller, type ToOwner } from './protocol.js';
 
 /** How long the owner waits for a worker to run one of its callbacks. */
 const CALLBACK_TIMEOUT_MS = 10_000;
 
-class Channel {
+let nextSerial = 1;
+
+class Channel implements ChannelLike {
   job: Job | null = null;
+  threadId: number | undefined = undefined;
+  readonly serial = nextSerial++;
   constructor(readonly port: MessagePort, readonly state: Int32Array, readonly provider: ServiceProvider) {}
 
   reply(m: ToCaller): void {
-    this.port.postMessage(m);
+    try {
+      this.port.postMessage(m);
+    } catch {
+      // Something the call left in an argument cannot be cloned (a function, say): the result
+      // still travels, the arguments stay as the caller had them.
+      this.port.postMessage(m.type === 'return'
+        ? { ...m, args: m.args.map(() => null), result: undefined, notices: m.notices?.map((n) => ({ ...n, out: undefined })) }
+        : m);
+    }
     Atomics.store(this.state, 0, m.type === 'return' ? ANSWERED : CALLBACK);
     Atomics.notify(this.state, 0);
   }
-}
-
-/** One call in progress. `attempt` returns the result once it has one, else undefined (wait). */
-interface Job {
-  readonly channel: Channel;
-  readonly args: unknown[];
-  readonly deadline: number;
-  attempt(): number | undefined;
-  /** The deadline passed: the result to give. */
-  expire(): number;
 }
 
 const total = (bufs: WSABUF[], count: number): number => bufs.slice(0, count).reduce((n, b) => n + b.len, 0);
@@ -83,6 +89,8 @@ export class ProviderServer {
     this.dirty = true;
     this.queueRetry();
   };
+  /** Worker threads' overlapped operations and completion ports. */
+  private readonly overlapped = new ThreadOverlapped(this.watcher);
 
   /** Serves `provider`, and any other provider of the same network given to {@link open}. */
   constructor(readonly provider: ServiceProvider, options: ProviderServerOptions = {}) {
@@ -109,6 +117,40 @@ export class ProviderServer {
     return { port: port2, state: shared };
   }
 
+  /**
+   * A completion port this thread made (CreateIoCompletionPort), as worker threads name it: post
+   * the reference to them (it is plain data) and they can associate sockets with the port, wait
+   * on it and post to it.
+   */
+  portRef(port: CompletionPort): PortRef {
+    return this.overlapped.portRef(port);
+  }
+
+  /**
+   * Cancels the blocking call in progress in the worker thread `threadId` (node:worker_threads'
+   * id): a WSPAccept, WSPConnect, WSPSend, WSPRecv, WSPSendTo, WSPRecvFrom or WSPSelect waiting
+   * there fails with WSAEINTR, as Winsock 1.1's WSACancelBlockingCall made it fail (and as
+   * CancelSynchronousIo on the thread does). Returns false when that thread has no blocking call
+   * waiting (the call WSPCancelBlockingCall would answer with WSAEINVAL).
+   */
+  cancelBlockingCall(threadId: number): boolean {
+    for (const c of this.channels) {
+      const job = c.job;
+      if (c.threadId !== threadId || job === null || job.cancellable !== true || !this.parked.has(job)) continue;
+      this.finish(job, this.interrupt(job, true));
+      this.queueRetry();
+      return true;
+    }
+    return false;
+  }
+
+  /** Non-standard, for tests and tools: how many worker threads are waiting in a call now. */
+  waiting(): number {
+    let n = 0;
+    for (const c of this.channels) if (c.job !== null && this.parked.has(c.job)) n++;
+    return n;
+  }
+
   /** Stops serving: calls still waiting fail with WSAEINTR. */
   close(): void {
     for (const c of [...this.channels]) {
@@ -122,7 +164,10 @@ export class ProviderServer {
 
   private drop(channel: Channel): void {
     if (!this.channels.delete(channel)) return;
-    if (channel.job !== null) this.parked.delete(channel.job);
+    if (channel.job !== null) {
+      this.parked.delete(channel.job);
+      channel.job.dispose?.();
+    }
     channel.port.close();
     this.queueRetry(); // the threads still here may all be waiting now
   }
@@ -133,9 +178,15 @@ export class ProviderServer {
       this.drop(channel);
       return;
     }
+    if (m.type === 'hello') {
+      channel.threadId = m.threadId;
+      return;
+    }
     if (m.type !== 'call') return;
+    if (m.freed !== undefined) this.overlapped.free(channel, m.freed);
     const args = m.args.map((a) => (isFunctionRef(a) ? this.callbackProxy(channel, a.__function) : a));
-    const job = this.job(channel, m.fn, args);
+    const job = this.specialJob(channel, m.fn, args) ?? this.job(channel, m.fn, args);
+    if (m.fn === 'WSPIoctl') namePointer(job);
     channel.job = job;
     const ret = job.attempt();
     if (ret !== undefined) this.finish(job, ret);
@@ -143,18 +194,63 @@ export class ProviderServer {
     this.settle();
   }
 
-  private finish(job: Job, ret: number): void {
+  private finish(job: Job, ret: unknown): void {
     this.parked.delete(job);
     job.channel.job = null;
     // A callback argument (WSPAccept's condition function) is a proxy here and cannot travel back:
-    // the caller keeps its own function (copyBack leaves a function argument alone).
-    job.channel.reply({ type: 'return', ret, args: job.args.map((a) => (typeof a === 'function' ? null : a)) });
+    // the caller keeps its own function (copyBack leaves a function argument alone). An
+    // overlapped call's later outputs (the WSAOVERLAPPED, buffers a completion fills) travel in
+    // notices instead.
+    const keep = job.keep ?? [];
+    const args = job.args.map((a, i) => (typeof a === 'function' || keep.includes(i) ? null : a));
+    (job.channel as Channel).reply({ type: 'return', ret, args, result: job.result, ...this.overlapped.drain(job.channel) });
   }
 
-  private interrupt(job: Job): number {
+  /** The answer of a wait that cannot end (a stall), or of a cancelled blocking call: WSAEINTR. */
+  private interrupt(job: Job, cancelled = false): unknown {
+    if (!cancelled && job.stalled !== undefined) return job.stalled();
+    job.dispose?.();
     const lpErrno = job.args[job.args.length - 1] as LPINT;
     lpErrno.value = WSAEINTR;
-    return SOCKET_ERROR;
+    return job.failValue ?? SOCKET_ERROR;
+  }
+
+  /** The calls worker threads make that are no plain WSP* call: overlapped ones, ports, waits, cancellation. */
+  private specialJob(channel: Channel, fn: string, args: unknown[]): Job | undefined {
+    const now = (): number => channel.provider.core.transport.nowMs();
+    if (fn === '__cancelBlockingCall') {
+      const [threadId, lpErrno] = args as [number, LPINT];
+      const attempt = (): number => {
+        if (this.cancelBlockingCall(threadId)) return 0;
+        lpErrno.value = WSAEINVAL;
+        return SOCKET_ERROR;
+      };
+      return { channel, args, deadline: Infinity, attempt, expire: attempt };
+    }
+    const extension = extensionJob(channel, fn, args, this.overlapped, now);
+    if (extension !== undefined) return extension;
+    const special = this.overlapped.job(channel, fn, args, now);
+    if (special !== undefined) return special;
+    const t = this.overlapped.transfer(channel, fn, args);
+    if (t === undefined) {
+      if (fn !== 'CancelIoEx') return undefined;
+      const resolved = this.overlapped.resolve(channel, fn, args);
+      const p = channel.provider;
+      const attempt = (): number => p.CancelIoEx(...(resolved as Parameters<ServiceProvider['CancelIoEx']>));
+      return { channel, args: resolved, deadline: Infinity, attempt, expire: attempt, keep: [1] };
+    }
+    // An overlapped call never blocks: the provider answers at once (0, WSA_IO_PENDING or an error).
+    const p = channel.provider as unknown as Record<string, (...a: unknown[]) => number>;
+    const job: Job = {
+      channel, args: t.args, deadline: Infinity, keep: t.keep,
+      attempt: () => {
+        const r = p[fn]!(...t.args);
+        job.result = t.after();
+        return r;
+      },
+      expire: () => SOCKET_ERROR,
+    };
+    return job;
   }
 
   private queueRetry(): void {
@@ -179,7 +275,10 @@ export class ProviderServer {
         for (const job of [...this.parked]) {
           const ret = job.attempt();
           if (ret !== undefined) this.finish(job, ret);
-          else if (now >= job.deadline) this.finish(job, job.expire());
+          else if (now >= job.deadline) {
+            job.dispose?.();
+            this.finish(job, job.expire());
+          }
           else next = Math.min(next, job.deadline);
         }
         if (this.parked.size === 0) return;
@@ -272,7 +371,7 @@ export class ProviderServer {
 
   private acceptJob(channel: Channel, args: unknown[], sock: Socket, p: Record<string, (...a: unknown[]) => number>, lpErrno: LPINT): Job {
     return {
-      channel, args, deadline: Infinity,
+      channel, args, deadline: Infinity, cancellable: true, failValue: INVALID_SOCKET,
       attempt: () => {
         const r = this.nonBlocking(sock, () => p.WSPAccept!(...args));
         if (r === INVALID_SOCKET && lpErrno.value === WSAEWOULDBLOCK) return undefined;
@@ -287,7 +386,7 @@ export class ProviderServer {
   private connectJob(channel: Channel, args: unknown[], sock: Socket, p: Record<string, (...a: unknown[]) => number>, lpErrno: LPINT): Job {
     let started = false;
     return {
-      channel, args, deadline: Infinity,
+      channel, args, deadline: Infinity, cancellable: true,
       attempt: () => {
         if (!started) {
           const r = this.nonBlocking(sock, () => p.WSPConnect!(...args));
@@ -330,7 +429,7 @@ export class ProviderServer {
       return ret;
     };
     return {
-      channel, args,
+      channel, args, cancellable: true,
       deadline: timeoutMs > 0 ? this.provider.core.transport.nowMs() + timeoutMs : Infinity,
       attempt: () => {
         const rest = done === 0 ? bufs : skip(bufs, count, done);
@@ -382,7 +481,7 @@ export class ProviderServer {
       });
     };
     return {
-      channel, args,
+      channel, args, cancellable: true,
       deadline: this.provider.core.transport.nowMs() + ms,
       attempt: () => {
         let sets: (FD_SET | null)[];

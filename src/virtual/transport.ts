@@ -38,6 +38,11 @@ export class VirtualTransport implements Transport {
     return this.host.sourceAddress(version, remoteAddress);
   }
 
+  interfaceIndex(version: IpVersion, localAddress: string): number | undefined {
+    // A group or broadcast address is no local address: the host's default interface took it.
+    return this.host.multicastInterface(version, localAddress) ?? this.host.multicastInterface(version, 0);
+  }
+
   listenStream(address: string, port: number, hooks: StreamListenHooks, options?: ListenOptions): ListenHandle {
     // An IPv6 socket bound to a v4-mapped address listens on IPv4.
     const v4 = address.includes(':') ? v4Mapped(address) : address;
@@ -107,7 +112,7 @@ export class VirtualTransport implements Transport {
   bindDatagram(version: IpVersion, address: string, port: number, receiver: DatagramReceiver, options?: ListenOptions): DatagramEndpoint {
     const udp = this.host.udp;
     const handlers = {
-      datagram: (d: Datagram) => receiver.datagram(d.srcAddress, d.srcPort, d.payload),
+      datagram: (d: Datagram) => receiver.datagram(d.srcAddress, d.srcPort, d.payload, d.dstAddress),
       portUnreachable: (d: Datagram) => receiver.portUnreachable(d.dstAddress, d.dstPort),
     };
     // An IPv6 socket bound to a v4-mapped address is an IPv4 endpoint; the dual-stack wildcard

@@ -14,7 +14,8 @@ import {
   GetQueuedCompletionStatusAsync, decodeSockAddr, guidBytes, slotSize, FUNCTION_POINTER_SIZE,
   type AcceptExFn, type FunctionPointerOut, type GetAcceptExSockaddrsFn, type WSAOVERLAPPED,
 } from '../../src/index.js';
-import { addr, call, expectErr, getInt, listener, nameOf, nonBlocking, ok, onNetworks, send, socket, tcpPair, type World } from './harness.js';
+import { IPPROTO_TCP, SO_KEEPALIVE, SO_RCVBUF, TCP_NODELAY } from '../../src/index.js';
+import { addr, call, expectErr, getInt, listener, nameOf, nonBlocking, ok, onNetworks, send, setInt, socket, tcpPair, type World } from './harness.js';
 
 const DEADBEEF = 0xdeadbeef;
 const SLOT = slotSize(2); // sizeof(struct sockaddr_in) + 16
@@ -422,3 +423,29 @@ onNetworks('AcceptEx and the backlog', (it) => {
 });
 
 void SOCKET_ERROR;
+
+onNetworks('SO_UPDATE_ACCEPT_CONTEXT: the listener\'s context', (it) => {
+  it('rule: SO_UPDATE_ACCEPT_CONTEXT gives the accept socket the listener\'s options (Microsoft: "updates the accept socket with the context of the listening socket"), once; not its non-blocking mode', async (w) => {
+    const { l, at, ax } = setup(w); // the listener is non-blocking
+    assert.equal(setInt(w, l, SOL_SOCKET, SO_RCVBUF, 12345).ret, 0);
+    assert.equal(setInt(w, l, SOL_SOCKET, SO_KEEPALIVE, 1).ret, 0);
+    assert.equal(setInt(w, l, IPPROTO_TCP, TCP_NODELAY, 1).ret, 0);
+    const a = socket(w);
+    const ov = overlapped();
+    expectPending(acceptEx(ax, l, a, new Uint8Array(256), 0, SLOT, SLOT, ov), ov, 'AcceptEx');
+    connectTo(w, at);
+    await w.settle(() => ov.Internal !== STATUS_PENDING, 'the completion');
+    assert.equal(getInt(w, a, SOL_SOCKET, SO_RCVBUF).value, 65536, 'its own until the update');
+    const lh = new Uint8Array(4);
+    new DataView(lh.buffer).setUint32(0, l, true);
+    ok('SO_UPDATE_ACCEPT_CONTEXT', (e) => w.p.WSPSetSockOpt(a, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, lh, 4, e));
+    assert.equal(getInt(w, a, SOL_SOCKET, SO_RCVBUF).value, 12345);
+    assert.equal(getInt(w, a, SOL_SOCKET, SO_KEEPALIVE).value, 1);
+    assert.equal(getInt(w, a, IPPROTO_TCP, TCP_NODELAY).value, 1);
+    assert.equal(w.p.inspect(a)?.nonBlocking, false, 'the handle keeps its blocking mode');
+    // Set again, it changes nothing: the socket's own later settings stay.
+    assert.equal(setInt(w, a, SOL_SOCKET, SO_RCVBUF, 8192).ret, 0);
+    ok('SO_UPDATE_ACCEPT_CONTEXT again', (e) => w.p.WSPSetSockOpt(a, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, lh, 4, e));
+    assert.equal(getInt(w, a, SOL_SOCKET, SO_RCVBUF).value, 8192);
+  });
+});

@@ -9,15 +9,17 @@
  * test_oob_events runs on the virtual network only: the host network has no urgent data (node:net
  * offers none; MSG_OOB fails with WSAEOPNOTSUPP there).
  *
- * Left out: the AcceptEx part of test_accept_events, the overlapped WSARecv part of
- * test_read_events, and the WSAPoll thread of test_read_events (its assertion about
- * WSPEnumNetworkEvents is kept without it).
+ * The overlapped WSARecv rows of test_read_events (sync_recv, the pending WSARecv) are the last
+ * block; the AcceptEx part of test_accept_events is in acceptex.test.ts.
+ *
+ * Left out: the WSAPoll thread of test_read_events (its assertion about WSPEnumNetworkEvents is
+ * kept without it).
  */
 import assert from 'node:assert/strict';
 import {
   FD_ACCEPT, FD_CLOSE, FD_CONNECT, FD_MAX_EVENTS, FD_OOB, FD_READ, FD_WRITE, FIONREAD, MSG_OOB, SD_BOTH, SD_RECEIVE,
   SD_SEND, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_LINGER, WSAECONNABORTED, WSAEFAULT, WSAEWOULDBLOCK, WSAEvent, errorName,
-  type SockAddr, type WSANETWORKEVENTS,
+  type SockAddr, type WSANETWORKEVENTS, STATUS_PENDING, WSA_IO_PENDING, type WSAOVERLAPPED,
 } from '../../src/index.js';
 import {
   addr, call, nameOf, nonBlocking, ok, onNetworks, recv, send, socket, tcpPair, type World,
@@ -832,6 +834,72 @@ onNetworks('test_WSAEnumNetworkEvents', (it) => {
         close(w, s);
         if (s2 !== undefined) close(w, s2);
       }
+    });
+  }
+});
+
+// ---- test_read_events, overlapped rows -----------------------------------------------------
+
+/** An OVERLAPPED with its own manual-reset event, as Wine's test_read_events makes it. */
+function overlappedWithEvent(): WSAOVERLAPPED {
+  return { Internal: 0xdeadbeef, InternalHigh: 0xdeadbeef, Offset: 0, OffsetHigh: 0, hEvent: new WSAEvent() };
+}
+
+/**
+ * Wine's sync_recv: an overlapped WSARecv of `len` bytes, then GetOverlappedResult once it
+ * completed (it usually completes at once here, data having arrived). Returns the count.
+ */
+async function syncRecv(w: World, s: number, len: number): Promise<number> {
+  const ov = overlappedWithEvent();
+  const buf = new Uint8Array(len);
+  const r = call((e) => w.p.WSPRecv(s, [{ len, buf }], 1, null, { value: 0 }, ov, null, null, e));
+  assert.ok(r.ret === 0 || r.err === WSA_IO_PENDING, `WSARecv failed with ${errorName(r.err)}`);
+  await w.settle(() => ov.Internal !== STATUS_PENDING, 'the overlapped receive');
+  const size = { value: 0 };
+  assert.equal(w.p.WSPGetOverlappedResult(s, ov, size, false, null, { value: 0 }), 1);
+  return size.value;
+}
+
+onNetworks('test_events: test_read_events (overlapped receives)', (it) => {
+  for (const mode of MODES) {
+    it(`test_read_events (${mode}): eight 1-byte overlapped receives (sync_recv) from 8 queued bytes: FD_READ after each of the first 7, none after the last [69]`, async (w) => {
+      const ctx = new Ctx(w, mode);
+      const { client, server } = await socketPair(w);
+      nonBlocking(w, client);
+      selectEvents(ctx, server, CLOSE_SET);
+      assert.equal(sendText(w, client, 'datadata'), 8);
+      await checkEvents(ctx, FD_READ, 0, 200, 'data');
+      await w.settle(() => readable(w, server) === 8, 'the 8 bytes');
+      for (let i = 0; i < 8; ++i) {
+        assert.equal(await syncRecv(w, server, 1), 1);
+        if (i < 7) await checkEvents(ctx, FD_READ, 0, 200, `overlapped receive ${i + 1} of 8`);
+        await checkEvents(ctx, 0, 0, 0, `overlapped receive ${i + 1} of 8`);
+      }
+      close(w, server);
+      close(w, client);
+    });
+
+    it(`test_read_events (${mode}): data that a pending 1-byte WSARecv takes raises no FD_READ (GetOverlappedResult TRUE, size 1); the next byte does [68]`, async (w) => {
+      const ctx = new Ctx(w, mode);
+      const { client, server } = await socketPair(w);
+      nonBlocking(w, client);
+      selectEvents(ctx, server, CLOSE_SET);
+      await checkEvents(ctx, 0, 0, 0, 'nothing yet');
+      const ov = overlappedWithEvent();
+      const buf = new Uint8Array(1);
+      const r = call((e) => w.p.WSPRecv(server, [{ len: 1, buf }], 1, null, { value: 0 }, ov, null, null, e));
+      assert.deepEqual(r, { ret: -1, err: WSA_IO_PENDING }, 'WSARecv pends');
+      assert.equal(sendText(w, client, 'a'), 1);
+      await w.settle(() => ov.hEvent!.signaled, 'the receive\'s event');
+      const size = { value: 0 };
+      assert.equal(w.p.WSPGetOverlappedResult(server, ov, size, false, null, { value: 0 }), 1);
+      assert.equal(size.value, 1);
+      await checkEvents(ctx, 0, 0, 0, 'the byte the receive took');
+      assert.equal(sendText(w, client, 'a'), 1);
+      await checkEvents(ctx, FD_READ, 0, 200, 'the next byte');
+      await checkEvents(ctx, 0, 0, 0);
+      close(w, server);
+      close(w, client);
     });
   }
 });

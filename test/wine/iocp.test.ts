@@ -5,7 +5,9 @@
  * docs/overlapped.md "Completion ports", each named after the rule. The facts are
  * docs/research/wine-overlapped-facts.md (numbers in brackets). Rows that need AcceptEx,
  * ConnectEx or DisconnectEx (test_completion_port's accept half, test_connect_completion_port,
- * test_shutdown_completion_port) come with those functions.
+ * test_shutdown_completion_port) come with those functions. The last block checks
+ * SetFileCompletionNotificationModes (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, fact 59) with the
+ * transfer functions and ioctls.
  *
  * GetQueuedCompletionStatus is the Async form on both networks: on the virtual network it is the
  * blocking call (virtual time); the host network's thread cannot block.
@@ -17,7 +19,8 @@ import {
   GetQueuedCompletionStatusEx, INVALID_HANDLE_VALUE, PostQueuedCompletionStatus, SOCK_DGRAM, SOL_SOCKET, SO_LINGER, STATUS_CANCELLED,
   STATUS_CONNECTION_ABORTED, STATUS_CONNECTION_RESET, STATUS_PENDING, WAIT_IO_COMPLETION, WAIT_TIMEOUT, WSAECONNRESET, WSAEINVAL,
   WSAEvent, WSA_IO_PENDING, WSA_OPERATION_ABORTED, noPortNotification, type CompletionPort, type LPINT, type OVERLAPPED_ENTRY,
-  type WSAOVERLAPPED,
+  type WSAOVERLAPPED, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, FILE_SKIP_SET_EVENT_ON_HANDLE, FIONBIO, SIO_FLUSH, ERROR_NOT_SUPPORTED,
+  WSAEMSGSIZE as W_EMSGSIZE,
 } from '../../src/index.js';
 import { addr, call, expectErr, nameOf, ok, onNetworks, send, socket, tcpPair, type World } from './harness.js';
 
@@ -436,5 +439,132 @@ onNetworks('completion ports: the rules', (it) => {
     }
     const q = await gqcs(w, port, 0);
     assert.deepEqual([q.ret, q.key], [1, 'kept'], 'the packet survived every refused call');
+  });
+});
+
+onNetworks('SetFileCompletionNotificationModes', (it) => {
+  /** The modes libuv sets on every socket it associates with its loop's port. */
+  const LIBUV_MODES = FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE;
+
+  function skipOnSuccess(w: World, s: number, flags = FILE_SKIP_COMPLETION_PORT_ON_SUCCESS): void {
+    const e = { value: 0 };
+    assert.equal(w.p.SetFileCompletionNotificationModes(s, flags, e), 1, `SetFileCompletionNotificationModes: ${e.value}`);
+  }
+
+  it('FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a send and a receive that succeed at once (return 0) queue no packet; the OVERLAPPED is written and the event signaled all the same [59]', async (w) => {
+    const { client, server } = await tcpPair(w);
+    const port = createPort(w);
+    associate(w, server, port, 125);
+    skipOnSuccess(w, server, LIBUV_MODES);
+    const event = new WSAEvent();
+    const ov = overlapped(event);
+    const sent = wsaSend(w, server, new Uint8Array(1024), ov);
+    assert.equal(sent.ret, 0, `WSASend (error ${sent.err})`);
+    assert.equal(sent.size, 1024);
+    assert.equal(ov.Internal, 0);
+    assert.equal(ov.InternalHigh, 1024);
+    assert.equal(event.signaled, true, 'the OVERLAPPED\'s event is still signaled');
+    assert.equal((await gqcs(w, port, 0)).err, WAIT_TIMEOUT, 'no packet for the send');
+    send(w, client, new Uint8Array(1024));
+    await w.settle(() => peekable(w, server) === 1024, 'the data');
+    const ov2 = overlapped();
+    const got = wsaRecv(w, server, new Uint8Array(1024), ov2);
+    assert.equal(got.ret, 0, `WSARecv (error ${got.err})`);
+    assert.equal(got.size, 1024);
+    assert.equal(ov2.InternalHigh, 1024);
+    assert.equal((await gqcs(w, port, 0)).err, WAIT_TIMEOUT, 'no packet for the receive');
+  });
+
+  it('FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: an operation that pends still queues its packet, on success and on failure (the peer\'s reset: ERROR_NETNAME_DELETED) [59, 60]', async (w) => {
+    const { client, server } = await tcpPair(w);
+    const port = createPort(w);
+    associate(w, server, port, 125);
+    skipOnSuccess(w, server);
+    const ov = overlapped();
+    const buf = new Uint8Array(64);
+    expectErr(wsaRecv(w, server, buf, ov), WSA_IO_PENDING, 'WSARecv');
+    send(w, client, enc('Hello World!'));
+    let p = await gqcs(w, port, SHORT);
+    assert.equal(p.ret, 1, `GQCS (error ${p.err})`);
+    assert.equal(p.bytes, 12);
+    assert.equal(p.key, 125);
+    assert.equal(p.ov, ov);
+    const ov2 = overlapped();
+    expectErr(wsaRecv(w, server, buf, ov2), WSA_IO_PENDING, 'WSARecv again');
+    closeWithRst(w, client);
+    p = await gqcs(w, port, SHORT);
+    assert.equal(p.ret, 0);
+    assert.equal(p.err, ERROR_NETNAME_DELETED);
+    assert.equal(p.ov, ov2);
+    assert.equal(ov2.Internal, STATUS_CONNECTION_RESET);
+  });
+
+  it('FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a datagram truncated at once (the call returns WSAEMSGSIZE, no success) still queues its packet: FALSE with ERROR_MORE_DATA', async (w) => {
+    const a = socket(w, SOCK_DGRAM);
+    const b = socket(w, SOCK_DGRAM);
+    ok('bind', (e) => w.p.WSPBind(b, addr(w.loopback4, 0), 16, e));
+    const port = createPort(w);
+    associate(w, b, port, 7);
+    skipOnSuccess(w, b);
+    const to = w.p.inspect(b)!.local!;
+    ok('sendto', (e) => w.p.WSPSendTo(a, [{ len: 10, buf: new Uint8Array(10) }], 1, { value: 0 }, 0, addr(w.loopback4, to.port), 16, null, null, null, e));
+    await w.settle(() => peekable(w, b) > 0, 'the datagram');
+    const ov = overlapped();
+    expectErr(wsaRecv(w, b, new Uint8Array(4), ov), W_EMSGSIZE, 'WSARecv of 4 bytes');
+    const p = await gqcs(w, port, 0);
+    assert.equal(p.ret, 0);
+    assert.equal(p.err, ERROR_MORE_DATA);
+    assert.equal(p.bytes, 4);
+  });
+
+  it('FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: an ioctl that completes at once queues nothing; one that pends (an unsupported code) still queues its failure [59, 78, 83]', async (w) => {
+    const s = socket(w);
+    const port = createPort(w);
+    associate(w, s, port, 123);
+    skipOnSuccess(w, s);
+    const ov = overlapped();
+    const size = { value: DEADBEEF };
+    assert.equal(w.p.WSPIoctl(s, FIONBIO, new Uint8Array([1, 0, 0, 0]), 4, null, 0, size, ov, null, null, { value: 0 }), 0);
+    assert.equal(ov.Internal, 0);
+    assert.equal((await gqcs(w, port, 0)).err, WAIT_TIMEOUT, 'no packet for FIONBIO');
+    const e = { value: 0 };
+    assert.equal(w.p.WSPIoctl(s, SIO_FLUSH, null, 0, null, 0, size, ov, null, null, e), -1);
+    assert.equal(e.value, WSA_IO_PENDING);
+    const p = await gqcs(w, port, 0);
+    assert.equal(p.ret, 0);
+    assert.equal(p.err, ERROR_NOT_SUPPORTED);
+    assert.equal(p.ov, ov);
+  });
+
+  it('without the mode an immediate success still queues its packet (the default) [7]; modes add up and cannot be removed (0 keeps them)', async (w) => {
+    const { server } = await tcpPair(w);
+    const port = createPort(w);
+    associate(w, server, port, 1);
+    const ov = overlapped();
+    assert.equal(wsaSend(w, server, enc('x'), ov).ret, 0);
+    assert.equal((await gqcs(w, port, 0)).ret, 1, 'a packet without the mode');
+    skipOnSuccess(w, server, FILE_SKIP_SET_EVENT_ON_HANDLE);
+    assert.equal(wsaSend(w, server, enc('x'), ov).ret, 0);
+    assert.equal((await gqcs(w, port, 0)).ret, 1, 'FILE_SKIP_SET_EVENT_ON_HANDLE alone does not skip the port');
+    skipOnSuccess(w, server, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
+    skipOnSuccess(w, server, 0);
+    assert.equal(wsaSend(w, server, enc('x'), ov).ret, 0);
+    assert.equal((await gqcs(w, port, 0)).err, WAIT_TIMEOUT, 'still skipped after Flags 0');
+  });
+
+  it('SetFileCompletionNotificationModes: an unknown socket is ERROR_INVALID_HANDLE, a flag that is no mode ERROR_INVALID_PARAMETER; hostile arguments answer FALSE and throw nothing', (w) => {
+    const s = socket(w);
+    const e = { value: 0 };
+    assert.equal(w.p.SetFileCompletionNotificationModes(0x7fff0000, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, e), 0);
+    assert.equal(e.value, ERROR_INVALID_HANDLE);
+    for (const flags of [4, 0x100, -1, 1.5, '1', null]) {
+      e.value = 0;
+      assert.equal(w.p.SetFileCompletionNotificationModes(s, flags as number, e), 0, `Flags ${String(flags)}`);
+      assert.equal(e.value, ERROR_INVALID_PARAMETER, `Flags ${String(flags)}`);
+    }
+    const hostile = new Proxy({}, { get() { throw new Error('hostile'); }, set() { throw new Error('hostile'); } });
+    assert.equal(w.p.SetFileCompletionNotificationModes(s, 4, hostile as LPINT), 0);
+    assert.equal(w.p.SetFileCompletionNotificationModes(hostile as never, 1, null), 0);
+    assert.equal(w.p.SetFileCompletionNotificationModes(s, 1), 1, 'lpErrno may be left out');
   });
 });

@@ -2,8 +2,10 @@
  * Ports of the overlapped-I/O rows of Wine's ws2_32 tests (dlls/ws2_32/tests/sock.c) that need
  * no completion port: test_WSARecv, test_simultaneous_async_recv, test_empty_recv, test_timeout,
  * test_nonblocking_async_recv, test_WSAGetOverlappedResult, the overlapped halves of test_send,
- * test_shutdown, test_read_events (test_events) and iocp_async_read_closesocket (test_close), and
- * the rows of test_completion_port and iocp_async_read that do not read the port. The facts are
+ * test_shutdown, test_read_events (test_events; more of its rows, in both event and message mode,
+ * are in events.test.ts) and iocp_async_read_closesocket (test_close), the overlapped scatter of
+ * test_write_watch, and the rows of test_completion_port and iocp_async_read that do not read
+ * the port. The facts are
  * docs/research/wine-overlapped-facts.md (numbers in brackets below).
  *
  * Wine's OVERLAPPED starts as 0xdeadbeef where it checks "untouched"; so does ours. Wine's
@@ -556,3 +558,44 @@ async function pump(w: World, done: () => boolean, what: string): Promise<void> 
   for (let i = 0; i < 2000 && !done(); i++) await w.pass(2);
   assert.ok(done(), `${what} did not happen`);
 }
+
+onNetworks('test_WSARecv and test_write_watch (more overlapped rows)', (it) => {
+  it('test_WSARecv: two receives pending on one OVERLAPPED and event (the first with a NULL count), then the peer\'s reset: the event signaled, GetOverlappedResult FALSE with WSAECONNRESET (ERROR_NETNAME_DELETED to kernel32) and 0 bytes [3, 26]', async (w) => {
+    const { client, server } = await tcpPair(w);
+    const event = new WSAEvent();
+    const ov = overlapped(event);
+    expectErr(wsaRecv(w, client, [new Uint8Array(64)], ov, { size: false }), WSA_IO_PENDING, 'WSARecv, NULL count');
+    const second = wsaRecv(w, client, [new Uint8Array(64)], ov);
+    expectErr(second, WSA_IO_PENDING, 'WSARecv again');
+    assert.equal(second.size, DEADBEEF);
+    closeWithRst(w, server);
+    await w.settle(() => event.signaled, 'the disconnect event');
+    await completed(w, ov);
+    const got = result(w, client, ov);
+    assert.deepEqual([got.ret, errorName(got.err), got.size], [0, 'WSAECONNRESET', 0]);
+    assert.equal(ov.Internal, STATUS_CONNECTION_RESET);
+  });
+
+  it('test_write_watch: an overlapped WSARecv and an overlapped WSARecvFrom on TCP with two buffers pend, write nothing, then scatter "test message": "test " into the first, "message\\0" into the second; GetOverlappedResult gives 13 [10, 53]', async (w) => {
+    const { client, server } = await tcpPair(w);
+    const message = enc('test message\0');
+    for (const from of [false, true]) {
+      const base = new Uint8Array(0x10000);
+      const first = base.subarray(0, 5);
+      const second = base.subarray(from ? 0x2000 : 0x4000, (from ? 0x2000 : 0x4000) + (from ? 0x4000 : 0x8000));
+      const ov = overlapped(new WSAEvent());
+      const bufs = [{ len: first.length, buf: first }, { len: second.length, buf: second }];
+      const r = from
+        ? call((e) => w.p.WSPRecvFrom(client, bufs, 2, null, { value: 0 }, new Uint8Array(16), { value: 16 }, ov, null, null, e))
+        : call((e) => w.p.WSPRecv(client, bufs, 2, null, { value: 0 }, ov, null, null, e));
+      expectErr(r, WSA_IO_PENDING, from ? 'WSARecvFrom' : 'WSARecv');
+      assert.equal(base[0], 0, 'no data set');
+      send(w, server, message);
+      await completed(w, ov);
+      const got = result(w, client, ov);
+      assert.deepEqual([got.ret, got.size], [1, message.length]);
+      assert.equal(dec(first), 'test ');
+      assert.equal(dec(second.subarray(0, 8)), 'message\0');
+    }
+  });
+});
