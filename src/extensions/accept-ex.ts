@@ -4,16 +4,17 @@
  * address slots written and parsed. Which connection a call takes is `accept-engine.ts`'s.
  */
 import {
-  ERROR_INVALID_PARAMETER, SOCK_STREAM, STATUS_PENDING, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSA_IO_PENDING,
+  SOCK_STREAM, WSAEFAULT, WSAEINVAL, WSAENOTSOCK, WSA_IO_PENDING,
 } from '../provider/constants.js';
 import type { Completion } from '../provider/overlapped.js';
 import type { ProviderCore } from '../provider/provider.js';
 import type { Socket } from '../provider/socket.js';
 import { callerBytes, fail, probe, store } from '../spi/funnel.js';
-import { given, readOverlapped, signal, type OverlappedArgs } from '../spi/overlapped-args.js';
+import { given, type OverlappedArgs } from '../spi/overlapped-args.js';
 import { encodeSockAddr, sockAddrSize } from '../spi/sockaddr.js';
 import type { LPINT, WSAOVERLAPPED } from '../spi/types.js';
 import { AcceptExEngine } from './accept-engine.js';
+import { markPending, refuseAtOnce, requiredOverlapped } from './overlapped-op.js';
 
 /** What the extension functions need from the provider that hands them out. */
 export interface ExtensionHost {
@@ -82,15 +83,9 @@ export function makeAcceptEx(host: ExtensionHost): AcceptExFn {
   return (sListenSocket, sAcceptSocket, lpOutputBuffer, dwReceiveDataLength, dwLocalAddressLength, dwRemoteAddressLength,
     lpdwBytesReceived, lpOverlapped, lpErrno = null) => {
     try {
-      if (!given(lpOverlapped)) return fail(lpErrno, ERROR_INVALID_PARAMETER, 0);
-      const a = readOverlapped(lpOverlapped, null, null);
-      if (a === null || typeof a === 'number') return fail(lpErrno, a === null ? ERROR_INVALID_PARAMETER : a, 0);
-      // Windows leaves Internal at STATUS_PENDING after every synchronous failure of AcceptEx
-      // (Wine's test_AcceptEx asserts it for each one): the one thing a failing call writes.
-      const refuse = (code: number): number => {
-        store(a.ov, 'Internal', STATUS_PENDING);
-        return fail(lpErrno, code, 0);
-      };
+      const a = requiredOverlapped(lpOverlapped);
+      if (typeof a === 'number') return fail(lpErrno, a, 0);
+      const refuse = (code: number): number => refuseAtOnce(a, lpErrno, code);
       const listener = core.lookup(sListenSocket);
       const target = core.lookup(sAcceptSocket);
       if (listener === undefined || target === undefined) return refuse(WSAENOTSOCK);
@@ -112,8 +107,7 @@ export function makeAcceptEx(host: ExtensionHost): AcceptExFn {
       const need = slotSize(listener.af);
       const localSlot = out.subarray(recvLen, recvLen + localLen);
       const remoteSlot = out.subarray(recvLen + localLen);
-      store(a.ov, 'Internal', STATUS_PENDING);
-      if (a.event !== null) signal(a.event, false);
+      markPending(a);
       engine.post({
         listener, target, overlapped: a.ov, receive: out.subarray(0, recvLen),
         // A local slot of 0 bytes is allowed (nothing is written there); any other must fit.

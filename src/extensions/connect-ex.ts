@@ -11,19 +11,20 @@
  * has no peer for getpeername (test_connecting_socket), unlike a socket WSPConnect is connecting.
  */
 import {
-  ERROR_INVALID_PARAMETER, SOCK_STREAM, STATUS_CANCELLED, STATUS_CONNECTION_ABORTED, STATUS_PENDING, STATUS_SUCCESS,
+  SOCK_STREAM, STATUS_CANCELLED, STATUS_CONNECTION_ABORTED, STATUS_SUCCESS,
   WSAECONNREFUSED, WSAEFAULT, WSAEINVAL, WSAEISCONN, WSAENOTCONN, WSAEWOULDBLOCK, WSA_IO_PENDING,
 } from '../provider/constants.js';
 import { OverlappedEngine, type Completion } from '../provider/overlapped.js';
 import { errorToStatus } from '../provider/overlapped-status.js';
 import type { ProviderCore } from '../provider/provider.js';
 import type { Socket } from '../provider/socket.js';
-import { callerBytes, fail, probe, store } from '../spi/funnel.js';
-import { given, readOverlapped, signal } from '../spi/overlapped-args.js';
+import { callerBytes, fail, probe } from '../spi/funnel.js';
+import { given } from '../spi/overlapped-args.js';
 import { readSockAddrArg, type SockAddrArg } from '../spi/sockaddr.js';
 import type { LPINT, WSAOVERLAPPED } from '../spi/types.js';
 import { AcceptExEngine } from './accept-engine.js';
 import type { ExtensionHost } from './accept-ex.js';
+import { markPending, refuseAtOnce, requiredOverlapped } from './overlapped-op.js';
 
 /**
  * LPFN_CONNECTEX with a trailing lpErrno (the C function reports through WSAGetLastError).
@@ -159,15 +160,9 @@ export function makeConnectEx(host: ExtensionHost): ConnectExFn {
   const core = host.core;
   return (s, name, namelen, lpSendBuffer, dwSendDataLength, lpdwBytesSent, lpOverlapped, lpErrno = null) => {
     try {
-      if (!given(lpOverlapped)) return fail(lpErrno, ERROR_INVALID_PARAMETER, 0);
-      const a = readOverlapped(lpOverlapped, null, null);
-      if (a === null || typeof a === 'number') return fail(lpErrno, a === null ? ERROR_INVALID_PARAMETER : a, 0);
-      // As AcceptEx, a synchronous failure leaves STATUS_PENDING in Internal and InternalHigh as
-      // it was (Wine's test_connect: ok() for Internal, InternalHigh under todo_wine).
-      const refuse = (code: number): number => {
-        store(a.ov, 'Internal', STATUS_PENDING);
-        return fail(lpErrno, code, 0);
-      };
+      const a = requiredOverlapped(lpOverlapped);
+      if (typeof a === 'number') return fail(lpErrno, a, 0);
+      const refuse = (code: number): number => refuseAtOnce(a, lpErrno, code);
       const sock = core.enter(s);
       if (typeof sock === 'number') return refuse(-sock);
       const why = refusal(core, sock);
@@ -194,8 +189,7 @@ export function makeConnectEx(host: ExtensionHost): ConnectExFn {
       }
       if (r < 0 && r !== -WSAEWOULDBLOCK) return refuse(-r);
       core.connectContextPending.add(sock);
-      store(a.ov, 'Internal', STATUS_PENDING);
-      if (a.event !== null) signal(a.event, false);
+      markPending(a);
       ConnectExEngine.of(core).post(sock, { overlapped: a.ov, send, finish: (c) => host.indicate(sock, a, c) });
       return fail(lpErrno, WSA_IO_PENDING, 0);
     } catch {

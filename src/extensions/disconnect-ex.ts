@@ -16,7 +16,7 @@
  * it, and of its address: ProviderCore.recycle.
  */
 import {
-  SD_SEND, SOCK_STREAM, STATUS_CONNECTION_ABORTED, STATUS_PENDING, STATUS_SUCCESS, WSAEFAULT, WSAEINVAL, WSAENOTCONN,
+  SD_SEND, SOCK_STREAM, STATUS_CONNECTION_ABORTED, STATUS_SUCCESS, WSAEFAULT, WSAEINVAL, WSAENOTCONN,
   WSA_IO_PENDING,
 } from '../provider/constants.js';
 import { shutdown } from '../provider/data.js';
@@ -24,10 +24,11 @@ import type { Completion } from '../provider/overlapped.js';
 import { errorToStatus } from '../provider/overlapped-status.js';
 import type { ProviderCore } from '../provider/provider.js';
 import type { Socket } from '../provider/socket.js';
-import { fail, store } from '../spi/funnel.js';
-import { given, readOverlapped, signal } from '../spi/overlapped-args.js';
+import { fail } from '../spi/funnel.js';
+import { given, readOverlapped } from '../spi/overlapped-args.js';
 import type { LPINT, WSAOVERLAPPED } from '../spi/types.js';
 import type { ExtensionHost } from './accept-ex.js';
+import { markPending } from './overlapped-op.js';
 
 /** TransmitFile/DisconnectEx flag (mswsock.h): a graceful close follows (TransmitFile's; DisconnectEx always closes). */
 export const TF_DISCONNECT = 0x01;
@@ -130,8 +131,7 @@ export function makeDisconnectEx(host: ExtensionHost): DisconnectExFn {
         }
         return 1;
       }
-      store(a.ov, 'Internal', STATUS_PENDING);
-      if (a.event !== null) signal(a.event, false);
+      markPending(a);
       DisconnectExEngine.of(core).post(sock, { reuse, finish: (c) => host.indicate(sock, a, c) });
       // Always pending (Wine's test_DisconnectEx): the completion may already be indicated.
       return fail(lpErrno, WSA_IO_PENDING, 0);

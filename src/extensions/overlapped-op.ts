@@ -5,13 +5,40 @@
  * come). The engine and the indication are the ones WSPSend/WSPRecv use; only the caller's
  * structures (WSAMSG, TRANSMIT_PACKETS_ELEMENT) differ.
  */
-import { STATUS_PENDING, STATUS_SUCCESS, WSAEINVAL } from '../provider/constants.js';
+import { ERROR_INVALID_PARAMETER, STATUS_PENDING, STATUS_SUCCESS, WSAEINVAL } from '../provider/constants.js';
 import { OverlappedEngine, type Completion, type OverlappedOp } from '../provider/overlapped.js';
 import type { Socket } from '../provider/socket.js';
 import { associationOf } from '../iocp/associations.js';
-import { store } from '../spi/funnel.js';
-import { signal, type OverlappedArgs } from '../spi/overlapped-args.js';
+import { fail, store } from '../spi/funnel.js';
+import { given, readOverlapped, signal, type OverlappedArgs } from '../spi/overlapped-args.js';
+import type { LPINT } from '../spi/types.js';
 import type { ExtensionHost } from './accept-ex.js';
+
+/** Marks a call pending as every initiating call does: Internal STATUS_PENDING, the event reset. */
+export function markPending(a: OverlappedArgs): void {
+  store(a.ov, 'Internal', STATUS_PENDING);
+  if (a.event !== null) signal(a.event, false);
+}
+
+/**
+ * The OVERLAPPED AcceptEx and ConnectEx require, read, or the code for a missing or malformed
+ * one (ERROR_INVALID_PARAMETER, WSAEFAULT; nothing written then).
+ */
+export function requiredOverlapped(lpOverlapped: unknown): OverlappedArgs | number {
+  if (!given(lpOverlapped)) return ERROR_INVALID_PARAMETER;
+  const a = readOverlapped(lpOverlapped, null, null);
+  return a === null ? ERROR_INVALID_PARAMETER : a;
+}
+
+/**
+ * Fails AcceptEx or ConnectEx at once as Windows does (Wine's test_AcceptEx and test_connect
+ * assert it for each synchronous failure): FALSE, `code` in lpErrno, and STATUS_PENDING left in
+ * Internal, the one thing such a call writes (InternalHigh stays as it was).
+ */
+export function refuseAtOnce(a: OverlappedArgs, lpErrno: LPINT | null, code: number): number {
+  store(a.ov, 'Internal', STATUS_PENDING);
+  return fail(lpErrno, code, 0);
+}
 
 /** What starting did: the completion already indicated, 'pending', or a Winsock code (failed at once). */
 export type Started = Completion | 'pending' | number;
@@ -33,8 +60,7 @@ export function startOverlapped(
   const finish = (c: Completion): void => host.indicate(sock, a, done(c));
   const r = OverlappedEngine.of(host.core).start(sock, { ...op, overlapped: a.ov, finish });
   if (r === 'pending') {
-    store(a.ov, 'Internal', STATUS_PENDING);
-    if (a.event !== null) signal(a.event, false);
+    markPending(a);
     return 'pending';
   }
   if (typeof r === 'number') return -r;
