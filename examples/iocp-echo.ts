@@ -233,6 +233,10 @@ export function startIocpEchoServer(p: ServiceProvider, at: SockAddr, opts: Iocp
     /** The read buffer; handed to a send that pends (which owns it until it completes) and replaced. */
     private chunk = new Uint8Array(READ_SIZE);
     private readonly readBufs = [{ len: READ_SIZE, buf: this.chunk }];
+    /** The send's WSABUF (C builds it on the stack per call; the provider captures it at the call). */
+    private readonly sendBufs = [{ len: 0, buf: this.chunk }];
+    /** lpErrno of this connection's calls (C's per-call local). */
+    private readonly err = { value: 0 };
     /** A send request ready for the next send: one that completed at once is used again. */
     private spare: IoRequest | null = null;
     /** A zero-byte receive is posted. */
@@ -254,7 +258,7 @@ export function startIocpEchoServer(p: ServiceProvider, at: SockAddr, opts: Iocp
     wantRead(): void {
       while (!this.reading && !this.closed && !this.eof && this.inFlight < HIGH_WATER) {
         this.flags.value = 0;
-        const e = { value: 0 };
+        const e = this.err;
         const r = p.WSPRecv(this.s, ZERO_BUFS, 1, null, this.flags, this.zeroRead, null, null, e);
         if (r !== 0 && e.value !== WSA_IO_PENDING) return this.fail(`WSPRecv: ${errorName(e.value) ?? e.value}`);
         // Pending, or done at once with its packet on the way: the completion takes it from here.
@@ -289,7 +293,7 @@ export function startIocpEchoServer(p: ServiceProvider, at: SockAddr, opts: Iocp
      */
     private readAll(): boolean {
       for (;;) {
-        const e = { value: 0 };
+        const e = this.err;
         this.flags.value = 0;
         if (p.WSPRecv(this.s, this.readBufs, 1, this.got, this.flags, null, null, null, e) === SOCKET_ERROR) {
           if (e.value === WSAEWOULDBLOCK) return true;
@@ -315,8 +319,11 @@ export function startIocpEchoServer(p: ServiceProvider, at: SockAddr, opts: Iocp
     private send(n: number): boolean {
       const req = this.spare ?? new IoRequest('send', EMPTY);
       this.spare = null;
-      const e = { value: 0 };
-      const r = p.WSPSend(this.s, [{ len: n, buf: this.chunk }], 1, null, 0, req, null, null, e);
+      const e = this.err;
+      const bufs = this.sendBufs;
+      bufs[0]!.len = n;
+      bufs[0]!.buf = this.chunk;
+      const r = p.WSPSend(this.s, bufs, 1, null, 0, req, null, null, e);
       if (r !== 0 && e.value !== WSA_IO_PENDING) {
         this.spare = req;
         this.fail(`WSPSend: ${errorName(e.value) ?? e.value}`);

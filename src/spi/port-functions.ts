@@ -15,6 +15,8 @@ import { given } from './overlapped-args.js';
 import { OverlappedFunctions } from './overlapped-functions.js';
 import type { LPINT, WSAOVERLAPPED } from './types.js';
 
+const NEVER = (): boolean => false;
+
 /** Common base of {@link ServiceProvider}: completion ports (on top of the overlapped path). */
 export abstract class PortFunctions extends OverlappedFunctions {
   /** The owner thread of the completion ports this provider makes: its network, its default completion-routine queue. */
@@ -24,7 +26,7 @@ export abstract class PortFunctions extends OverlappedFunctions {
     const owner = this.portOwner ??= {
       block: (done, ms) => this.core.transport.block(done, ms),
       inCallback: () => this.core.inCallback,
-      cannotBlock: () => this.core.transport.block(() => false, 0) === 'unsupported',
+      cannotBlock: () => this.core.transport.block(NEVER, 0) === 'unsupported',
       apcsQueued: () => this.apcs.queued(null),
       runApcs: () => this.apcs.alertableWait(0, null) === WAIT_IO_COMPLETION,
     };
