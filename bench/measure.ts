@@ -80,7 +80,7 @@ async function nodeServer(guard: Guard, onSocket: (s: net.Socket) => void): Prom
 }
 
 /** A node:net client connected to 127.0.0.1:`port`. */
-function nodeConnect(guard: Guard, port: number, noDelay = false): Promise<net.Socket> {
+export function nodeConnect(guard: Guard, port: number, noDelay = false): Promise<net.Socket> {
   const c = net.connect({ port, host: '127.0.0.1', noDelay });
   return guard.wait('node:net connect', new Promise((resolve, reject) => c.once('connect', () => resolve(c)).once('error', reject)));
 }
