@@ -6,8 +6,9 @@
  * On the virtual network the server is dequeued synchronously (`serveOne`: one
  * GetQueuedCompletionStatus and its handling, which runs the simulation as a blocking call does),
  * as the select rows drive their server with blocking calls. On the host network it runs its
- * completion loops (GetQueuedCompletionStatusAsync) and the client is driven by WSPAsyncSelect,
- * as in the host rows of measure.ts.
+ * completion loops (GetQueuedCompletionStatusAsync); the round trips' client is node:net's, as in
+ * node:net's row, and the bulk echo's is driven by WSPAsyncSelect, as in the host rows of
+ * measure.ts.
  */
 import net from 'node:net';
 import {
