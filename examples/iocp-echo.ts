@@ -20,15 +20,19 @@
  * - **Graceful close**: at the peer's FIN (a read of 0 bytes) the server finishes its sends,
  *   then `WSPShutdown(SD_SEND)` and `WSPCloseSocket`. A reset fails the pending receive
  *   (`ERROR_NETNAME_DELETED` through the port) and the connection is closed.
- * - **Several workers dequeue completions**: N completion loops run concurrently. Each is a
- *   function of (a provider-like object offering GetQueuedCompletionStatusAsync, the port), so a
- *   loop can later move into a worker thread. Today they share the main thread: ports are per
- *   owner thread (docs/overlapped.md, "Completion ports").
+ * - **Several workers dequeue completions**: by default N completion loops share this thread,
+ *   each awaiting GetQueuedCompletionStatusAsync. With `--threads N` ({@link startIocpEchoThreads})
+ *   they are N worker threads (examples/iocp-echo-worker.ts) calling the blocking
+ *   GetQueuedCompletionStatus on the same port, named by a PortRef (`winsock-spi/threads`); this
+ *   thread owns the network and serves their calls. A thread gets the packets of other threads'
+ *   operations by value, so there connections are named by their completion key and AcceptEx
+ *   calls live in shared memory (docs/overlapped.md, "Worker threads").
  *
  * Run: `npm run build:examples && node build/run/examples/iocp-echo.js` — the virtual network,
- * a server and a few clients (one sends 1 MB, one resets, one closes early), deterministic.
- * `… iocp-echo.js --host [--port N]` serves on 127.0.0.1 of the real network until Ctrl-C
- * (try `curl --no-buffer telnet://127.0.0.1:N` and type).
+ * a server and a few clients (one sends 1 MB, one resets, one closes early), deterministic
+ * (`--threads N`: the same clients, not deterministic: the threads really run at once).
+ * `… iocp-echo.js --host [--port N] [--threads N]` serves on 127.0.0.1 of the real network until
+ * Ctrl-C (try `curl --no-buffer telnet://127.0.0.1:N` and type).
  */
 import {
   AF_INET, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, GetQueuedCompletionStatus, GetQueuedCompletionStatusAsync, INVALID_HANDLE_VALUE, INVALID_SOCKET, IPPROTO_TCP,
@@ -39,7 +43,13 @@ import {
   type AcceptExFn, type CompletionPort, type FunctionPointerOut, type GetAcceptExSockaddrsFn, type LPCOMPLETION_KEY,
   type LPINT, type LPLPOVERLAPPED, type ServiceProvider, type SockAddr, type WSAEvent, type WSAOVERLAPPED,
 } from '../src/index.js';
+import { Worker } from 'node:worker_threads';
 import { HostNetwork } from '../src/host/index.js';
+import { ProviderServer } from '../src/threads/index.js';
+import {
+  acceptSockets, connectionSockets, makeEchoShared, openConnections, postAccept, setClosing,
+  type EchoWorkerData, type EchoWorkerMessage, type EchoWorkerReport, type ListenerKey,
+} from './iocp-echo-worker.js';
 import { SpiError, Stream, check, connectDone, isMain, localName, nameLen, setNonBlocking, startConnect, type Party } from './spi-helpers.js';
 
 export type Log = (line: string) => void;
@@ -573,34 +583,207 @@ export async function runVirtual(
   }
 }
 
+// ---- worker threads (--threads N) ---------------------------------------------------------------
+
+export interface IocpEchoThreadsOptions {
+  /** Worker threads calling GetQueuedCompletionStatus on the one port (default 4). */
+  threads?: number;
+  /** AcceptEx calls kept posted (default 4). */
+  acceptPool?: number;
+  /** WSPListen's backlog (default 64). */
+  backlog?: number;
+  /** TCP_NODELAY on accepted connections (default true). */
+  noDelay?: boolean;
+  /** FILE_SKIP_COMPLETION_PORT_ON_SUCCESS on accepted sockets (default true). */
+  skipCompletionPortOnSuccess?: boolean;
+  /** Connections open at once at most (rows of the shared table; default 1024). */
+  maxConnections?: number;
+  log?: Log;
+}
+
+export interface IocpEchoThreadsStats extends IocpEchoStats {
+  /** Packets a thread dequeued of operations another thread started (handled by key and shared memory). */
+  foreign: number;
+}
+
+export interface IocpEchoThreadsServer {
+  readonly address: SockAddr;
+  /** The ProviderServer that serves the threads' calls on this (the owner's) thread. */
+  readonly owner: ProviderServer;
+  readonly threads: number;
+  /** Connections open now. */
+  readonly open: number;
+  /** Totals and completions per thread: filled in when {@link close} has ended the threads. */
+  readonly stats: IocpEchoThreadsStats;
+  /** The first thread that failed, and why (undefined: none). */
+  readonly failure: string | undefined;
+  /** Closes the listener, stops the threads (a stop packet each), closes what is left and the port. */
+  close(): Promise<void>;
+}
+
+/**
+ * The echo server with its completion loops in `threads` worker threads
+ * (examples/iocp-echo-worker.ts): this thread owns the network, the listener, the port and the
+ * first AcceptEx calls, and serves the threads' calls ({@link ProviderServer}); each thread gets
+ * the port as a PortRef and runs the blocking GetQueuedCompletionStatus.
+ */
+export function startIocpEchoThreads(p: ServiceProvider, at: SockAddr, opts: IocpEchoThreadsOptions = {}): IocpEchoThreadsServer {
+  const log = opts.log ?? (() => {});
+  const threads = opts.threads ?? 4;
+  const pool = opts.acceptPool ?? 4;
+  const skipOnSuccess = opts.skipCompletionPortOnSuccess ?? true;
+  const stats: IocpEchoThreadsStats = { accepted: 0, closed: 0, failed: 0, bytes: 0, foreign: 0, perWorker: Array.from({ length: threads }, () => 0) };
+  // Twice the pool: a failed AcceptEx cannot be told apart from the others, a spare entry replaces it.
+  const sh = makeEchoShared(at.family, 2 * pool, opts.maxConnections ?? 1024);
+  const answers = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, threads)));
+
+  const portErr = { value: 0 };
+  const port = p.CreateIoCompletionPort(INVALID_HANDLE_VALUE, null, 0, 0, portErr);
+  if (port === null) throw new Error(`CreateIoCompletionPort failed: ${win32Name(portErr.value)}`);
+  const ls = check('WSPSocket', (e) => p.WSPSocket(at.family, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e));
+  check(`WSPBind(${at.address}:${at.port})`, (e) => p.WSPBind(ls, at, nameLen(at), e));
+  check('WSPListen', (e) => p.WSPListen(ls, opts.backlog ?? 64, e));
+  const address = localName(p, ls);
+  // Keys cross to the threads by structured clone: plain data.
+  const listenerKey: ListenerKey = { listener: ls };
+  if (p.CreateIoCompletionPort(ls, port, listenerKey, 0, portErr) === null) throw new Error(`CreateIoCompletionPort(listener) failed: ${win32Name(portErr.value)}`);
+  const acceptEx = extension<AcceptExFn>(p, ls, WSAID_ACCEPTEX_BYTES, 'WSAID_ACCEPTEX');
+  for (let i = 0; i < pool; i++) postAccept(p, acceptEx, sh, ls, at.family, i);
+
+  const owner = new ProviderServer(p);
+  const portRef = owner.portRef(port);
+  let failure: string | undefined;
+  const ended = Array.from({ length: threads }, (_, index) => {
+    const channel = owner.open();
+    const data: EchoWorkerData = {
+      kind: 'iocp-echo-worker', index, channel, port: portRef, listener: ls, family: at.family, shared: sh, answers,
+      noDelay: opts.noDelay ?? true, skipCompletionPortOnSuccess: skipOnSuccess, log: opts.log !== undefined,
+    };
+    const worker = new Worker(new URL('./iocp-echo-worker.js', import.meta.url), { workerData: data, transferList: [channel.port] });
+    let report: EchoWorkerReport | undefined;
+    return new Promise<EchoWorkerReport>((resolve) => {
+      worker.on('message', (m: EchoWorkerMessage) => {
+        if ('log' in m) log(m.log);
+        else if ('report' in m) {
+          report = m.report;
+          if (report.error !== undefined) failure ??= `thread ${index}: ${report.error}`;
+        } else {
+          // SetFileCompletionNotificationModes for the thread, which waits for the answer.
+          const ok = p.SetFileCompletionNotificationModes(m.modes, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, { value: 0 });
+          Atomics.store(answers, m.worker, ok === 0 ? 2 : 1);
+          Atomics.notify(answers, m.worker);
+        }
+      });
+      worker.on('error', (err) => {
+        failure ??= `thread ${index}: ${err instanceof Error ? err.message : String(err)}`;
+      });
+      worker.on('exit', () => resolve(report ?? { worker: index, handled: 0, foreign: 0, accepted: 0, closed: 0, failed: 0, bytes: 0, error: 'no report' }));
+    });
+  });
+  log(`server  listening on ${address.address}:${address.port}: ${pool} AcceptEx calls posted, ${threads} worker threads on one completion port`);
+
+  let closed: Promise<void> | undefined;
+  return {
+    address, owner, threads, stats,
+    get open() {
+      return openConnections(sh);
+    },
+    get failure() {
+      return failure;
+    },
+    close() {
+      closed ??= (async () => {
+        setClosing(sh);
+        // The listener's AcceptEx calls end with ERROR_OPERATION_ABORTED; the threads skip those packets.
+        p.WSPCloseSocket(ls, { value: 0 });
+        for (let i = 0; i < threads; i++) PostQueuedCompletionStatus(port, 0, STOP_KEY, null);
+        const reports = await Promise.all(ended);
+        // A thread's sockets close with its channel; what the owner made, or nobody took, closes here.
+        for (const s of [...acceptSockets(sh), ...connectionSockets(sh)]) p.WSPCloseSocket(s, { value: 0 });
+        CloseHandle(port);
+        owner.close();
+        for (const r of reports) {
+          stats.perWorker[r.worker] = r.handled;
+          stats.foreign += r.foreign;
+          stats.accepted += r.accepted;
+          stats.closed += r.closed;
+          stats.failed += r.failed;
+          stats.bytes += r.bytes;
+        }
+        log(`server  closed; completions per worker thread: ${stats.perWorker.join(', ')} (${stats.foreign} of them of operations another thread started)`);
+      })();
+      return closed;
+    },
+  };
+}
+
+/**
+ * The server's threads and `clients` on one virtual network: the clients take non-blocking
+ * steps on this thread, which also serves the threads' calls; when every thread waits in
+ * GetQueuedCompletionStatus, virtual time moves on by 1 ms. Ends when every client is done and
+ * the server has closed every connection. Not deterministic: the threads really run at once.
+ */
+export async function runVirtualThreads(
+  net: VirtualNetwork, serverProvider: ServiceProvider, at: SockAddr, makeClients: (server: SockAddr) => (Party & { result: EchoClientResult })[],
+  opts: IocpEchoThreadsOptions = {}, maxRounds = 5_000_000,
+): Promise<IocpEchoSummary & { server: IocpEchoThreadsStats }> {
+  const server = startIocpEchoThreads(serverProvider, at, opts);
+  // The clients on this thread count as one more thread, one that never waits in a call: without
+  // it, the owner would let the network run whenever the server's threads all wait, ahead of
+  // clients that have not yet read what came (virtual seconds of zero-window probes).
+  const clientsTurn = server.owner.open();
+  try {
+    const clients = makeClients(server.address);
+    const open = new Set(clients);
+    for (let round = 0; open.size > 0 || server.open > 0; round++) {
+      if (server.failure !== undefined) throw new Error(server.failure);
+      if (round === maxRounds) throw new Error(`no progress after ${maxRounds} rounds (${open.size} clients unfinished, ${server.open} connections open)`);
+      for (const c of [...open]) if (c.step()) open.delete(c);
+      if (server.owner.waiting() === server.threads) net.advance(1);
+      await new Promise<void>((resolve) => setImmediate(resolve)); // the threads' calls are served in this thread's event loop
+    }
+    const results = clients.map((c) => c.result);
+    return { clients: results, server: server.stats, ok: results.every((r) => r.ok) };
+  } finally {
+    clientsTurn.port.close();
+    await server.close();
+    if (server.failure !== undefined) throw new Error(server.failure);
+  }
+}
+
 // ---- main -----------------------------------------------------------------------------------------
 
-const USAGE = 'usage: node build/run/examples/iocp-echo.js [--host [--port N]] [--workers N] [--accepts N]';
+const USAGE = 'usage: node build/run/examples/iocp-echo.js [--host [--port N]] [--workers N | --threads N] [--accepts N]';
 
-function parseArgs(argv: string[]): { host: boolean; port: number; workers: number; accepts: number } | string {
-  const o = { host: false, port: 0, workers: 4, accepts: 4 };
+function parseArgs(argv: string[]): { host: boolean; port: number; workers: number; threads: number; accepts: number } | string {
+  const o = { host: false, port: 0, workers: 4, threads: 0, accepts: 4 };
+  let workersGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--host') o.host = true;
-    else if (a === '--port' || a === '--workers' || a === '--accepts') {
+    else if (a === '--port' || a === '--workers' || a === '--accepts' || a === '--threads') {
       const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < (a === '--port' ? 0 : 1) || v > 65535) return `iocp-echo: ${a} needs a number`;
+      if (!Number.isInteger(v) || v < (a === '--port' ? 0 : 1) || v > (a === '--threads' ? 64 : 65535)) return `iocp-echo: ${a} needs a number`;
       if (a === '--port') o.port = v;
-      else if (a === '--workers') o.workers = v;
+      else if (a === '--workers') (o.workers = v), (workersGiven = true);
+      else if (a === '--threads') o.threads = v;
       else o.accepts = v;
     } else return a === '--help' || a === '-h' ? USAGE : `iocp-echo: unknown option ${JSON.stringify(a)} (${USAGE})`;
   }
   if (o.port !== 0 && !o.host) return 'iocp-echo: --port needs --host';
+  if (workersGiven && o.threads !== 0) return 'iocp-echo: --workers (loops on this thread) and --threads (worker threads) exclude each other';
   return o;
 }
 
-async function serveOnHost(port: number, workers: number, accepts: number): Promise<number> {
+async function serveOnHost(port: number, workers: number, threads: number, accepts: number): Promise<number> {
   const host = new HostNetwork();
-  let server: IocpEchoServer;
+  let server: Pick<IocpEchoServer, 'address' | 'close'> & { failure?: string | undefined };
   try {
-    server = startIocpEchoServer(host.provider, { family: AF_INET, address: '127.0.0.1', port }, {
-      workers, acceptPool: accepts, log: (l) => console.log(l),
-    });
+    const at: SockAddr = { family: AF_INET, address: '127.0.0.1', port };
+    const log: Log = (l) => console.log(l);
+    server = threads > 0
+      ? startIocpEchoThreads(host.provider, at, { threads, acceptPool: accepts, log })
+      : startIocpEchoServer(host.provider, at, { workers, acceptPool: accepts, log });
   } catch (err) {
     console.error(`iocp-echo: ${err instanceof Error ? err.message : String(err)}`);
     await host.close();
@@ -613,26 +796,33 @@ async function serveOnHost(port: number, workers: number, accepts: number): Prom
   });
   await server.close();
   await host.close();
-  return 0;
+  if (server.failure === undefined) return 0;
+  console.error(`iocp-echo: ${server.failure}`);
+  return 1;
 }
 
-async function demoOnVirtual(workers: number, accepts: number): Promise<number> {
+async function demoOnVirtual(workers: number, threads: number, accepts: number): Promise<number> {
   const net = new VirtualNetwork({ seed: 7 });
   const serverHost = net.addHost({ name: 'server', addresses: ['10.0.0.1'] });
   const clientHost = net.addHost({ name: 'clients', addresses: ['10.0.0.2'] });
   const log: Log = (line) => console.log(`[${net.now().toFixed(3).padStart(9)} ms] ${line}`);
-  console.log(`winsock-spi IOCP echo example: AcceptEx pool of ${accepts}, ${workers} completion loops, one port, virtual network.`);
-  const summary = await runVirtual(serverHost.provider, { family: AF_INET, address: '10.0.0.1', port: 7 }, (at) => {
+  console.log(`winsock-spi IOCP echo example: AcceptEx pool of ${accepts}, ` +
+    `${threads > 0 ? `${threads} worker threads` : `${workers} completion loops`}, one port, virtual network.`);
+  const at: SockAddr = { family: AF_INET, address: '10.0.0.1', port: 7 };
+  const makeClients = (server: SockAddr) => {
     const c = clientHost.provider;
     return [
-      echoClient(c, 'client1', at, new TextEncoder().encode('hello over a completion port'), 'echo', log),
-      echoClient(c, 'client2', at, pattern(1 << 20, 2), 'echo', log),
-      echoClient(c, 'client3', at, pattern(3000, 3), 'echo', log),
-      echoClient(c, 'client4', at, pattern(5000, 4), 'reset', log),
-      echoClient(c, 'client5', at, pattern(200_000, 5), 'early', log),
-      echoClient(c, 'client6', at, new TextEncoder().encode('bye'), 'echo', log),
+      echoClient(c, 'client1', server, new TextEncoder().encode('hello over a completion port'), 'echo', log),
+      echoClient(c, 'client2', server, pattern(1 << 20, 2), 'echo', log),
+      echoClient(c, 'client3', server, pattern(3000, 3), 'echo', log),
+      echoClient(c, 'client4', server, pattern(5000, 4), 'reset', log),
+      echoClient(c, 'client5', server, pattern(200_000, 5), 'early', log),
+      echoClient(c, 'client6', server, new TextEncoder().encode('bye'), 'echo', log),
     ];
-  }, { workers, acceptPool: accepts, log });
+  };
+  const summary = threads > 0
+    ? await runVirtualThreads(net, serverHost.provider, at, makeClients, { threads, acceptPool: accepts, log })
+    : await runVirtual(serverHost.provider, at, makeClients, { workers, acceptPool: accepts, log });
   const s = summary.server;
   console.log(`summary: ${s.accepted} connections accepted by AcceptEx, ${s.bytes} bytes echoed, ${s.closed} closed gracefully, ` +
     `${s.failed} ended by the peer's reset or close; completions per worker: ${s.perWorker.join(', ')}; ` +
@@ -646,7 +836,7 @@ if (isMain(import.meta.url)) {
     (o === USAGE ? console.log : console.error)(o);
     process.exitCode = o === USAGE ? 0 : 2;
   } else {
-    (o.host ? serveOnHost(o.port, o.workers, o.accepts) : demoOnVirtual(o.workers, o.accepts)).then((code) => {
+    (o.host ? serveOnHost(o.port, o.workers, o.threads, o.accepts) : demoOnVirtual(o.workers, o.threads, o.accepts)).then((code) => {
       process.exitCode = code;
     }, (err: unknown) => {
       console.error(err instanceof SpiError ? `iocp-echo: ${err.message}` : err);

@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AF_INET, VirtualNetwork, type SockAddr } from '../src/index.js';
-import { echoClient, pattern, runVirtual, type IocpEchoOptions } from '../examples/iocp-echo.js';
+import { echoClient, pattern, runVirtual, runVirtualThreads, type IocpEchoOptions, type IocpEchoThreadsOptions } from '../examples/iocp-echo.js';
 import { quietPort } from './helpers.js';
 import { needs, peerStatus } from './peers.js';
 
@@ -29,6 +29,19 @@ async function virtualRun(
   const lines: string[] = [];
   const log = (l: string) => lines.push(`[${net.now().toFixed(3)}] ${l}`);
   const summary = await runVirtual(server, AT, (at) => clients(client, at, log), { log, ...opts });
+  return { summary, lines, server };
+}
+
+/** As {@link virtualRun}, with the completion loops in worker threads (`--threads`). */
+async function virtualThreadsRun(
+  clients: Parameters<typeof virtualRun>[0], opts: IocpEchoThreadsOptions = {}, seed = 5,
+) {
+  const net = new VirtualNetwork({ seed });
+  const server = net.addHost({ name: 'server', addresses: ['10.0.0.1'], maxBacklog: 1000 }).provider;
+  const client = net.addHost({ name: 'clients', addresses: ['10.0.0.2'], maxSockets: 1000 }).provider;
+  const lines: string[] = [];
+  const log = (l: string) => lines.push(l);
+  const summary = await runVirtualThreads(net, server, AT, (at) => clients(client, at, log), { log, ...opts });
   return { summary, lines, server };
 }
 
@@ -106,6 +119,66 @@ describe('examples/iocp-echo on the virtual network', () => {
     const bad = spawnSync(process.execPath, [EXAMPLE, '--bogus'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown option "--bogus"/);
+  });
+});
+
+describe('examples/iocp-echo --threads: worker threads in GetQueuedCompletionStatus on one port (virtual network)', () => {
+  test('3 threads: many clients at once echo byte for byte, one of 1 MB among them; more than one thread dequeues completions', async () => {
+    const sizes = [1, 2, 3, 100, 1460, 1461, 4096, 65535, 65536, 65537, 200_000, 1 << 20];
+    const { summary, server } = await virtualThreadsRun((c, at, log) => [
+      ...sizes.map((n, i) => echoClient(c, `c${i}`, at, pattern(n, i + 1), 'echo', log)),
+      ...Array.from({ length: 12 }, (_, i) => echoClient(c, `small${i}`, at, pattern(10 + i, 100 + i), 'echo', log)),
+    ], { threads: 3, acceptPool: 4 });
+    assert.ok(summary.ok, JSON.stringify(summary.clients.filter((r) => !r.ok)));
+    for (const r of summary.clients) assert.equal(r.echoed, r.sent, r.name);
+    const total = summary.clients.reduce((n, r) => n + r.sent, 0);
+    assert.equal(summary.server.accepted, 24);
+    assert.equal(summary.server.closed, 24, 'every connection closed gracefully after its FIN');
+    assert.equal(summary.server.failed, 0);
+    assert.equal(summary.server.bytes, total);
+    assert.equal(summary.server.perWorker.length, 3);
+    const busy = summary.server.perWorker.filter((n) => n > 0).length;
+    assert.ok(busy > 1, `completions per thread: ${summary.server.perWorker.join(', ')}`);
+    // The first AcceptEx calls are the owner's: their packets reach a thread by value, at least.
+    assert.ok(summary.server.foreign >= 4, `packets of another thread's operations: ${summary.server.foreign}`);
+    assert.deepEqual(server.core.handles(), [], 'closing the server closed every socket (AcceptEx sockets included)');
+  });
+
+  test('3 threads: a client that resets and one that closes before reading its echo end only their own connections', async () => {
+    const { summary, lines, server } = await virtualThreadsRun((c, at, log) => [
+      echoClient(c, 'before', at, pattern(5000, 1), 'echo', log),
+      echoClient(c, 'rude', at, pattern(5000, 2), 'reset', log),
+      echoClient(c, 'early', at, pattern(300_000, 3), 'early', log),
+      echoClient(c, 'big', at, pattern(1 << 20, 4), 'echo', log),
+      echoClient(c, 'after', at, pattern(7000, 5), 'echo', log),
+    ], { threads: 3 });
+    assert.ok(summary.ok, JSON.stringify(summary.clients));
+    assert.deepEqual(summary.clients.filter((r) => r.echoed === r.sent).map((r) => r.name), ['before', 'big', 'after']);
+    assert.equal(summary.server.accepted, 5);
+    assert.equal(summary.server.closed, 3, lines.join('\n'));
+    assert.equal(summary.server.failed, 2, lines.join('\n'));
+    assert.match(lines.join('\n'), /WSAECONNRESET|ERROR_NETNAME_DELETED/, 'the reset reached a thread as a failed receive');
+    assert.deepEqual(server.core.handles(), []);
+  });
+
+  test('a pool of one AcceptEx, re-posted by whichever thread takes its packet, serves a burst of 20', async () => {
+    const { summary, lines } = await virtualThreadsRun((c, at, log) =>
+      Array.from({ length: 20 }, (_, i) => echoClient(c, `c${i}`, at, pattern(1000 + i, i + 1), 'echo', log)), { acceptPool: 1, threads: 2 });
+    assert.ok(summary.ok);
+    assert.equal(summary.server.accepted, 20);
+    assert.equal(new Set(lines.map((l) => /AcceptEx took (10\.0\.0\.2:\d+)/.exec(l)?.[1]).filter(Boolean)).size, 20, 'twenty distinct peers');
+  });
+
+  test('the script with --threads 3 reports every client ok; --threads and --workers exclude each other', () => {
+    const r = spawnSync(process.execPath, [EXAMPLE, '--threads', '3'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /3 worker threads on one completion port/);
+    assert.match(r.stdout, /client2 1048576 bytes echoed, byte for byte/);
+    assert.match(r.stdout, /server {2}closed; completions per worker thread: \d+, \d+, \d+/);
+    assert.match(r.stdout, /summary: 6 connections accepted by AcceptEx, .* all clients ok/);
+    const bad = spawnSync(process.execPath, [EXAMPLE, '--workers', '2', '--threads', '2'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /exclude each other/);
   });
 });
 
@@ -188,14 +261,15 @@ print('reset')
 `;
 
 /** The compiled example serving on 127.0.0.1 in a child process, for the tests of one describe. */
-function exampleOnHost(): { server: () => Proc; port: () => number; stop: () => Promise<number | null> } {
+function exampleOnHost(mode: string[] = ['--workers', '3']): { server: () => Proc; port: () => number; stop: () => Promise<number | null> } {
   let server: Proc | undefined;
   let port = 0;
   before(async () => {
     if ((['curl', 'python3'] as const).every((p) => peerStatus([p]).skip !== undefined)) return;
     port = await quietPort();
-    server = new Proc(process.execPath, [EXAMPLE, '--host', '--port', String(port), '--workers', '3'], undefined, 120_000);
-    await server.wait(new RegExp(`listening on 127\\.0\\.0\\.1:${port}\\b`));
+    server = new Proc(process.execPath, [EXAMPLE, '--host', '--port', String(port), ...mode], undefined, 120_000);
+    // The script's own line (printed once it handles SIGTERM), not the server's log line before it.
+    await server.wait(new RegExp(`^listening on 127\\.0\\.0\\.1:${port}\\b`, 'm'));
   });
   return {
     server: () => server!,
@@ -252,6 +326,37 @@ describe('examples/iocp-echo on the host network: a client that resets at once',
   test('python3: a client that resets does not disturb the next one (1 MB)', {
     ...needs('python3'),
   }, async () => {
+    const rude = new Proc('python3', ['-c', PY_RESET, String(ex.port())]);
+    assert.equal((await rude.exited).code, 0, rude.err);
+    const py = new Proc('python3', ['-c', PY_CLIENTS, String(ex.port()), '1', String(1 << 20)]);
+    assert.equal((await py.exited).code, 0, `${py.err}\nserver: ${ex.server().err}`);
+    assert.equal(py.out.trim(), `ok:${1 << 20}`);
+    assert.equal(ex.server().child.exitCode, null, `the server died: ${ex.server().err}`);
+  });
+});
+
+describe('examples/iocp-echo --threads 3 on the host network (127.0.0.1), with python3 clients', () => {
+  const ex = exampleOnHost(['--threads', '3']);
+  after(async () => {
+    const code = await ex.stop();
+    if (peerStatus(['python3']).skip !== undefined) return;
+    assert.equal(code, 0, `the example ended with ${code}: ${ex.server().err}`);
+    assert.match(ex.server().out, /server {2}closed; completions per worker thread: \d+, \d+, \d+/);
+  });
+
+  test('python3: eight connections at once, 256 kB each, byte for byte', needs('python3'), async () => {
+    const py = new Proc('python3', ['-c', PY_CLIENTS, String(ex.port()), '8', String(256 * 1024)]);
+    assert.equal((await py.exited).code, 0, `${py.err}\nserver: ${ex.server().err}`);
+    assert.equal(py.out.trim(), Array.from({ length: 8 }, () => `ok:${256 * 1024}`).join(' '));
+  });
+
+  test('python3: one connection of 1 MB, byte for byte', needs('python3'), async () => {
+    const py = new Proc('python3', ['-c', PY_CLIENTS, String(ex.port()), '1', String(1 << 20)]);
+    assert.equal((await py.exited).code, 0, py.err);
+    assert.equal(py.out.trim(), `ok:${1 << 20}`);
+  });
+
+  test('python3: a client that resets does not disturb the next one (1 MB)', needs('python3'), async () => {
     const rude = new Proc('python3', ['-c', PY_RESET, String(ex.port())]);
     assert.equal((await rude.exited).code, 0, rude.err);
     const py = new Proc('python3', ['-c', PY_CLIENTS, String(ex.port()), '1', String(1 << 20)]);
