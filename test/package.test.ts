@@ -60,6 +60,21 @@ test('the packed package imports from plain Node and exposes the API and constan
   });
 });
 
+test('the packed package exports winsock-spi/ws2: a catalogue over a provider and ws2_32 over it', () => {
+  const out = runNode(`
+    import { VirtualNetwork, AF_INET, SOCK_STREAM } from 'winsock-spi';
+    import { Catalog, Ws2 } from 'winsock-spi/ws2';
+    const catalog = new Catalog();
+    catalog.installBase(new VirtualNetwork().addHost().provider);
+    const ws = new Ws2(catalog);
+    const data = {};
+    const started = ws.WSAStartup(0x0202, data);
+    const s = ws.socket(AF_INET, SOCK_STREAM, 0);
+    console.log(JSON.stringify({ started, wVersion: data.wVersion, made: s !== 0xffffffff, closed: ws.closesocket(s), cleanup: ws.WSACleanup() }));
+  `);
+  assert.deepEqual(JSON.parse(out), { started: 0, wVersion: 0x0202, made: true, closed: 0, cleanup: 0 });
+});
+
 test('the packed package ships type declarations', () => {
   const pkg = JSON.parse(readFileSync(join(work, 'node_modules', 'winsock-spi', 'package.json'), 'utf8')) as { types: string };
   const dts = readFileSync(join(work, 'node_modules', 'winsock-spi', pkg.types), 'utf8');
