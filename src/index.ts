@@ -29,6 +29,8 @@ export type { Segment } from './net/segment.js';
 export { listen, connect, Connection, Listener, WinsockError } from './async/index.js';
 export type { ListenOptions, ConnectOptions, ProviderSource } from './async/index.js';
 export { Capture, type CaptureSink } from './virtual/capture.js';
+export { VirtualDns, dnsKey, DNS_SERVER_IPV4, DNS_SERVER_IPV6, type DnsFailure, type DnsStatus, type DnsStats } from './net/dns.js';
+export * from './ns/index.js';
 export type { Faults } from './virtual/virtual-network.js';
 export type { FaultStats } from './net/faults.js';
 export { validateScenario, parseScenarioText, type Scenario, type Validation } from './scenario/schema.js';

@@ -4,3 +4,4 @@
  */
 export { HostNetwork, type HostNetworkOptions } from './host-network.js';
 export { NODE_TO_WSA, wsaFromNodeError } from './errors.js';
+export { HostNameSource, hostResolver, wsaFromDnsError } from './resolve.js';

@@ -97,9 +97,13 @@ export class Network {
     return this.byAddress.get(address);
   }
 
-  /** Adds a host. Addresses are canonical text; the caller checks they are unused. */
-  addHost(name: string, addresses: readonly { version: IpVersion; text: string }[]): NetHost {
-    const host = new NetHost(this, name, addresses, this.random.fork());
+  /**
+   * Adds a host. Addresses are canonical text; the caller checks they are unused. A host given
+   * its own `random` (the DNS server) draws nothing from the network's, so adding it changes no
+   * other host's run.
+   */
+  addHost(name: string, addresses: readonly { version: IpVersion; text: string }[], random?: Random): NetHost {
+    const host = new NetHost(this, name, addresses, random ?? this.random.fork());
     for (const a of addresses) this.byAddress.set(a.text, host);
     this.hosts.push(host);
     return host;

@@ -11,6 +11,7 @@ import { ServiceProvider } from '../spi/service-provider.js';
 import { parseIpAddress } from '../wire/ip.js';
 import { VirtualTransport } from './transport.js';
 import type { NetHost } from '../net/network.js';
+import { VirtualDns, dnsKey } from '../net/dns.js';
 
 /**
  * What can go wrong on a link (network-wide, per host or per link). Times in milliseconds;
@@ -71,7 +72,7 @@ export interface VirtualNetworkOptions extends Omit<Faults, 'latencyMs'> {
 
 /** Per-host settings. */
 export interface HostOptions {
-  /** A name for traces; default `host1`, `host2`, … */
+  /** A name for traces and the network's DNS (`net.dns`: it resolves to the host's addresses); default `host1`, `host2`, … */
   name?: string;
   /** IPv4 and IPv6 addresses of the host (loopback comes free). Default: the next of 10.0.0.1, 10.0.0.2, … */
   addresses?: string[];
@@ -108,6 +109,14 @@ export class VirtualNetwork {
   /** The simulation underneath (for layers above; not needed by SPI clients). */
   readonly net: Network;
   readonly hosts: VirtualHost[] = [];
+  /**
+   * The network's DNS (see docs/names.md): every host's name resolves to its addresses; add and
+   * remove records, delays and failures at run time. Answers come in virtual time.
+   */
+  get dns(): VirtualDns {
+    return (this.dnsServer ??= new VirtualDns(this.net));
+  }
+  private dnsServer: VirtualDns | undefined;
 
   constructor(options: VirtualNetworkOptions = {}) {
     const retries = options.synRetries ?? 2;
@@ -156,6 +165,8 @@ export class VirtualNetwork {
     const netHost = this.net.addHost(options.name ?? `host${n}`, addresses);
     const host = new VirtualHost(netHost, limits);
     this.hosts.push(host);
+    // A host's name is a DNS name when it is one (a trace label with spaces is not).
+    if (dnsKey(netHost.name) !== undefined && addresses.length > 0) this.dns.add(netHost.name, addresses.map((a) => a.text));
     return host;
   }
 
