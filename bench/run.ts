@@ -5,6 +5,7 @@
  */
 import * as iocp from './iocp.js';
 import * as m from './measure.js';
+import * as threads from './threads.js';
 
 export interface BenchResult {
   node: { connPerSec: number; rttPerSec: number; bulkMBps: number };
@@ -22,10 +23,17 @@ export interface BenchResult {
     rttPerSec: number; bulkMBps: number;
     /** The same through the async API (promises over the SPI; not in the issue's shape). */
     asyncRttPerSec: number; asyncBulkMBps: number;
-    /** examples/iocp-echo.ts on the host network (its completion loops), client by WSPAsyncSelect. */
+    /** examples/iocp-echo.ts on the host network (its completion loops), client by node:net as in node:net's row. */
     iocpRttPerSec: number;
     /** Its bulk echo: MB/s of echo received (each byte crosses twice; node:net's bulk row is one way). */
     iocpBulkMBps: number;
+  };
+  /** winsock-spi/threads on the virtual network: blocking calls from worker threads. */
+  threads: {
+    /** One-byte blocking round trips between two workers (WSPSend/WSPRecv). */
+    rttPerSec: number;
+    /** Microseconds per blocking call from one worker (WSPGetSockName). */
+    callUs: number;
   };
 }
 
@@ -101,6 +109,8 @@ export async function bench(sizes: BenchSizes, progress: (what: string) => void 
   progress('virtual network at scale');
   const small = m.virtualScale(sizes.scaleSmall, sizes.scaleMeasured);
   const large = m.virtualScale(sizes.scaleLarge, sizes.scaleMeasured);
+  progress('worker threads');
+  const threadRows = await threads.threadsRows(sizes.trips);
   return {
     node: { connPerSec: nodeConn, rttPerSec: nodeRtt, bulkMBps: nodeBulk },
     virtual: {
@@ -112,6 +122,7 @@ export async function bench(sizes: BenchSizes, progress: (what: string) => void 
       rttPerSec: hRtt, bulkMBps: hBulk, asyncRttPerSec: hAsyncRtt, asyncBulkMBps: hAsyncBulk,
       iocpRttPerSec: hIocpRtt, iocpBulkMBps: hIocpBulk,
     },
+    threads: threadRows,
   };
 }
 
@@ -140,6 +151,9 @@ export function table(r: BenchResult): string {
   out.push(`| bulk MB/s (async API) | ${fmt(r.host.asyncBulkMBps)} | ${fmt(r.node.bulkMBps)} | ${pct(r.host.asyncBulkMBps, r.node.bulkMBps)} | (no goal) |`);
   out.push(`| round trips/s (IOCP echo) | ${fmt(r.host.iocpRttPerSec)} | ${fmt(r.node.rttPerSec)} | ${pct(r.host.iocpRttPerSec, r.node.rttPerSec)} | ≥ 90 % |`);
   out.push(`| bulk echo MB/s (IOCP echo, both ways) | ${fmt(r.host.iocpBulkMBps)} | | | (no goal) |`);
+  out.push('', '| worker threads (winsock-spi/threads, virtual network) | measured | goal |', '|---|---:|---|');
+  out.push(`| blocking round trips/s between two workers | ${fmt(r.threads.rttPerSec)} | ≥ 100,000 |`);
+  out.push(`| µs per blocking call from a worker | ${fmt(r.threads.callUs)} | ≤ 10 |`);
   return out.join('\n');
 }
 

@@ -65,6 +65,18 @@ export async function threadsRttPerSec(trips: number): Promise<number> {
   }
 }
 
+/**
+ * The `threads` object of `npm run bench -- --json`: one-byte blocking round trips per second
+ * between two workers (at most 20,000 of them, a few seconds), and microseconds per blocking
+ * WSPGetSockName from one worker.
+ */
+export async function threadsRows(trips: number): Promise<{ rttPerSec: number; callUs: number }> {
+  const n = Math.max(1, Math.min(trips, 20_000));
+  const rttPerSec = Math.round(await threadsRttPerSec(n));
+  const callUs = Math.round((await threadsCallNs(n)) / 100) / 10;
+  return { rttPerSec, callUs };
+}
+
 // ---- the workers ------------------------------------------------------------------------------
 
 function work(job: Job): void {

@@ -10,6 +10,7 @@ test('npm run bench, tiny sizes: every figure of the JSON is there, rates and ra
     node: ['connPerSec', 'rttPerSec', 'bulkMBps'],
     virtual: ['connPerSec', 'rttPerSec', 'bulkMBps', 'lanBulkMBps', 'bytesPerIdleConn', 'setupScale100kOver1k', 'iocpRttPerSec', 'iocpBulkMBps'],
     host: ['rttPerSec', 'bulkMBps', 'asyncRttPerSec', 'asyncBulkMBps', 'iocpRttPerSec', 'iocpBulkMBps'],
+    threads: ['rttPerSec', 'callUs'],
   } as const;
   for (const [group, names] of Object.entries(fields)) {
     for (const name of names) {

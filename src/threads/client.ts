@@ -6,7 +6,8 @@
  */
 import { receiveMessageOnPort, threadId } from 'node:worker_threads';
 import {
-  ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_NOACCESS, SIO_GET_EXTENSION_FUNCTION_POINTER, WAIT_IO_COMPLETION, WSA_INFINITE, WSA_WAIT_FAILED, WSA_WAIT_TIMEOUT,
+  ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_NOACCESS, INVALID_SOCKET, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCKET_ERROR, WAIT_IO_COMPLETION,
+  WSA_INFINITE, WSA_WAIT_FAILED, WSA_WAIT_TIMEOUT, WSAEFAULT, WSAEINPROGRESS, WSAENETDOWN, WSANOTINITIALISED,
 } from '../provider/constants.js';
 import type { WSAEvent } from '../provider/readiness.js';
 import { probe, probeAll, store } from '../spi/funnel.js';
@@ -15,7 +16,11 @@ import type { LPINT, WSAOVERLAPPED, WSATHREADID } from '../spi/types.js';
 import type { LPCOMPLETION_KEY, LPLPOVERLAPPED, OVERLAPPED_ENTRY } from '../iocp/queued-status.js';
 import { WorkerExtensions } from './extensions-client.js';
 import { WorkerOverlapped } from './overlapped-client.js';
-import { ANSWERED, IDLE, copyBack, isExtensionMarker, isPortRef, type PortRef, type ProviderChannel, type ToCaller, type ToOwner } from './protocol.js';
+import {
+  ANSWERED, IDLE, OVERLAPPED_SHAPES, WORD_CALLER, WORD_CLOSED, WORD_OWNER, copyBack, isExtensionMarker, isPortRef, type PortRef, type ProviderChannel,
+  type ToCaller, type ToOwner,
+} from './protocol.js';
+import { WireConverter } from './wire.js';
 
 /** Non-standard functions of the provider carried as the WSP* ones are. */
 const EXTRA_NAMES = ['GetCurrentProcessId'] as const;
@@ -26,8 +31,14 @@ type ProcName = (typeof PROC_NAMES)[number] | (typeof EXTRA_NAMES)[number];
 export type ThreadProvider = { [K in ProcName]: ServiceProvider[K] } & {
   /** Fills a proc table with these functions (what WSPStartup does for ws2_32). */
   procTable(): WSPPROC_TABLE;
-  /** Tells the owner this thread is done (it no longer waits for it). */
+  /**
+   * Tells the owner this thread is done: the owner closes the sockets this thread made, as
+   * at process exit, and no longer waits for it. Every call afterwards fails at once with
+   * WSANOTINITIALISED (as after WSACleanup).
+   */
   close(): void;
+  /** Non-standard: what this thread's calls put on the channel so far ({@link WireStats}). */
+  wireStats(): WireStats;
   /**
    * Non-standard (CancelSynchronousIo's effect on a thread blocked in Winsock): cancels the
    * blocking call in progress in worker thread `threadId` (node:worker_threads' id), which fails
@@ -85,50 +96,110 @@ const cloneable = (x: unknown): boolean => {
   }
 };
 
+/** What a function of this module returns when it fails without acting (the channel is closed, a nested call). */
+const FAIL_VALUES: Readonly<Record<string, unknown>> = {
+  WSPSocket: INVALID_SOCKET, WSPAccept: INVALID_SOCKET, WSPJoinLeaf: INVALID_SOCKET, GetCurrentProcessId: 0,
+  // The extension functions return FALSE, WSARecvMsg and WSASendMsg SOCKET_ERROR (as WSARecv / WSASend).
+  __AcceptEx: 0, __ConnectEx: 0, __DisconnectEx: 0, __TransmitPackets: 0,
+  // Win32 functions: FALSE / NULL; waits: failed.
+  __CreateIoCompletionPort: null, __GetQueuedCompletionStatus: 0, __GetQueuedCompletionStatusEx: 0, __PostQueuedCompletionStatus: 0,
+  __CloseHandle: 0, CancelIoEx: 0, __CancelIoEx: 0, __GetCurrentProcessId: 0, __alertableWait: 0, __waitForEvents: WSA_WAIT_FAILED,
+};
+
+/** Counts of one thread's channel (non-standard, for tests and tools). */
+export interface WireStats {
+  /** Calls that crossed to the owner. */
+  calls: number;
+  /**
+   * Bytes of ordinary (not shared) memory the arguments put on the channel: a byte view of part
+   * of an ArrayBuffer counts its own length (it travels as a copy of its bytes), a view of a
+   * SharedArrayBuffer nothing (the owner uses that memory in place).
+   */
+  bytesSent: number;
+}
+
 export function threadProvider(channel: ProviderChannel): ThreadProvider {
   const { port } = channel;
   const state = new Int32Array(channel.state);
+  /** Both ends serve this channel: the caller has not closed it, the owner has not either. */
+  let closedHere = false;
+  const ownerClosed = (): boolean => state.length > WORD_CLOSED && Atomics.load(state, WORD_CLOSED) !== 0;
   const send = (m: ToOwner) => port.postMessage(m);
   const overlapped = new WorkerOverlapped();
+  const stats: WireStats = { calls: 0, bytesSent: 0 };
   send({ type: 'hello', threadId });
 
   /** This thread's call is in progress and the owner is running one of our callbacks in it. */
   let inCallback = false;
 
+  /** The call fails without acting: `code` in its lpErrno (its last argument), its failure value returned. */
+  const refuse = (fn: string, args: unknown[], code: number): { ret: unknown; result: unknown } => {
+    setErr(args[args.length - 1], code);
+    return { ret: Object.hasOwn(FAIL_VALUES, fn) ? FAIL_VALUES[fn] : SOCKET_ERROR, result: undefined };
+  };
+
+  /** Callback values and arguments as they go back to the owner (the program may have put anything there). */
+  const plain = (x: unknown): unknown => new WireConverter().convert(x);
+
   const rawCall = (fn: string, args: unknown[]): { ret: unknown; result: unknown } => {
-    const functions: Function[] = [];
-    const wire = args.map((a) => {
-      if (typeof a !== 'function') return a;
-      functions.push(a);
-      return { __function: functions.length - 1 };
-    });
-    Atomics.store(state, 0, IDLE);
+    // After WSACleanup a process's calls fail with WSANOTINITIALISED; once the owner stopped
+    // serving, the network is gone for this thread: WSAENETDOWN. Neither waits.
+    if (closedHere) return refuse(fn, args, WSANOTINITIALISED);
+    if (ownerClosed()) return refuse(fn, args, WSAENETDOWN);
+    // A call from a callback the owner runs inside this thread's call (Winsock 1.1's blocking
+    // hook): the thread's call is in progress, as for upcalls that call back into a provider.
+    if (inCallback) return refuse(fn, args, WSAEINPROGRESS);
+    const conv = new WireConverter();
+    let functions: Function[] | undefined;
+    const wire = new Array<unknown>(args.length);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (typeof a === 'function' && fn === 'WSPAccept' && i === 3) {
+        // The condition function stays here; the owner calls it back through the channel.
+        (functions ??= []).push(a);
+        wire[i] = { __function: functions.length - 1 };
+      } else wire[i] = conv.convert(a);
+    }
+    Atomics.store(state, WORD_CALLER, IDLE);
+    if (ownerClosed()) return refuse(fn, args, WSAENETDOWN); // closed before our IDLE: no CLOSED wake-up is coming
     const freed = overlapped.takeFreed();
-    send(freed === undefined ? { type: 'call', fn, args: wire } : { type: 'call', fn, args: wire, freed });
+    const m: Extract<ToOwner, { type: 'call' }> & { freed?: number[]; marked?: boolean } = { type: 'call', fn, args: wire };
+    if (freed !== undefined) m.freed = freed;
+    if (conv.count.marked) m.marked = true;
+    try {
+      send(m);
+    } catch {
+      return refuse(fn, args, WSAEFAULT); // cannot happen with converted arguments; never throw for it
+    }
+    stats.calls++;
+    stats.bytesSent += conv.count.bytes;
     for (;;) {
-      Atomics.wait(state, 0, IDLE);
       const got = receiveMessageOnPort(port);
-      if (got === undefined) continue; // woken before the message was queued
-      const m = got.message as ToCaller;
-      Atomics.store(state, 0, IDLE);
-      if (m.type === 'return') {
-        args.forEach((a, i) => copyBack(a, m.args[i]));
-        overlapped.apply(m);
-        return { ret: m.ret, result: m.result };
+      if (got === undefined) {
+        if (ownerClosed()) return refuse(fn, args, WSAENETDOWN);
+        Atomics.wait(state, WORD_CALLER, IDLE);
+        continue;
+      }
+      const msg = got.message as ToCaller;
+      Atomics.store(state, WORD_CALLER, IDLE);
+      if (msg.type === 'return') {
+        for (let i = 0; i < args.length; i++) copyBack(args[i], msg.args[i]);
+        overlapped.apply(msg);
+        return { ret: msg.ret, result: msg.result };
       }
       // The owner is inside the call and needs one of our callbacks (it waits for the answer).
       let value: unknown;
       inCallback = true;
       try {
-        value = functions[m.index]!(...m.args);
+        value = plain(functions?.[msg.index]?.(...msg.args));
       } catch (e) {
         value = { __threw: String(e) };
       } finally {
         inCallback = false;
       }
-      send({ type: 'callback-return', value, args: m.args });
-      Atomics.store(state, 1, ANSWERED);
-      Atomics.notify(state, 1);
+      send({ type: 'callback-return', value, args: msg.args.map(plain) });
+      Atomics.store(state, WORD_OWNER, ANSWERED);
+      Atomics.notify(state, WORD_OWNER);
     }
   };
 
@@ -140,7 +211,16 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
     // a new call here would break the owner's wait for the callback's answer.
     if (fn === 'WSPCancelBlockingCall' && inCallback) return 0;
     const t = overlapped.transfer(fn, args);
-    if (t === undefined) return rawCall(fn, args).ret as number;
+    if (t === undefined) {
+      // A completion routine without an OVERLAPPED is ignored (docs/overlapped.md): it stays here.
+      const shape = OVERLAPPED_SHAPES[fn];
+      if (shape?.routine !== undefined && typeof args[shape.routine] === 'function') {
+        const plainArgs = [...args];
+        plainArgs[shape.routine] = null;
+        return rawCall(fn, plainArgs).ret as number;
+      }
+      return rawCall(fn, args).ret as number;
+    }
     // The wire arguments replace the overlapped ones; the rest are the caller's own objects (copied back).
     const sent = args.map((a, i) => (t.wire[i] === a ? a : t.wire[i]));
     const { ret, result } = rawCall(fn, sent);
@@ -284,9 +364,29 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
     return ret as number;
   };
 
+  // The last net under every function: whatever a program passes, a call returns (WSAEFAULT, as
+  // for an argument the provider cannot read) and never throws in this thread.
+  for (const [name, f] of Object.entries(provider)) {
+    if (typeof f !== 'function') continue;
+    provider[name] = (...args: unknown[]): unknown => {
+      try {
+        return (f as (...a: unknown[]) => unknown)(...args);
+      } catch {
+        inCallback = false;
+        return refuse(name.startsWith('WSP') ? name : `__${name}`, args, WSAEFAULT).ret;
+      }
+    };
+  }
   provider.procTable = () => Object.fromEntries(PROC_NAMES.map((n) => [`lp${n}`, provider[n]]));
+  provider.wireStats = (): WireStats => ({ ...stats });
   provider.close = () => {
-    send({ type: 'close' });
+    if (closedHere) return;
+    closedHere = true;
+    try {
+      send({ type: 'close' });
+    } catch {
+      // the owner's end is gone already
+    }
     port.close();
   };
   return provider as unknown as ThreadProvider;

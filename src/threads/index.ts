@@ -6,5 +6,6 @@
  * too (docs/overlapped.md, "Worker threads").
  */
 export { ProviderServer } from './server.js';
-export { threadProvider, type ThreadProvider } from './client.js';
+export { threadProvider, type ThreadProvider, type WireStats } from './client.js';
 export type { ProviderChannel, PortRef } from './protocol.js';
+export type { ProviderServerOptions } from './server.js';

@@ -1,5 +1,6 @@
 /** One call of a worker thread in progress on the owner's side (src/threads/server.ts). */
 import type { MessagePort } from 'node:worker_threads';
+import type { Socket } from '../provider/socket.js';
 import type { ServiceProvider } from '../spi/service-provider.js';
 
 /** The owner's end of one worker's channel. */
@@ -12,11 +13,15 @@ export interface ChannelLike {
   /** The worker's threadId, once its hello came. */
   threadId: number | undefined;
   job: Job | null;
+  /** The sockets this worker made (WSPSocket, WSPAccept, WSPJoinLeaf) and has not closed: released when it ends. */
+  readonly sockets: Map<number, Socket>;
 }
 
 /** One call in progress. `attempt` returns the result once it has one, else undefined (wait). */
 export interface Job {
   readonly channel: ChannelLike;
+  /** The function called (set when the call came in). */
+  fn?: string;
   readonly args: unknown[];
   readonly deadline: number;
   /** A blocking WSP* call another thread may cancel (WSPCancelBlockingCall's WSAEINTR). */

@@ -43,6 +43,8 @@ class Mirror {
   private internal: unknown = 0;
   /** An operation started with it pends: its completion becomes a notice. */
   armed = false;
+  /** Its completion's notice has not reached the worker yet: the worker's fields are stale, the owner's are the truth. */
+  unreported = false;
   /** The kind of hEvent the worker has now, and the provider-side value standing for it. */
   private kind: EventKind = 'none';
   /** The operation in progress has a completion routine (its hEvent is left alone). */
@@ -94,7 +96,7 @@ class Mirror {
       (this.ov as { hEvent: unknown }).hEvent = h;
     }
     const event = this.event;
-    if (this.armed) {
+    if (this.armed || this.unreported) {
       // The worker set its own event while the operation pends (a wait then returns at once [49]).
       if (ref.signaled && event !== null) event.set();
       return;
@@ -252,7 +254,13 @@ export class ThreadOverlapped {
     const c = this.channels.get(channel);
     if (c === undefined) return {};
     const out: { notices?: Notice[]; routines?: RoutineDue[] } = {};
-    if (c.notices.length > 0) out.notices = c.notices.splice(0);
+    if (c.notices.length > 0) {
+      out.notices = c.notices.splice(0);
+      for (const n of out.notices) {
+        const m = c.mirrors.get(n.id);
+        if (m !== undefined) m.unreported = false;
+      }
+    }
     if (c.routines.length > 0) out.routines = c.routines.splice(0);
     return out;
   }
@@ -268,6 +276,7 @@ export class ThreadOverlapped {
     let m = c.mirrors.get(ref.__overlapped);
     if (m === undefined) {
       m = new Mirror(ref.__overlapped, (done) => {
+        done.unreported = true;
         c.notices.push(done.notice(true));
         this.activity();
       });

@@ -3,12 +3,13 @@
  * as a message; the caller sleeps in Atomics.wait on a shared word until the answer (or a
  * request to run one of its callbacks) is posted, then takes it with receiveMessageOnPort.
  */
+import { types } from 'node:util';
 import type { MessagePort } from 'node:worker_threads';
 
 /** Handed to a worker (in workerData, with `port` in the transfer list). */
 export interface ProviderChannel {
   readonly port: MessagePort;
-  /** Int32 words: [0] the caller's wake-up word, [1] the owner's wake-up word (callbacks). */
+  /** Int32 words: [0] the caller's wake-up word, [1] the owner's wake-up word (callbacks), [2] the owner closed the channel. */
   readonly state: SharedArrayBuffer;
 }
 
@@ -16,6 +17,16 @@ export interface ProviderChannel {
 export const IDLE = 0;
 export const ANSWERED = 1;
 export const CALLBACK = 2;
+/** The owner closed the channel (ProviderServer.close, or it dropped this worker): word [2] is set too. */
+export const CLOSED = 3;
+
+/** Int32 words of {@link ProviderChannel.state}. */
+export const WORD_CALLER = 0;
+export const WORD_OWNER = 1;
+/** Non-zero once the owner no longer serves the channel: every call fails at once (WSAENETDOWN). */
+export const WORD_CLOSED = 2;
+/** Bytes of a channel's state. */
+export const STATE_BYTES = 16;
 
 /** A function argument (the condition function of WSPAccept) travels as its index. */
 export interface FunctionRef {
@@ -24,7 +35,8 @@ export interface FunctionRef {
 
 export type ToOwner =
   /** `freed`: ids of the caller's WSAOVERLAPPEDs it no longer holds (their mirrors can go). */
-  | { type: 'call'; fn: string; args: unknown[]; freed?: number[] }
+  /** `marked`: the arguments hold markers for parts that could not travel (src/threads/wire.ts). */
+  | { type: 'call'; fn: string; args: unknown[]; freed?: number[]; marked?: boolean }
   | { type: 'callback-return'; value: unknown; args: unknown[] }
   /** The worker's threadId (node:worker_threads), first thing on the channel: WSPCancelBlockingCall names threads by it. */
   | { type: 'hello'; threadId: number }
@@ -180,28 +192,50 @@ export function isFunctionRef(x: unknown): x is FunctionRef {
 
 /**
  * Writes what the call did to its (cloned) arguments back into the caller's own objects:
- * bytes into the same Uint8Arrays, fields into the same objects, elements into the same arrays.
+ * bytes into the same byte views (not a view of a SharedArrayBuffer: the owner wrote that memory
+ * in place), fields into the same objects, elements into the same arrays. Never throws: a part
+ * the caller made unwritable (frozen, a throwing setter, a Proxy) keeps its value, and a cyclic
+ * object is walked once.
  */
-export function copyBack(original: unknown, result: unknown): void {
-  if (original instanceof Uint8Array) {
-    if (result instanceof Uint8Array) original.set(result.subarray(0, original.length));
-    return;
-  }
+export function copyBack(original: unknown, result: unknown, seen?: Set<object>): void {
   if (typeof original !== 'object' || original === null || typeof result !== 'object' || result === null) return;
-  if (Object.isFrozen(original)) return;
-  const o = original as Record<string, unknown>;
-  const r = result as Record<string, unknown>;
-  for (const key of Object.keys(r)) {
-    const before = o[key];
-    const after = r[key];
-    if (typeof before === 'object' && before !== null && typeof after === 'object' && after !== null) copyBack(before, after);
-    else if (!isFunctionRef(after)) {
+  try {
+    if (ArrayBuffer.isView(original)) {
+      if (ArrayBuffer.isView(result)) copyBytes(original, result);
+      return;
+    }
+    if (types.isProxy(original) || Object.isFrozen(original)) return;
+    const marks = seen ?? new Set<object>();
+    if (marks.has(original) || marks.size > 1 << 16) return;
+    marks.add(original);
+    const o = original as Record<string, unknown>;
+    const r = result as Record<string, unknown>;
+    for (const key of Object.keys(r)) {
+      if (key === '__proto__') continue;
       try {
-        o[key] = after;
+        const before = o[key];
+        const after = r[key];
+        if (typeof before === 'object' && before !== null && typeof after === 'object' && after !== null) copyBack(before, after, marks);
+        else if (!isFunctionRef(after) && !isMarker(after) && typeof before !== 'function') o[key] = after;
       } catch {
         // a getter-only or throwing property: the caller's object keeps its value
       }
     }
+    if (Array.isArray(original) && Array.isArray(result) && original.length !== result.length) original.length = result.length;
+  } catch {
+    // the caller's object refused (a non-writable length, …): it keeps what it had
   }
-  if (Array.isArray(original) && Array.isArray(result)) original.length = result.length;
+}
+
+/** A part the worker could not send, or sent frozen (src/threads/wire.ts): nothing to write back. */
+function isMarker(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && ((x as { __uncloneable?: unknown }).__uncloneable === true || '__frozen' in x);
+}
+
+/** The owner's bytes of a view into the caller's view (skipped for shared memory, written in place). */
+function copyBytes(original: ArrayBufferView, result: ArrayBufferView): void {
+  if (types.isSharedArrayBuffer(original.buffer)) return;
+  const to = new Uint8Array(original.buffer, original.byteOffset, original.byteLength);
+  const from = new Uint8Array(result.buffer, result.byteOffset, result.byteLength);
+  to.set(from.subarray(0, to.length));
 }

@@ -6,16 +6,21 @@
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import {
-  INVALID_SOCKET, MSG_WAITALL, SOCK_STREAM, SOCKET_ERROR, WSAEINTR, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
+  INVALID_SOCKET, MSG_WAITALL, SOCK_STREAM, SOCKET_ERROR, WSAEFAULT, WSAEINTR, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
 } from '../provider/constants.js';
 import type { Socket } from '../provider/socket.js';
-import type { ServiceProvider } from '../spi/service-provider.js';
+import { probe, store } from '../spi/funnel.js';
+import { PROC_NAMES, type ServiceProvider } from '../spi/service-provider.js';
 import type { FD_SET, LPINT, TIMEVAL, WSABUF } from '../spi/types.js';
 import type { CompletionPort } from '../iocp/port.js';
 import type { ChannelLike, Job } from './job.js';
 import { extensionJob, namePointer } from './extensions-server.js';
 import { ThreadOverlapped } from './overlapped-server.js';
-import { ANSWERED, CALLBACK, IDLE, copyBack, isFunctionRef, type PortRef, type ProviderChannel, type ToCaller, type ToOwner } from './protocol.js';
+import {
+  ANSWERED, CALLBACK, CLOSED, IDLE, OVERLAPPED_SHAPES, STATE_BYTES, WORD_CALLER, WORD_CLOSED, WORD_OWNER, copyBack, isFunctionRef, type PortRef,
+  type ProviderChannel, type ToCaller, type ToOwner,
+} from './protocol.js';
+import { releaseSockets } from './lifetime.js';
 
 /** How long the owner waits for a worker to run one of its callbacks. */
 const CALLBACK_TIMEOUT_MS = 10_000;
@@ -26,6 +31,7 @@ class Channel implements ChannelLike {
   job: Job | null = null;
   threadId: number | undefined = undefined;
   readonly serial = nextSerial++;
+  readonly sockets = new Map<number, Socket>();
   constructor(readonly port: MessagePort, readonly state: Int32Array, readonly provider: ServiceProvider) {}
 
   reply(m: ToCaller): void {
@@ -34,13 +40,57 @@ class Channel implements ChannelLike {
     } catch {
       // Something the call left in an argument cannot be cloned (a function, say): the result
       // still travels, the arguments stay as the caller had them.
-      this.port.postMessage(m.type === 'return'
-        ? { ...m, args: m.args.map(() => null), result: undefined, notices: m.notices?.map((n) => ({ ...n, out: undefined })) }
-        : m);
+      try {
+        this.port.postMessage(m.type === 'return'
+          ? { ...m, args: m.args.map(() => null), result: undefined, notices: m.notices?.map((n) => ({ ...n, out: undefined })) }
+          : { ...m, args: m.args.map(() => null) });
+      } catch {
+        this.port.postMessage({ type: 'return', ret: typeof (m as { ret?: unknown }).ret === 'number' ? (m as { ret: number }).ret : SOCKET_ERROR, args: [] });
+      }
     }
-    Atomics.store(this.state, 0, m.type === 'return' ? ANSWERED : CALLBACK);
-    Atomics.notify(this.state, 0);
+    Atomics.store(this.state, WORD_CALLER, m.type === 'return' ? ANSWERED : CALLBACK);
+    Atomics.notify(this.state, WORD_CALLER);
   }
+
+  /** The owner no longer serves this channel: the worker's calls (one waiting now, and all later ones) fail at once. */
+  shut(): void {
+    Atomics.store(this.state, WORD_CLOSED, 1);
+    Atomics.store(this.state, WORD_CALLER, CLOSED);
+    Atomics.notify(this.state, WORD_CALLER);
+    Atomics.store(this.state, WORD_OWNER, CLOSED);
+    Atomics.notify(this.state, WORD_OWNER);
+  }
+}
+
+/** The functions a worker may call (anything else in a message is refused, never looked up on the provider). */
+const CALLABLE = new Set<string>([
+  ...PROC_NAMES, 'GetCurrentProcessId', 'CancelIoEx', '__cancelBlockingCall', '__alertableWait', '__waitForEvents', '__CreateIoCompletionPort',
+  '__GetQueuedCompletionStatus', '__GetQueuedCompletionStatusEx', '__PostQueuedCompletionStatus', '__CloseHandle',
+  ...Object.keys(OVERLAPPED_SHAPES).filter((n) => n.startsWith('__')),
+]);
+
+/** The functions whose success hands the worker a new socket descriptor. */
+const MAKES_SOCKET = new Set(['WSPSocket', 'WSPAccept', 'WSPJoinLeaf']);
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
+/**
+ * A worker's arguments with the markers of src/threads/wire.ts replaced: a part that could not
+ * travel becomes a frozen empty object (unusable to the provider, as a bad pointer or handle),
+ * a frozen part is frozen again.
+ */
+function unmark(x: unknown, depth = 0): unknown {
+  if (!isObject(x) || depth > 16 || ArrayBuffer.isView(x) || x instanceof ArrayBuffer || x instanceof SharedArrayBuffer) return x;
+  if (x.__uncloneable === true || isFunctionRef(x)) return Object.freeze({});
+  if ('__frozen' in x) return Object.freeze(unmark(x.__frozen, depth + 1));
+  if (Array.isArray(x)) for (let i = 0; i < x.length; i++) x[i] = unmark(x[i], depth + 1);
+  else for (const k of Object.keys(x)) if (k !== '__proto__') x[k] = unmark(x[k], depth + 1);
+  return x;
+}
+
+/** What a call that failed before acting returns (INVALID_SOCKET for the functions that make sockets). */
+function failValueOf(fn: string): number {
+  return fn === 'WSPSocket' || fn === 'WSPAccept' || fn === 'WSPJoinLeaf' ? INVALID_SOCKET : fn.startsWith('WSP') || fn === '__WSARecvMsg' || fn === '__WSASendMsg' ? SOCKET_ERROR : 0;
 }
 
 const total = (bufs: WSABUF[], count: number): number => bufs.slice(0, count).reduce((n, b) => n + b.len, 0);
@@ -81,6 +131,7 @@ export class ProviderServer {
   private readonly stallMs: number;
   private stallTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly parked = new Set<Job>();
+  private closed = false;
   private dirty = false;
   private settling = false;
   private retryQueued = false;
@@ -109,8 +160,13 @@ export class ProviderServer {
     // A new thread may call and wake the others: whatever was about to be declared a stall is not.
     this.clearStall();
     const { port1, port2 } = new MessageChannel();
-    const shared = new SharedArrayBuffer(8);
+    const shared = new SharedArrayBuffer(STATE_BYTES);
     const channel = new Channel(port1, new Int32Array(shared), provider);
+    if (this.closed) {
+      channel.shut();
+      port1.close();
+      return { port: port2, state: shared };
+    }
     this.channels.add(channel);
     port1.on('message', (m: ToOwner) => this.receive(channel, m));
     port1.on('close', () => this.drop(channel));
@@ -151,67 +207,143 @@ export class ProviderServer {
     return n;
   }
 
-  /** Stops serving: calls still waiting fail with WSAEINTR. */
+  /**
+   * Stops serving: calls still waiting fail with WSAEINTR; every later call of a worker fails at
+   * once with WSAENETDOWN. The workers' sockets stay open (the owner's program may still use them).
+   */
   close(): void {
+    this.closed = true;
     for (const c of [...this.channels]) {
       if (c.job !== null) this.finish(c.job, this.interrupt(c.job));
-      this.drop(c);
+      this.drop(c, false);
     }
     for (const p of this.providers) p.core.watchers.delete(this.watcher);
     if (this.timer !== null) clearTimeout(this.timer);
     this.clearStall();
   }
 
-  private drop(channel: Channel): void {
+  /** The channel ends (the worker closed it or ended, or the server closes): `release` its sockets too. */
+  private drop(channel: Channel, release = true): void {
     if (!this.channels.delete(channel)) return;
     if (channel.job !== null) {
       this.parked.delete(channel.job);
-      channel.job.dispose?.();
+      try {
+        channel.job.dispose?.();
+      } catch {
+        // a wait that cannot undo itself is dropped all the same
+      }
+      channel.job = null;
     }
+    channel.shut();
     channel.port.close();
+    if (release) releaseSockets(channel);
     this.queueRetry(); // the threads still here may all be waiting now
   }
 
   private receive(channel: Channel, m: ToOwner): void {
     this.clearStall();
+    if (!isObject(m) || !this.channels.has(channel)) return;
     if (m.type === 'close') {
       this.drop(channel);
       return;
     }
     if (m.type === 'hello') {
-      channel.threadId = m.threadId;
+      if (typeof m.threadId === 'number') channel.threadId = m.threadId;
       return;
     }
     if (m.type !== 'call') return;
-    if (m.freed !== undefined) this.overlapped.free(channel, m.freed);
-    const args = m.args.map((a) => (isFunctionRef(a) ? this.callbackProxy(channel, a.__function) : a));
-    const job = this.specialJob(channel, m.fn, args) ?? this.job(channel, m.fn, args);
-    if (m.fn === 'WSPIoctl') namePointer(job);
-    channel.job = job;
-    const ret = job.attempt();
-    if (ret !== undefined) this.finish(job, ret);
-    else this.parked.add(job);
+    const fn = typeof m.fn === 'string' && CALLABLE.has(m.fn) ? m.fn : '';
+    const raw: unknown[] = Array.isArray(m.args) ? m.args : [];
+    if (channel.job !== null) return; // one call at a time per thread: a second one is not the client's doing
+    let job: Job | undefined;
+    try {
+      if (Array.isArray(m.freed)) this.overlapped.free(channel, m.freed.filter((id) => typeof id === 'number'));
+      // Only WSPAccept's condition function is a callback; anything else marked is no data the provider can use.
+      const cond = fn === 'WSPAccept' && isFunctionRef(raw[3]) ? this.callbackProxy(channel, raw[3].__function) : undefined;
+      const args = m.marked === true || cond !== undefined ? raw.map((a, i) => (i === 3 && cond !== undefined ? cond : unmark(a))) : raw;
+      if (fn.startsWith('WSP') && !probe(args[args.length - 1], 'value')) {
+        // The worker's lpErrno cannot be written (it was frozen, a Proxy, missing): the code is lost, as
+        // the provider loses it on the owner thread, and this side keeps its own.
+        args[Math.max(args.length - 1, 0)] = { value: 0 };
+      }
+      job = fn === '' ? this.refusal(channel, args, WSAEINVAL) : this.specialJob(channel, fn, args) ?? this.job(channel, fn, args);
+      job.fn = fn;
+      if (fn === 'WSPIoctl') namePointer(job);
+      channel.job = job;
+      const ret = this.attempt(job);
+      if (ret !== undefined) this.finish(job, ret);
+      else this.parked.add(job);
+    } catch {
+      // Nothing a worker passes may break the owner: the call fails as for an argument the
+      // provider cannot read, and the worker is answered.
+      const failed = job ?? this.refusal(channel, raw, WSAEFAULT);
+      this.finish(failed, this.fault(failed, WSAEFAULT));
+    }
     this.settle();
+  }
+
+  /** A call refused before it reaches the provider: `code`. */
+  private refusal(channel: Channel, args: unknown[], code: number): Job {
+    const job: Job = { channel, args, deadline: Infinity, attempt: () => this.fault(job, code), expire: () => this.fault(job, code) };
+    return job;
+  }
+
+  /** Fails `job` with `code` (in its lpErrno when that can be written): its failure value. */
+  private fault(job: Job, code: number): number {
+    store(job.args[job.args.length - 1], 'value', code);
+    return job.failValue ?? failValueOf(job.fn ?? '');
+  }
+
+  /** `job.attempt()`, or its failure with WSAEFAULT should the attempt throw (it never should). */
+  private attempt(job: Job, how: 'attempt' | 'expire' | 'stalled' = 'attempt'): unknown {
+    try {
+      return how === 'attempt' ? job.attempt() : how === 'expire' ? job.expire() : job.stalled!();
+    } catch {
+      try {
+        job.dispose?.();
+      } catch {
+        // already failing
+      }
+      return this.fault(job, WSAEFAULT);
+    }
   }
 
   private finish(job: Job, ret: unknown): void {
     this.parked.delete(job);
-    job.channel.job = null;
-    // A callback argument (WSPAccept's condition function) is a proxy here and cannot travel back:
-    // the caller keeps its own function (copyBack leaves a function argument alone). An
-    // overlapped call's later outputs (the WSAOVERLAPPED, buffers a completion fills) travel in
-    // notices instead.
-    const keep = job.keep ?? [];
-    const args = job.args.map((a, i) => (typeof a === 'function' || keep.includes(i) ? null : a));
-    (job.channel as Channel).reply({ type: 'return', ret, args, result: job.result, ...this.overlapped.drain(job.channel) });
+    const channel = job.channel as Channel;
+    if (channel.job === job) channel.job = null;
+    try {
+      if (job.fn !== undefined) this.track(channel, job, ret);
+      // A callback argument (WSPAccept's condition function) is a proxy here and cannot travel back:
+      // the caller keeps its own function (copyBack leaves a function argument alone). An
+      // overlapped call's later outputs (the WSAOVERLAPPED, buffers a completion fills) travel in
+      // notices instead.
+      const keep = job.keep ?? [];
+      const args = job.args.map((a, i) => (typeof a === 'function' || keep.includes(i) ? null : a));
+      channel.reply({ type: 'return', ret, args, result: job.result, ...this.overlapped.drain(channel) });
+    } catch {
+      channel.reply({ type: 'return', ret: typeof ret === 'number' ? ret : SOCKET_ERROR, args: [] });
+    }
+  }
+
+  /** Keeps the worker's socket descriptors: those it made, not those it closed. */
+  private track(channel: Channel, job: Job, ret: unknown): void {
+    const fn = job.fn!;
+    if (MAKES_SOCKET.has(fn) && typeof ret === 'number' && ret !== INVALID_SOCKET) {
+      const sock = channel.provider.core.lookup(ret);
+      if (sock !== undefined) channel.sockets.set(ret, sock);
+    } else if (fn === 'WSPCloseSocket' && ret === 0 && typeof job.args[0] === 'number') channel.sockets.delete(job.args[0]);
   }
 
   /** The answer of a wait that cannot end (a stall), or of a cancelled blocking call: WSAEINTR. */
   private interrupt(job: Job, cancelled = false): unknown {
-    if (!cancelled && job.stalled !== undefined) return job.stalled();
-    job.dispose?.();
-    const lpErrno = job.args[job.args.length - 1] as LPINT;
-    lpErrno.value = WSAEINTR;
+    if (!cancelled && job.stalled !== undefined) return this.attempt(job, 'stalled');
+    try {
+      job.dispose?.();
+    } catch {
+      // the wait ends all the same
+    }
+    store(job.args[job.args.length - 1], 'value', WSAEINTR);
     return job.failValue ?? SOCKET_ERROR;
   }
 
@@ -222,7 +354,7 @@ export class ProviderServer {
       const [threadId, lpErrno] = args as [number, LPINT];
       const attempt = (): number => {
         if (this.cancelBlockingCall(threadId)) return 0;
-        lpErrno.value = WSAEINVAL;
+        store(lpErrno, 'value', WSAEINVAL);
         return SOCKET_ERROR;
       };
       return { channel, args, deadline: Infinity, attempt, expire: attempt };
@@ -273,11 +405,15 @@ export class ProviderServer {
         const now = transport.nowMs();
         let next = Number.POSITIVE_INFINITY;
         for (const job of [...this.parked]) {
-          const ret = job.attempt();
+          const ret = this.attempt(job);
           if (ret !== undefined) this.finish(job, ret);
           else if (now >= job.deadline) {
-            job.dispose?.();
-            this.finish(job, job.expire());
+            try {
+              job.dispose?.();
+            } catch {
+              // expired all the same
+            }
+            this.finish(job, this.attempt(job, 'expire'));
           }
           else next = Math.min(next, job.deadline);
         }
@@ -331,7 +467,7 @@ export class ProviderServer {
       const got = receiveMessageOnPort(channel.port);
       const m = got?.message as ToOwner | undefined;
       if (m?.type !== 'callback-return') throw new Error('the worker answered something else');
-      args.forEach((a, i) => copyBack(a, m.args[i]));
+      if (Array.isArray(m.args)) args.forEach((a, i) => copyBack(a, m.args[i]));
       const v = m.value as { __threw?: string } | null;
       if (typeof v === 'object' && v !== null && typeof v.__threw === 'string') throw new Error(v.__threw);
       return m.value;
