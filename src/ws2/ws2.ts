@@ -7,7 +7,7 @@
 import {
   AF_INET, AF_INET6, AF_UNSPEC, FIONBIO, SD_BOTH, SD_RECEIVE, SD_SEND, INVALID_SOCKET, SOCKET_ERROR, WSA_FLAG_OVERLAPPED, WSA_INFINITE, WSA_INVALID_HANDLE,
   WSA_INVALID_PARAMETER, WSA_WAIT_EVENT_0, WSA_WAIT_FAILED, WSA_WAIT_TIMEOUT, WSAEFAULT, WSAEINTR, WSAEINVAL, WSAENOTSOCK,
-  WSAEWOULDBLOCK, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
+  WSAEWOULDBLOCK, WSANO_RECOVERY, WSANOTINITIALISED, WSAVERNOTSUPPORTED,
 } from '../provider/constants.js';
 import { WSAEvent } from '../provider/readiness.js';
 import { isRef, probe, store } from '../spi/funnel.js';
@@ -23,6 +23,10 @@ import type { Catalog } from './catalog.js';
 import { HandleTable, type Slot } from './handles.js';
 import { makeUpcalls, type UpcallHost } from './upcalls.js';
 import { wsaPoll, type Shut, type WSAPOLLFD } from './poll.js';
+import { NameResolver } from '../ns/resolver.js';
+import { WSALookupService } from '../ns/lookup-service.js';
+import type { NameSource } from '../ns/source.js';
+import type { ADDRINFOW, ADDRINFOW_HINTS, HANDLE, HOSTENT, Out, WSAQUERYSETW } from '../ns/types.js';
 
 /** `WSADATA`, filled by WSAStartup. */
 export interface WSADATA {
@@ -52,6 +56,14 @@ export interface Ws2Options {
    * that is a function is called with (Msg, wParam, lParam); anything else cannot be posted to.
    */
   postMessage?: (hWnd: unknown, Msg: number, wParam: number, lParam: number) => boolean;
+  /**
+   * The namespace providers installed for NS_DNS, in catalogue order (src/ns: `new
+   * VirtualNameSource(host, net.dns)`, `new HostNameSource()` from `winsock-spi/host`): what
+   * getaddrinfo and its kin ask. The first one answers getaddrinfo, getnameinfo, gethostbyname and
+   * gethostname; WSALookupService* tries them in turn. Without any, those functions fail with
+   * WSANO_RECOVERY (no name service installed), numeric names included.
+   */
+  names?: readonly NameSource[];
 }
 
 interface Started {
@@ -79,6 +91,7 @@ export class Ws2 implements UpcallHost {
   readonly handles = new HandleTable();
   readonly closedEvents = new WeakSet<WSAEvent>();
   private lastError = 0;
+  private names: { resolver: NameResolver; lookup: WSALookupService } | undefined;
   private startups = 0;
   private readonly started = new Map<number, Started>();
   private readonly apcs: { fn: LPWSAUSERAPC; ctx: number }[] = [];
@@ -531,8 +544,74 @@ export class Ws2 implements UpcallHost {
     }
   };
 
-  // Name resolution (getaddrinfo, GetAddrInfoW, getnameinfo, gethostbyname, WSALookupService*)
-  // belongs to src/ns (namespace providers); this class will re-export it from there.
+  // ---- names (src/ns: the namespace providers of options.names) ---------------------------------
+
+  private namesOrError(): { resolver: NameResolver; lookup: WSALookupService } | number {
+    if (this.startups === 0) return this.failWith(WSANOTINITIALISED, WSANOTINITIALISED);
+    const sources = this.options.names ?? [];
+    if (sources.length === 0) return this.failWith(WSANO_RECOVERY, WSANO_RECOVERY);
+    const setLastError = (code: number): void => { this.lastError = code; };
+    return this.names ??= {
+      resolver: new NameResolver(sources[0]!, { setLastError }),
+      lookup: new WSALookupService({ sources: [...sources], setLastError }),
+    };
+  }
+
+  /** getaddrinfo / GetAddrInfoW (src/ns's NameResolver): 0, or the code, also the last error. */
+  getaddrinfo = (pNodeName: string | null, pServiceName: string | null, pHints: ADDRINFOW_HINTS | null, ppResult: Out<ADDRINFOW | null> | null): number => {
+    const n = this.namesOrError();
+    return typeof n === 'number' ? n : n.resolver.getaddrinfo(pNodeName, pServiceName, pHints, ppResult);
+  };
+
+  GetAddrInfoW = (pNodeName: string | null, pServiceName: string | null, pHints: ADDRINFOW_HINTS | null, ppResult: Out<ADDRINFOW | null> | null): number => {
+    const n = this.namesOrError();
+    return typeof n === 'number' ? n : n.resolver.GetAddrInfoW(pNodeName, pServiceName, pHints, ppResult);
+  };
+
+  /** The asynchronous form (the host network's names need it: its blocking form cannot wait). */
+  GetAddrInfoWAsync = async (pNodeName: string | null, pServiceName: string | null, pHints: ADDRINFOW_HINTS | null): Promise<{ error: number; result: ADDRINFOW | null }> => {
+    const n = this.namesOrError();
+    return typeof n === 'number' ? { error: n, result: null } : n.resolver.GetAddrInfoWAsync(pNodeName, pServiceName, pHints);
+  };
+
+  FreeAddrInfoW = (pAddrInfo: ADDRINFOW | null): void => {
+    // Nothing to free in JavaScript; kept for the C shape (and valid before WSAStartup, as free is).
+    void pAddrInfo;
+  };
+
+  freeaddrinfo = this.FreeAddrInfoW;
+
+  getnameinfo = (pSockaddr: Uint8Array | null, SockaddrLength: number, pNodeBuffer: Out<string> | null, NodeBufferSize: number,
+    pServiceBuffer: Out<string> | null, ServiceBufferSize: number, Flags: number): number => {
+    const n = this.namesOrError();
+    return typeof n === 'number' ? n : n.resolver.getnameinfo(pSockaddr, SockaddrLength, pNodeBuffer, NodeBufferSize, pServiceBuffer, ServiceBufferSize, Flags);
+  };
+
+  /** gethostbyname: the HOSTENT, or null with the code in WSAGetLastError. */
+  gethostbyname = (name: string | null): HOSTENT | null => {
+    const n = this.namesOrError();
+    return typeof n === 'number' ? null : n.resolver.gethostbyname(name);
+  };
+
+  gethostname = (name: Uint8Array | null, namelen: number): number => {
+    const n = this.namesOrError();
+    return typeof n === 'number' ? SOCKET_ERROR : n.resolver.gethostname(name, namelen);
+  };
+
+  WSALookupServiceBeginW = (lpqsRestrictions: WSAQUERYSETW | null, dwControlFlags: number, lphLookup: Out<HANDLE> | null): number => {
+    const n = this.namesOrError();
+    return typeof n === 'number' ? SOCKET_ERROR : n.lookup.WSALookupServiceBeginW(lpqsRestrictions, dwControlFlags, lphLookup);
+  };
+
+  WSALookupServiceNextW = (hLookup: HANDLE, dwControlFlags: number, lpdwBufferLength: Out<number> | null, lpqsResults: Out<WSAQUERYSETW | null> | null): number => {
+    const n = this.namesOrError();
+    return typeof n === 'number' ? SOCKET_ERROR : n.lookup.WSALookupServiceNextW(hLookup, dwControlFlags, lpdwBufferLength, lpqsResults);
+  };
+
+  WSALookupServiceEnd = (hLookup: HANDLE): number => {
+    const n = this.namesOrError();
+    return typeof n === 'number' ? SOCKET_ERROR : n.lookup.WSALookupServiceEnd(hLookup);
+  };
 
   // ---- UpcallHost -------------------------------------------------------------------------------
 
