@@ -469,3 +469,44 @@ describe('ws2: the upcall table', () => {
     assert.equal(table.lpWPUResetEvent!(ev, e), false);
   });
 });
+
+describe('ws2: hostile arguments to event functions and upcalls never throw', () => {
+  test('WSASetEvent / WSAResetEvent on an event whose own set and reset throw; WSAWaitForMultipleEvents with a count that is no integer is WSA_INVALID_PARAMETER', async () => {
+    const { WSAEvent, WSA_WAIT_FAILED, WSA_INVALID_PARAMETER } = await import('../src/index.js');
+    const w = virtualWorld();
+    const { ws } = ws2Over(w);
+    const ev = new WSAEvent();
+    Object.defineProperty(ev, 'set', { value: () => { throw new Error('own set'); } });
+    Object.defineProperty(ev, 'reset', { value: () => { throw new Error('own reset'); } });
+    assert.equal(ws.WSASetEvent(ev), true);
+    assert.equal(ev.signaled, true, 'the event is set as a kernel event would be');
+    assert.equal(ws.WSAResetEvent(ev), true);
+    assert.equal(ev.signaled, false);
+    for (const n of [Number.NaN, 1.5, Number.POSITIVE_INFINITY]) {
+      assert.equal(ws.WSAWaitForMultipleEvents(n, [ev], true, 0, false), WSA_WAIT_FAILED, String(n));
+      assert.equal(ws.WSAGetLastError(), WSA_INVALID_PARAMETER);
+    }
+  });
+
+  test('every upcall given throwing getters and objects returns its failure value with WSAEFAULT, never throws', async () => {
+    const { makeUpcalls } = await import('../src/ws2/upcalls.js');
+    const w = virtualWorld();
+    const { ws, catalog } = ws2Over(w);
+    ws.WSAStartup(0x0202, {});
+    const table = makeUpcalls(ws, 1001) as unknown as Record<string, (...a: unknown[]) => unknown>; // 1001: the first base entry
+    assert.ok(catalog.entry(1001));
+    const hostile = new Proxy({}, { get() { throw new Error('getter'); }, has() { throw new Error('has'); } });
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    let calls = 0;
+    for (const [name, fn] of Object.entries(table)) {
+      for (const junk of [hostile, revoked.proxy]) {
+        const err = { value: 0 };
+        const args = Array.from({ length: Math.max(fn.length - 1, 1) }, () => junk);
+        assert.doesNotThrow(() => fn(...args, err), name);
+        calls++;
+      }
+    }
+    assert.ok(calls >= 26, `every upcall was tried (${calls} calls)`);
+  });
+});

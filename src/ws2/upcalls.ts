@@ -9,6 +9,7 @@ import {
 } from '../provider/constants.js';
 import { WSAEvent } from '../provider/readiness.js';
 import { fail, isRef, probe, store } from '../spi/funnel.js';
+import { signal } from '../spi/overlapped-args.js';
 import type { LPWSTR } from '../spi/address-string.js';
 import type { LPINT, LPWSAUSERAPC, WSAOVERLAPPED, WSATHREADID, WSPUPCALLTABLE } from '../spi/types.js';
 import type { Catalog } from './catalog.js';
@@ -81,7 +82,7 @@ export function makeUpcalls(host: UpcallHost, entryId: number): WSPUPCALLTABLE {
       const ev = lpOverlapped.hEvent;
       if (ev !== null && ev !== undefined) {
         if (!WSAEvent.is(ev)) return fail(lpErrno, WSA_INVALID_HANDLE, SOCKET_ERROR);
-        ev.set();
+        signal(ev, true);
       }
       return 0;
     },
@@ -91,12 +92,12 @@ export function makeUpcalls(host: UpcallHost, entryId: number): WSPUPCALLTABLE {
     },
     lpWPUSetEvent: (hEvent: WSAEvent, lpErrno: LPINT): boolean => {
       if (!usable(host, hEvent)) return fail(lpErrno, WSA_INVALID_HANDLE, 0) !== 0;
-      hEvent.set();
+      signal(hEvent, true);
       return true;
     },
     lpWPUResetEvent: (hEvent: WSAEvent, lpErrno: LPINT): boolean => {
       if (!usable(host, hEvent)) return fail(lpErrno, WSA_INVALID_HANDLE, 0) !== 0;
-      hEvent.reset();
+      signal(hEvent, false);
       return true;
     },
     lpWPUCloseEvent: (hEvent: WSAEvent, lpErrno: LPINT): boolean => {
@@ -115,5 +116,38 @@ export function makeUpcalls(host: UpcallHost, entryId: number): WSPUPCALLTABLE {
     lpWPUGetProviderPath: (lpProviderId: string, lpszProviderDllPath: LPWSTR, lpProviderDllPathLen: LPINT, lpErrno: LPINT): number =>
       host.catalog.WSCGetProviderPath(lpProviderId, lpszProviderDllPath, lpProviderDllPathLen, lpErrno),
   };
-  return upcalls;
+  return guarded(upcalls);
+}
+
+/** What each upcall returns when it fails (SOCKET_ERROR, INVALID_SOCKET, FALSE, a null event). */
+const FAILED: { readonly [K in keyof WSPUPCALLTABLE]-?: unknown } = {
+  lpWPUCreateSocketHandle: INVALID_SOCKET, lpWPUQuerySocketHandleContext: SOCKET_ERROR, lpWPUCloseSocketHandle: SOCKET_ERROR,
+  lpWPUModifyIFSHandle: INVALID_SOCKET, lpWPUPostMessage: false, lpWPUQueueApc: SOCKET_ERROR,
+  lpWPUCompleteOverlappedRequest: SOCKET_ERROR, lpWPUCreateEvent: null, lpWPUSetEvent: false, lpWPUResetEvent: false,
+  lpWPUCloseEvent: false, lpWPUQueryBlockingCallback: SOCKET_ERROR, lpWPUGetProviderPath: SOCKET_ERROR,
+};
+
+/**
+ * Every upcall behind a last net: a provider (a layered one above all) may hand an upcall anything,
+ * and an exception must not unwind into it. A throw becomes the upcall's failure value with
+ * WSAEFAULT in its trailing lpErrno (WPUPostMessage has none).
+ */
+function guarded(table: WSPUPCALLTABLE): WSPUPCALLTABLE {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(table) as [keyof WSPUPCALLTABLE, (...a: unknown[]) => unknown][]) {
+    out[name] = (...args: unknown[]): unknown => {
+      try {
+        return fn(...args);
+      } catch {
+        const lpErrno = name === 'lpWPUPostMessage' ? undefined : args[args.length - 1];
+        try {
+          if (isRef(lpErrno)) store(lpErrno, 'value', WSAEFAULT);
+        } catch {
+          // an lpErrno that cannot be written: the failure value says enough
+        }
+        return FAILED[name];
+      }
+    };
+  }
+  return out as unknown as WSPUPCALLTABLE;
 }

@@ -11,6 +11,7 @@ import {
 } from '../provider/constants.js';
 import { WSAEvent } from '../provider/readiness.js';
 import { isRef, probe, store } from '../spi/funnel.js';
+import { signal } from '../spi/overlapped-args.js';
 import { isByteArray } from '../wire/bytes.js';
 import type { LPWSTR } from '../spi/address-string.js';
 import type { SockAddrArg, SockAddrOut } from '../spi/sockaddr.js';
@@ -437,9 +438,9 @@ export class Ws2 implements UpcallHost {
   /** A manual-reset event, not signaled. */
   WSACreateEvent = (): WSAEvent => new WSAEvent();
 
-  WSASetEvent = (hEvent: WSAEvent): boolean => this.onEvent(hEvent, (ev) => ev.set());
+  WSASetEvent = (hEvent: WSAEvent): boolean => this.onEvent(hEvent, (ev) => signal(ev, true));
 
-  WSAResetEvent = (hEvent: WSAEvent): boolean => this.onEvent(hEvent, (ev) => ev.reset());
+  WSAResetEvent = (hEvent: WSAEvent): boolean => this.onEvent(hEvent, (ev) => signal(ev, false));
 
   /** After it, the event is an invalid handle to every event function (WSA_INVALID_HANDLE). */
   WSACloseEvent = (hEvent: WSAEvent): boolean => this.onEvent(hEvent, (ev) => this.closedEvents.add(ev));
@@ -454,7 +455,7 @@ export class Ws2 implements UpcallHost {
    */
   WSAWaitForMultipleEvents = (cEvents: number, lphEvents: readonly WSAEvent[], fWaitAll: boolean, dwTimeout: number, fAlertable: boolean): number => {
     try {
-      if (typeof cEvents !== 'number' || cEvents < 1 || cEvents > WSA_MAXIMUM_WAIT_EVENTS) return this.failWith(WSA_INVALID_PARAMETER, WSA_WAIT_FAILED);
+      if (typeof cEvents !== 'number' || !Number.isInteger(cEvents) || cEvents < 1 || cEvents > WSA_MAXIMUM_WAIT_EVENTS) return this.failWith(WSA_INVALID_PARAMETER, WSA_WAIT_FAILED);
       if (!Array.isArray(lphEvents) || lphEvents.length < cEvents) return this.failWith(WSA_INVALID_PARAMETER, WSA_WAIT_FAILED);
       const events = lphEvents.slice(0, cEvents);
       if (!events.every((ev) => WSAEvent.is(ev) && !this.closedEvents.has(ev))) return this.failWith(WSA_INVALID_HANDLE, WSA_WAIT_FAILED);
@@ -625,7 +626,13 @@ export class Ws2 implements UpcallHost {
 
   /** @internal Only this thread's id is accepted: its routines run in its alertable waits. */
   queueApc(lpThreadId: WSATHREADID, fn: LPWSAUSERAPC, dwContext: number): boolean {
-    if (lpThreadId.ThreadHandle !== this) return false;
+    let thread: unknown;
+    try {
+      thread = lpThreadId.ThreadHandle;
+    } catch {
+      return false;
+    }
+    if (thread !== this) return false;
     this.apcs.push({ fn, ctx: dwContext });
     return true;
   }
