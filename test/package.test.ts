@@ -75,6 +75,25 @@ test('the packed package exports winsock-spi/ws2: a catalogue over a provider an
   assert.deepEqual(JSON.parse(out), { started: 0, wVersion: 0x0202, made: true, closed: 0, cleanup: 0 });
 });
 
+test('the packed package exports winsock-spi/lsp: the tracing LSP in a chain over a base provider traces a program\'s calls', () => {
+  const out = runNode(`
+    import { VirtualNetwork, AF_INET, SOCK_STREAM } from 'winsock-spi';
+    import { Catalog, Ws2 } from 'winsock-spi/ws2';
+    import { TracingLsp } from 'winsock-spi/lsp';
+    const catalog = new Catalog();
+    const bases = catalog.installBase(new VirtualNetwork().addHost().provider);
+    const text = [];
+    const lsp = new TracingLsp(catalog, { text });
+    catalog.installLayered(lsp, { ProviderId: lsp.ProviderId, name: 'tracing', over: bases.map((b) => b.dwCatalogEntryId) });
+    const ws = new Ws2(catalog);
+    ws.WSAStartup(0x0202, {});
+    ws.closesocket(ws.socket(AF_INET, SOCK_STREAM, 0));
+    ws.WSACleanup();
+    console.log(JSON.stringify(text.map((t) => t.split('(')[0])));
+  `);
+  assert.deepEqual(JSON.parse(out), ['#1 WSPSocket', '#2 WSPCloseSocket', '#3 WSPCleanup']);
+});
+
 test('the packed package ships type declarations', () => {
   const pkg = JSON.parse(readFileSync(join(work, 'node_modules', 'winsock-spi', 'package.json'), 'utf8')) as { types: string };
   const dts = readFileSync(join(work, 'node_modules', 'winsock-spi', pkg.types), 'utf8');
