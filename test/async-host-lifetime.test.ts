@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { HostNetwork } from '../src/host/index.js';
 import { connect, listen } from '../src/index.js';
+import { quietPort } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/host-lifetime-child.js', import.meta.url));
 /** Generous: the child exits within a few hundred ms once nothing holds it. */
@@ -86,7 +87,9 @@ describe('host network: what keeps the process alive', () => {
 
   test('host.close() still closes everything: a pending accept is interrupted and the port is free again', async () => {
     const host = new HostNetwork();
-    const server = await listen(host, { address: '127.0.0.1', port: 0 });
+    // A quiet port (below the ephemeral range): no other process is handed it between
+    // host.close() and the listen below that checks it is free.
+    const server = await listen(host, { address: '127.0.0.1', port: await quietPort() });
     const port = server.localAddress.port;
     const c = await connect(host, { address: '127.0.0.1', port });
     const a = await server.accept();

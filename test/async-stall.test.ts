@@ -77,12 +77,14 @@ describe('async API: an idle simulation is not a stalled wait', () => {
     const a = await server.accept();
     let t0 = performance.now();
     await assert.rejects(a.read(), isStall); // inherited: 100 ms
-    let elapsed = performance.now() - t0;
-    assert.ok(elapsed >= 100 && elapsed < 1000, `inherited grace: ${elapsed.toFixed(1)} ms`);
+    const inherited = performance.now() - t0;
+    assert.ok(inherited >= 100, `inherited grace: ${inherited.toFixed(1)} ms`);
     t0 = performance.now();
     await assert.rejects(c.read(), isStall); // connect() without stallMs: the default
-    elapsed = performance.now() - t0;
-    assert.ok(elapsed >= 1000, `default grace: ${elapsed.toFixed(1)} ms`);
+    const byDefault = performance.now() - t0;
+    assert.ok(byDefault >= 1000, `default grace: ${byDefault.toFixed(1)} ms`);
+    // Lower bounds only (a loaded machine makes timers late, never early): the inherited grace is the shorter.
+    assert.ok(inherited < byDefault, `inherited ${inherited.toFixed(1)} ms, default ${byDefault.toFixed(1)} ms`);
     for (const x of [a, c, server]) x.close();
   });
 

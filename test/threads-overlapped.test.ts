@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import {
   AF_INET, CompletionPort, ERROR_CONNECTION_ABORTED, GetQueuedCompletionStatus, GetQueuedCompletionStatusAsync, INVALID_HANDLE_VALUE,
   STATUS_CONNECTION_ABORTED, type WSAOVERLAPPED, INVALID_SOCKET, IPPROTO_TCP, PostQueuedCompletionStatus, SOCK_STREAM, SOCKET_ERROR, STATUS_PENDING,
-  VirtualNetwork, WAIT_IO_COMPLETION, WAIT_TIMEOUT, WSA_IO_INCOMPLETE, WSA_IO_PENDING, WSAEFAULT, WSAEINTR, WSAEINVAL, type ServiceProvider,
+  VirtualNetwork, WAIT_IO_COMPLETION, WAIT_TIMEOUT, WSA_INFINITE, WSA_IO_INCOMPLETE, WSA_IO_PENDING, WSAEFAULT, WSAEINTR, WSAEINVAL, type ServiceProvider,
 } from '../src/index.js';
 import { HostNetwork } from '../src/host/index.js';
 import { ProviderServer } from '../src/threads/index.js';
@@ -200,8 +200,12 @@ onNetworks('iocp_async_read_thread', (it) => {
     const port = w.p.CreateIoCompletionPort(dst, null, 125, 0, err)!;
     const owner = new ProviderServer(w.p);
     const run = start(owner, w.p, { scenario: 'read-and-exit', address: w.loopback4, port: 0, socket: dst });
+    // Listen for the exit before awaiting the report: a worker that reports and ends while this
+    // thread is busy delivers both events in one turn, and a listener added after the report
+    // would miss the exit.
+    const exited = new Promise((resolve) => run.worker.once('exit', resolve));
     const r = await run.done;
-    await new Promise((resolve) => run.worker.once('exit', resolve));
+    await exited;
     owner.close();
     assert.equal(r.error, undefined, r.error);
     assert.deepEqual(r.log.call, { ret: SOCKET_ERROR, err: WSA_IO_PENDING, count: 77 });
@@ -214,7 +218,7 @@ onNetworks('iocp_async_read_thread', (it) => {
     const err = { value: 0 };
     const ret = w.kind === 'virtual'
       ? GetQueuedCompletionStatus(port, bytes, key, ov, 1000, err)
-      : await GetQueuedCompletionStatusAsync(port, bytes, key, ov, 1000, err);
+      : await GetQueuedCompletionStatusAsync(port, bytes, key, ov, WSA_INFINITE, err); // a hang is the test timeout's to catch
     return { ret, err: err.value, bytes: bytes.value, key: key.value, Internal: ov.value?.Internal, InternalHigh: ov.value?.InternalHigh };
   };
 

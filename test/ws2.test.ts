@@ -508,5 +508,19 @@ describe('ws2: hostile arguments to event functions and upcalls never throw', ()
       }
     }
     assert.ok(calls >= 26, `every upcall was tried (${calls} calls)`);
+    // The shapes that reached past the argument checks (the review's reproductions).
+    const { WSAEvent, SOCKET_ERROR } = await import('../src/index.js');
+    const ev = new WSAEvent();
+    Object.defineProperty(ev, 'set', { value: () => { throw new Error('own set'); } });
+    assert.equal(table.lpWPUSetEvent!(ev, { value: 0 }), true);
+    assert.equal(ev.signaled, true);
+    const tid = { get ThreadHandle(): unknown { throw new Error('getter'); }, Reserved: 0 };
+    const err = { value: 0 };
+    assert.equal(table.lpWPUQueueApc!(tid, () => {}, 0, err), SOCKET_ERROR);
+    const wpu = ws.handles.createWpu(1001, 0);
+    const ov = { Internal: 0, InternalHigh: 0, Offset: 0, OffsetHigh: 0, get hEvent(): unknown { throw new Error('getter'); } };
+    const err2 = { value: 0 };
+    assert.equal(table.lpWPUCompleteOverlappedRequest!(wpu, ov, 0, 0, err2), SOCKET_ERROR);
+    assert.equal(err2.value, 10014 /* WSAEFAULT */);
   });
 });
