@@ -11,7 +11,7 @@
  * sent. The rest is the reference page's or decided (docs/overlapped.md, "TransmitPackets").
  */
 import {
-  SOCK_STREAM, STATUS_PENDING, STATUS_SUCCESS, WSAEFAULT, WSAEINVAL, WSAENOTCONN, WSAEOPNOTSUPP, WSAEWOULDBLOCK,
+  SOCK_STREAM, STATUS_PENDING, STATUS_SUCCESS, WSAEFAULT, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAEOPNOTSUPP, WSAEWOULDBLOCK,
   WSA_IO_PENDING, WSAEINTR,
 } from '../provider/constants.js';
 import * as data from '../provider/data.js';
@@ -154,6 +154,10 @@ export function makeTransmitPackets(host: ExtensionHost): TransmitPacketsFn {
       if (reuse && a !== null) return fail(lpErrno, WSAEOPNOTSUPP, 0);
       const packets = readPackets(lpPacketArray, nElementCount, stream);
       if (typeof packets === 'number') return fail(lpErrno, packets, 0);
+      // Every datagram checked before any is sent: a call that fails sends nothing.
+      if (!stream && packets.some((p) => p.reduce((n, b) => n + b.length, 0) > data.maxDatagram(sock.version))) {
+        return fail(lpErrno, WSAEMSGSIZE, 0);
+      }
       const err = { value: 0 };
       if (a === null) {
         for (const p of packets) {

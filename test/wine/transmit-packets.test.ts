@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import {
   FUNCTION_POINTER_SIZE, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCK_DGRAM, STATUS_PENDING, STATUS_SUCCESS, TF_DISCONNECT,
   TF_REUSE_SOCKET, TF_USE_KERNEL_APC, TF_USE_SYSTEM_THREAD, TP_ELEMENT_EOP, TP_ELEMENT_FILE, TP_ELEMENT_MEMORY, WSAEFAULT,
-  WSAEINVAL, WSAENOTCONN, WSAENOTSOCK, WSAESHUTDOWN, WSAEWOULDBLOCK, WSAEvent, WSA_IO_PENDING, WSAID_TRANSMITPACKETS_BYTES,
+  WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAENOTSOCK, WSAESHUTDOWN, WSAEWOULDBLOCK, WSAEvent, WSA_IO_PENDING, WSAID_TRANSMITPACKETS_BYTES,
   type FunctionPointerOut, type TRANSMIT_PACKETS_ELEMENT, type TransmitPacketsFn, type WSAOVERLAPPED,
 } from '../../src/index.js';
 import { addr, nameOf, nonBlocking, ok, onNetworks, recv, send, socket, tcpPair, type World } from './harness.js';
@@ -168,6 +168,24 @@ onNetworks('TransmitPackets decisions', (it) => {
     const got: string[] = [];
     for (let i = 0; i < 4; i++) got.push(dec(recv(w, rx, 16).bytes));
     assert.deepEqual(got, ['ab', 'c', 'ab', 'c']);
+  });
+
+  it('decision: a datagram too large for the socket fails the whole call with WSAEMSGSIZE before any packet is sent, with an OVERLAPPED or without', async (w) => {
+    const tx = socket(w, SOCK_DGRAM);
+    const rx = socket(w, SOCK_DGRAM);
+    ok('bind', (e) => w.p.WSPBind(rx, addr(w.loopback4, 0), 16, e));
+    ok('connect', (e) => w.p.WSPConnect(tx, nameOf(w, rx), 16, null, null, null, null, e));
+    const fn = transmitPackets(w, tx);
+    const els = [mem(enc('first'), true), mem(new Uint8Array(70_000), true)];
+    assert.deepEqual(tp(fn, tx, els, null), { ret: 0, err: WSAEMSGSIZE });
+    const ov = overlapped();
+    assert.deepEqual(tp(fn, tx, els, ov), { ret: 0, err: WSAEMSGSIZE });
+    assert.notEqual(ov.Internal, STATUS_SUCCESS, 'no completion');
+    // A small one sent after them is the first (and only) datagram the receiver sees.
+    assert.deepEqual(tp(fn, tx, [mem(enc('last'))], null), { ret: 1, err: 0 });
+    await w.settle(() => readable(w, rx) > 0, 'a datagram');
+    assert.equal(dec(recv(w, rx, 16).bytes), 'last');
+    assert.equal(readable(w, rx), 0);
   });
 });
 
