@@ -22,10 +22,23 @@ export interface Slot {
 const OWN_FIRST = 0x40000000;
 const OWN_LAST = 0x7ffffffc;
 
+/** One number for (catalogue entry, handle): entry ids are small, handles 32-bit. */
+const key = (entryId: number, handle: number): number => entryId * 0x1_0000_0000 + (handle >>> 0);
+
 /** The socket table of one ws2 instance. */
 export class HandleTable {
   private readonly slots = new Map<number, Slot>();
+  /** The reverse look-ups of upcalls, so that none costs more as sockets grow: an IFS slot by (entry, provider handle)… */
+  private readonly byProvider = new Map<number, number>();
+  /** …and a WPU slot by (entry, context). */
+  private readonly byContext = new Map<number, number>();
   private next = OWN_FIRST;
+
+  private put(h: number, slot: Slot): void {
+    this.slots.set(h, slot);
+    if (slot.wpu) this.byContext.set(key(slot.entryId, slot.context), h);
+    else this.byProvider.set(key(slot.entryId, slot.providerHandle), h);
+  }
 
   get(s: unknown): Slot | undefined {
     return typeof s === 'number' ? this.slots.get(s) : undefined;
@@ -42,7 +55,7 @@ export class HandleTable {
   /** WPUCreateSocketHandle's table entry. */
   createWpu(entryId: number, context: number): number {
     const h = this.own();
-    this.slots.set(h, { entryId, providerHandle: h, wpu: true, context });
+    this.put(h, { entryId, providerHandle: h, wpu: true, context });
     return h;
   }
 
@@ -54,12 +67,18 @@ export class HandleTable {
     const known = this.slots.get(providerHandle);
     if (known?.wpu) return providerHandle;
     const h = known === undefined ? providerHandle : this.own();
-    this.slots.set(h, { entryId, providerHandle, wpu: false, context: 0 });
+    this.put(h, { entryId, providerHandle, wpu: false, context: 0 });
     return h;
   }
 
   delete(s: number): boolean {
-    return this.slots.delete(s);
+    const slot = this.slots.get(s);
+    if (slot === undefined) return false;
+    this.slots.delete(s);
+    const index = slot.wpu ? this.byContext : this.byProvider;
+    const k = key(slot.entryId, slot.wpu ? slot.context : slot.providerHandle);
+    if (index.get(k) === s) index.delete(k);
+    return true;
   }
 
   /**
@@ -68,14 +87,14 @@ export class HandleTable {
    * (through each layer's context). Undefined: unknown.
    */
   reverse(entryId: number, providerHandle: number): number | undefined {
-    for (const [h, slot] of this.slots) if (slot.entryId === entryId && !slot.wpu && slot.providerHandle === providerHandle) return h;
+    const ifs = this.byProvider.get(key(entryId, providerHandle));
+    if (ifs !== undefined) return ifs;
     // A WPU handle whose context is the handle (a layer that keeps the handle below as its
     // context), followed up through every layer to the top one, which the program holds.
     let found: number | undefined;
     for (let cur = providerHandle, depth = 0; depth < 8; depth++) {
-      let up: number | undefined;
-      for (const [h, slot] of this.slots) if (slot.entryId === entryId && slot.wpu && slot.context === cur && h !== cur) { up = h; break; }
-      if (up === undefined) break;
+      const up = this.byContext.get(key(entryId, cur));
+      if (up === undefined || up === cur) break;
       found = up;
       cur = up;
     }
@@ -85,5 +104,7 @@ export class HandleTable {
   /** Every handle (WSACleanup forgets them all). */
   clear(): void {
     this.slots.clear();
+    this.byProvider.clear();
+    this.byContext.clear();
   }
 }
