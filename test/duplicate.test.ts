@@ -10,6 +10,7 @@ import {
   FROM_PROTOCOL_INFO, INVALID_SOCKET, SOCKET_ERROR, SOL_SOCKET, SO_RCVBUF, VirtualNetwork, WSAEINVAL, WSAENOTSOCK,
   protocolCatalog, type ServiceProvider, type WSAPROTOCOL_INFOW,
 } from '../src/index.js';
+import { pendingDuplicates } from '../src/spi/duplicate.js';
 import { ProviderServer } from '../src/threads/index.js';
 import { expectError, ok, pair, setNonBlocking, startConnect, tcp, v4 } from './helpers.js';
 
@@ -145,6 +146,60 @@ describe('WSPDuplicateSocket in one provider', () => {
     assert.equal(w.client.core.descriptorsInUse, 0);
     expectError((e) => w.client.WSPCloseSocket(dup, e), WSAENOTSOCK);
     expectError((e) => w.client.WSPSocket(0, 0, 0, pending, 0, 0, e), WSAEINVAL, INVALID_SOCKET);
+  });
+});
+
+describe('WSPDuplicateSocket keeps nothing past its socket', () => {
+  test('a structure never redeemed: once its socket is destroyed (source closed, then WSPCleanup) it is stale (WSAEINVAL) and the provider keeps no entry of it', () => {
+    const w = connected();
+    ok((e) => w.client.WSPStartup(0x0202, {} as never, null, null, {}) === 0 ? 0 : SOCKET_ERROR);
+    const info = dupOf(w.client, w.c);
+    assert.equal(pendingDuplicates(w.client.core), 1);
+    ok((e) => w.client.WSPCloseSocket(w.c, e));
+    assert.equal(pendingDuplicates(w.client.core), 1, 'the duplicate\'s descriptor keeps the socket open');
+    ok((e) => w.client.WSPCleanup(e));
+    assert.equal(pendingDuplicates(w.client.core), 0);
+    expectError((e) => w.client.WSPSocket(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, info, 0, 0, e), WSAEINVAL, INVALID_SOCKET);
+  });
+
+  test('a socket destroyed by closing its last descriptor drops the entries of its redeemed and unredeemed duplicates alike', () => {
+    const w = connected();
+    const first = dupOf(w.client, w.c);
+    const second = dupOf(w.client, w.c);
+    const dup = redeem(w.client, first);
+    assert.equal(pendingDuplicates(w.client.core), 1);
+    // Closing the source and the redeemed descriptor leaves the pending duplicate's descriptor:
+    // the socket lives. Closing that one by its handle (as a program that guessed it could) destroys it.
+    ok((e) => w.client.WSPCloseSocket(w.c, e));
+    ok((e) => w.client.WSPCloseSocket(dup, e));
+    assert.equal(w.client.core.descriptorsInUse, 1);
+    const [handle] = w.client.core.handles();
+    ok((e) => w.client.WSPCloseSocket(handle!, e));
+    assert.equal(pendingDuplicates(w.client.core), 0);
+    expectError((e) => w.client.WSPSocket(0, 0, 0, second, 0, 0, e), WSAEINVAL, INVALID_SOCKET);
+  });
+
+  test('tokens and process ids are the network\'s: two fresh networks hand out the same ones, whatever ran before', () => {
+    const run = () => {
+      const w = connected();
+      const info = dupOf(w.client, w.c);
+      return [w.client.GetCurrentProcessId(), w.server.GetCurrentProcessId(), info.dwProviderReserved, dupOf(w.client, w.c).dwProviderReserved];
+    };
+    const a = run();
+    const b = run();
+    assert.deepEqual(b, a);
+    assert.notEqual(a[0], a[1], 'two providers of one network are two processes');
+    assert.notEqual(a[2], a[3]);
+  });
+
+  test('a structure from one provider names nothing in another of the same network (WSAEINVAL, both left as they were)', () => {
+    const w = connected();
+    const mine = dupOf(w.server, w.a);
+    const theirs = dupOf(w.client, w.c);
+    expectError((e) => w.server.WSPSocket(0, 0, 0, theirs, 0, 0, e), WSAEINVAL, INVALID_SOCKET);
+    assert.equal(pendingDuplicates(w.server.core), 1);
+    assert.notEqual(redeem(w.server, mine), INVALID_SOCKET);
+    assert.notEqual(redeem(w.client, theirs), INVALID_SOCKET);
   });
 });
 

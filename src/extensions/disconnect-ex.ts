@@ -9,6 +9,12 @@
  * it returns FALSE with ERROR_IO_PENDING and completes with 0 bytes; without an OVERLAPPED it
  * returns TRUE at once, and may be called again.
  *
+ * Overlapped sends posted before it and still queued (the send buffer was full) are not failed:
+ * the FIN waits until the overlapped engine has taken them all, as the FIN of a graceful close
+ * goes after the data queued before it (docs/overlapped.md); they complete whole and the peer
+ * reads every byte before the 0. Until then sends posted after the call join that queue (our
+ * decision: Windows' record is silent; a program does not send after DisconnectEx).
+ *
  * When it completes (Windows' record is silent; our decision, docs/overlapped.md): once every
  * byte queued before it has been acknowledged, as a graceful close can tell, or when the
  * connection is gone (reset: the reset's status). With TF_REUSE_SOCKET the socket then lets go
@@ -19,8 +25,8 @@ import {
   SD_SEND, SOCK_STREAM, STATUS_CONNECTION_ABORTED, STATUS_SUCCESS, WSAEFAULT, WSAEINVAL, WSAENOTCONN,
   WSA_IO_PENDING,
 } from '../provider/constants.js';
-import { shutdown } from '../provider/data.js';
-import type { Completion } from '../provider/overlapped.js';
+import { closeSending, shutdown } from '../provider/data.js';
+import { OverlappedEngine, type Completion } from '../provider/overlapped.js';
 import { errorToStatus } from '../provider/overlapped-status.js';
 import type { ProviderCore } from '../provider/provider.js';
 import type { Socket } from '../provider/socket.js';
@@ -50,9 +56,22 @@ interface PostedDisconnect {
 
 const ENGINES = new WeakMap<ProviderCore, DisconnectExEngine>();
 
+/** The DisconnectEx calls pending on one socket, in posting order. */
+interface SocketDisconnects {
+  readonly ops: PostedDisconnect[];
+  /** The FIN waits for overlapped sends posted before the first call. */
+  finDeferred: boolean;
+}
+
+/** True while overlapped sends of `sock` are queued (not all taken into the send buffer). */
+function sendsQueued(core: ProviderCore, sock: Socket): boolean {
+  const engine = OverlappedEngine.existing(core);
+  return engine !== undefined && engine.pendingCount(sock, 'send') > 0;
+}
+
 /** Pending DisconnectEx calls, per socket in posting order. */
 class DisconnectExEngine {
-  private readonly pending = new Map<Socket, PostedDisconnect[]>();
+  private readonly pending = new Map<Socket, SocketDisconnects>();
 
   static of(core: ProviderCore): DisconnectExEngine {
     let engine = ENGINES.get(core);
@@ -64,25 +83,46 @@ class DisconnectExEngine {
   }
 
   private constructor(private readonly core: ProviderCore) {
+    // The overlapped engine's hook first: a change that lets it take the last queued send is
+    // then seen here after it, and the FIN goes at that same change.
+    OverlappedEngine.of(core);
     core.beforeChange.add((sock) => {
       if (this.pending.size !== 0 && this.pending.has(sock)) this.progress(sock);
     });
   }
 
-  post(sock: Socket, op: PostedDisconnect): void {
-    let list = this.pending.get(sock);
-    if (list === undefined) {
-      list = [];
-      this.pending.set(sock, list);
+  /** True while a call on `sock` waits to send its FIN. */
+  finDeferred(sock: Socket): boolean {
+    return this.pending.get(sock)?.finDeferred === true;
+  }
+
+  /** Takes a call; `deferFin`: its FIN waits for the socket's queued overlapped sends. */
+  post(sock: Socket, op: PostedDisconnect, deferFin: boolean): void {
+    let entry = this.pending.get(sock);
+    if (entry === undefined) {
+      entry = { ops: [], finDeferred: false };
+      this.pending.set(sock, entry);
     }
-    list.push(op);
+    entry.ops.push(op);
+    if (deferFin) entry.finDeferred = true;
     this.progress(sock);
   }
 
   private progress(sock: Socket): void {
+    const entry = this.pending.get(sock)!;
+    if (entry.finDeferred) {
+      const open = sock.phase === 'connected' && !sock.reset && !sock.sendShutdown;
+      if (open && sendsQueued(this.core, sock)) return;
+      entry.finDeferred = false;
+      if (open) {
+        closeSending(sock);
+        this.core.changed(sock); // runs this again: the calls may complete there
+        if (this.pending.get(sock) !== entry) return;
+      }
+    }
     const outcome = disconnected(sock);
     if (outcome === undefined) return;
-    const list = this.pending.get(sock)!;
+    const list = entry.ops;
     this.pending.delete(sock);
     if (sock.phase !== 'closed' && list.some((op) => op.reuse)) this.core.recycle(sock);
     for (const op of list) op.finish(outcome);
@@ -119,9 +159,22 @@ export function makeDisconnectEx(host: ExtensionHost): DisconnectExFn {
       const flags = dword(dwFlags);
       if (dword(dwReserved) !== 0 || flags === undefined || (flags & ~TF_REUSE_SOCKET) !== 0) return fail(lpErrno, WSAEINVAL, 0);
       if (sock.type !== SOCK_STREAM || sock.phase !== 'connected') return fail(lpErrno, WSAENOTCONN, 0);
-      const r = shutdown(core, s, SD_SEND);
-      if (r < 0) return fail(lpErrno, -r, 0);
       const reuse = (flags & TF_REUSE_SOCKET) !== 0;
+      // Overlapped sends still queued (or an earlier call waiting for them): the FIN goes after them.
+      const engine = DisconnectExEngine.of(core);
+      const deferFin = engine.finDeferred(sock) || sendsQueued(core, sock);
+      if (!deferFin) {
+        const r = shutdown(core, s, SD_SEND);
+        if (r < 0) return fail(lpErrno, -r, 0);
+      }
+      if (a === null && deferFin) {
+        // Synchronous: TRUE at once all the same; the FIN (and, with reuse, the wait for the
+        // disconnect) is the engine's, as for an overlapped call with nobody to tell.
+        let outcome: Completion | undefined;
+        engine.post(sock, { reuse, finish: (c) => { outcome = c; } }, true);
+        if (reuse) core.transport.block(() => outcome !== undefined);
+        return 1;
+      }
       if (a === null) {
         // Synchronous: TRUE at once (Wine's test_DisconnectEx). Reuse waits for the disconnect
         // to finish, as a blocking call can; the socket is fresh when the call returns.
@@ -132,7 +185,7 @@ export function makeDisconnectEx(host: ExtensionHost): DisconnectExFn {
         return 1;
       }
       markPending(a);
-      DisconnectExEngine.of(core).post(sock, { reuse, finish: (c) => host.indicate(sock, a, c) });
+      engine.post(sock, { reuse, finish: (c) => host.indicate(sock, a, c) }, deferFin);
       // Always pending (Wine's test_DisconnectEx): the completion may already be indicated.
       return fail(lpErrno, WSA_IO_PENDING, 0);
     } catch {

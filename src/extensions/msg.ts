@@ -95,7 +95,11 @@ export function readControl(buf: Uint8Array, len = buf.length): ControlRecord[] 
   return out;
 }
 
-/** The records WSARecvMsg writes for one datagram, as [level, type, data]. */
+/**
+ * The records WSARecvMsg writes for one datagram, as [level, type, data]. No destination: a
+ * unicast datagram that arrived while neither option was on (data.ts keeps it only then), so
+ * none — the option must be on at arrival and at the receive (docs/overlapped.md).
+ */
 function controlFor(host: ExtensionHost, sock: Socket, destination: string | undefined): [number, number, Uint8Array][] {
   if (destination === undefined) return [];
   const out: [number, number, Uint8Array][] = [];

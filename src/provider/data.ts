@@ -5,7 +5,7 @@
  * ws2_32 test suite shows them (test/wine/stream.test.ts, udp.test.ts, oob.test.ts).
  */
 import {
-  MSG_DONTROUTE, MSG_OOB, MSG_PARTIAL, MSG_PEEK, MSG_PUSH_IMMEDIATE, MSG_WAITALL, SD_BOTH, SD_RECEIVE, SD_SEND,
+  IPPROTO_IP, IPPROTO_IPV6, IP_PKTINFO, IPV6_PKTINFO, MSG_DONTROUTE, MSG_OOB, MSG_PARTIAL, MSG_PEEK, MSG_PUSH_IMMEDIATE, MSG_WAITALL, SD_BOTH, SD_RECEIVE, SD_SEND,
   SOCK_DGRAM, SOCK_STREAM, WSAEACCES, WSAECONNABORTED, WSAECONNRESET, WSAEDESTADDRREQ, WSAEFAULT, WSAEADDRNOTAVAIL, WSAEINTR,
   WSAEINVAL, WSAEMSGSIZE, WSAENETUNREACH, WSAENOBUFS, WSAENOTCONN, WSAENOTSOCK, WSAEOPNOTSUPP, WSAESHUTDOWN,
   WSAETIMEDOUT, WSAEWOULDBLOCK, FD_OOB, FD_READ, FD_WRITE,
@@ -417,12 +417,19 @@ export function shutdown(core: ProviderCore, s: unknown, how: unknown): number {
     // Windows resets a TCP connection whose unread data (or later data) can never be read.
     if (sock.type === SOCK_STREAM && sock.inbox.length > 0) abortConnection(core, sock);
   }
-  if (how !== SD_RECEIVE && !sock.sendShutdown) {
-    sock.sendShutdown = true;
-    if (sock.type === SOCK_STREAM) sock.conn?.close();
-  }
+  if (how !== SD_RECEIVE && !sock.sendShutdown) closeSending(sock);
   core.changed(sock);
   return 0;
+}
+
+/**
+ * SD_SEND's effect, the argument checks done: no more sends; a stream's FIN goes after the data
+ * already queued. The caller reports the change (DisconnectEx, whose FIN may wait for earlier
+ * overlapped sends, uses it once they are taken).
+ */
+export function closeSending(sock: Socket): void {
+  sock.sendShutdown = true;
+  if (sock.type === SOCK_STREAM) sock.conn?.close();
 }
 
 /** Resets the connection from this side; the socket then reports WSAECONNABORTED. */
@@ -515,15 +522,36 @@ function datagramRecv(core: ProviderCore, sock: Socket, targets: readonly Uint8A
 }
 
 /**
- * Where each queued datagram was sent, by its sender record (the `from` a receive reports, one
- * object per datagram): what WSARecvMsg's IP_PKTINFO / IPV6_PKTINFO report. Kept aside so the
- * receive path and the overlapped engine carry it without knowing it.
+ * Where a queued datagram was sent, by its sender record (the `from` a receive reports, one
+ * object per datagram): what WSARecvMsg's IP_PKTINFO / IPV6_PKTINFO and MSG_MCAST / MSG_BCAST
+ * report. Kept aside so the receive path and the overlapped engine carry it without knowing it;
+ * recorded only for a datagram that will need it (below), so plain UDP pays nothing for it.
  */
 const DESTINATIONS = new WeakMap<Endpoint, string>();
 
+/** The ipExtras keys of IP_PKTINFO and IPV6_PKTINFO (options.ts stores IP options as `level/name`). */
+const PKTINFO4 = `${IPPROTO_IP}/${IP_PKTINFO}`;
+const PKTINFO6 = `${IPPROTO_IPV6}/${IPV6_PKTINFO}`;
+
+/**
+ * True when a datagram arriving now to `dst` needs its destination kept: IP_PKTINFO or
+ * IPV6_PKTINFO is on (the record is made at arrival, where a transport builds control data: a
+ * datagram queued before the option was set carries none — our decision, Windows' record is
+ * silent; docs/overlapped.md), or it went to a group or the broadcast address (MSG_MCAST /
+ * MSG_BCAST are reported whatever the options).
+ */
+function keepsDestination(sock: Socket, dst: string): boolean {
+  const extras = sock.ipExtras;
+  if (extras[PKTINFO4] === 1 || extras[PKTINFO6] === 1) return true;
+  const c = dst.charCodeAt(0);
+  // Only 2xx (224-239, 255.255.255.255) and ffxx: addresses start with '2' or 'f'.
+  return (c === 0x32 || c === 0x66 || c === 0x46) && (dst === '255.255.255.255' || isMulticastAddress(dst));
+}
+
 /**
  * The address a received datagram was sent to, as its socket shows addresses (v4-mapped on an
- * IPv6 socket), from the `from` its receive reported; undefined for a stream's or an unknown one.
+ * IPv6 socket), from the `from` its receive reported; undefined for a stream's, an unknown one,
+ * or a unicast datagram that arrived while neither IP_PKTINFO nor IPV6_PKTINFO was on.
  */
 export function datagramDestination(from: Endpoint | null): string | undefined {
   return from === null ? undefined : DESTINATIONS.get(from);
@@ -545,7 +573,7 @@ export function datagramReceiver(core: ProviderCore, sock: Socket): DatagramRece
       const from: Endpoint = { family: sock.af, address: srcAddress, port: srcPort };
       // A network that does not know the destination: the socket's bound address is the answer.
       const dst = dstAddress ?? sock.local?.address;
-      if (dst !== undefined) DESTINATIONS.set(from, addressFor(sock.af, dst));
+      if (dst !== undefined && keepsDestination(sock, dst)) DESTINATIONS.set(from, addressFor(sock.af, dst));
       sock.datagrams.push({ from, payload });
       core.changed(sock);
     },

@@ -12,7 +12,8 @@
  * the new descriptor exists from the duplicate on (it counts against the descriptor limit, and
  * keeps the socket open if the source closes its own before the structure is redeemed); WSPSocket
  * only hands it out. A structure never redeemed holds its socket until WSPCleanup, as a handle
- * the target never learnt of stays open until that process exits.
+ * the target never learnt of stays open until that process exits; then the structure is stale
+ * (WSAEINVAL) and nothing of it is kept.
  *
  * "Processes": socket handles belong to a provider (docs/overlapped.md, CreateIoCompletionPort),
  * so a provider is the process; its worker threads (`winsock-spi/threads`) are its threads.
@@ -34,29 +35,74 @@ const INFO_KEYS = [
 
 /** A duplicate not redeemed yet. */
 interface Pending {
-  readonly core: ProviderCore;
   readonly sock: Socket;
   /** The descriptor made for it. */
   readonly handle: number;
 }
 
-/** Pending duplicates by their `dwProviderReserved` (a DWORD; never 0, which catalogue entries carry). */
-const PENDING = new Map<number, Pending>();
-let nextToken = 0x5d00_0001;
+/**
+ * Pending duplicates of a provider by their `dwProviderReserved` (a DWORD; never 0, which
+ * catalogue entries carry). Per provider, so that nothing module-wide holds a provider alive;
+ * an entry goes when redeemed or when its socket is destroyed (its last descriptor closed,
+ * WSPCleanup), so a structure never redeemed holds nothing after that.
+ */
+const PENDING = new WeakMap<ProviderCore, Map<number, Pending>>();
+
+function pendingOf(core: ProviderCore): Map<number, Pending> {
+  let map = PENDING.get(core);
+  if (map === undefined) {
+    const made = new Map<number, Pending>();
+    map = made;
+    PENDING.set(core, made);
+    core.beforeChange.add((sock) => {
+      if (made.size === 0 || sock.phase !== 'closed') return;
+      for (const [token, p] of made) if (p.sock === sock) made.delete(token);
+    });
+  }
+  return map;
+}
+
+/** @internal How many duplicates of `core` are pending (tests: a destroyed socket leaves none). */
+export function pendingDuplicates(core: ProviderCore): number {
+  return PENDING.get(core)?.size ?? 0;
+}
+
+/**
+ * Numbering per network (the transport's domain): tokens and process ids depend on what ran in
+ * that network only, not on how many networks this module saw before. Tokens are unique across
+ * the network's providers, so a structure redeemed in another provider names nothing there.
+ */
+interface Counters {
+  nextToken: number;
+  nextProcessId: number;
+}
+const COUNTERS = new WeakMap<object, Counters>();
+const FIRST_TOKEN = 0x5d00_0001;
+/** Windows' process ids are multiples of 4; these start where a small system's would. */
+const FIRST_PROCESS_ID = 0x1000;
+
+function countersOf(core: ProviderCore): Counters {
+  const domain = core.transport.domain;
+  let c = COUNTERS.get(domain);
+  if (c === undefined) {
+    c = { nextToken: FIRST_TOKEN, nextProcessId: FIRST_PROCESS_ID };
+    COUNTERS.set(domain, c);
+  }
+  return c;
+}
 
 /** `FROM_PROTOCOL_INFO` (service-provider.ts exports it; not imported, which would be a cycle). */
 const FROM_PROTOCOL_INFO_VALUE = -1;
 
 const PROCESS_IDS = new WeakMap<ProviderCore, number>();
-/** Windows' process ids are multiples of 4; these start where a small system's would. */
-let nextProcessId = 0x1000;
 
 /** The provider's process id (GetCurrentProcessId for code using it), given at first request. */
 export function processIdOf(core: ProviderCore): number {
   let id = PROCESS_IDS.get(core);
   if (id === undefined) {
-    id = nextProcessId;
-    nextProcessId += 4;
+    const c = countersOf(core);
+    id = c.nextProcessId;
+    c.nextProcessId += 4;
     PROCESS_IDS.set(core, id);
   }
   return id;
@@ -80,13 +126,14 @@ export function duplicateSocket(core: ProviderCore, s: unknown, dwProcessId: unk
   if (entry === undefined) return fail(lpErrno, WSAEINVAL, SOCKET_ERROR);
   const handle = core.addDescriptor(sock);
   if (handle < 0) return fail(lpErrno, -handle, SOCKET_ERROR);
-  const token = nextToken;
-  nextToken = nextToken >= 0xfffffff0 ? 0x5d00_0001 : nextToken + 1;
+  const counters = countersOf(core);
+  const token = counters.nextToken;
+  counters.nextToken = token >= 0xfffffff0 ? FIRST_TOKEN : token + 1;
   const info: WSAPROTOCOL_INFOW = { ...entry, ProtocolChain: { ...entry.ProtocolChain, ChainEntries: [...entry.ProtocolChain.ChainEntries] }, dwProviderReserved: token };
   // Every field was probed writable above: the writes cannot fail half-way.
   const out = lpProtocolInfo as unknown as Record<string, unknown>;
   for (const k of INFO_KEYS) out[k] = info[k];
-  PENDING.set(token, { core, sock, handle });
+  pendingOf(core).set(token, { sock, handle });
   return 0;
 }
 
@@ -107,8 +154,9 @@ export function isDuplicateInfo(lpProtocolInfo: WSAPROTOCOL_INFOW): boolean {
 export function redeemDuplicate(core: ProviderCore, af: unknown, type: unknown, protocol: unknown, lpProtocolInfo: WSAPROTOCOL_INFOW,
   g: unknown, dwFlags: unknown, lpErrno: unknown): number {
   const token = lpProtocolInfo.dwProviderReserved;
-  const pending = typeof token === 'number' ? PENDING.get(token) : undefined;
-  if (pending === undefined || pending.core !== core) return fail(lpErrno, WSAEINVAL, INVALID_SOCKET);
+  const map = PENDING.get(core);
+  const pending = typeof token === 'number' && map !== undefined ? map.get(token) : undefined;
+  if (map === undefined || pending === undefined) return fail(lpErrno, WSAEINVAL, INVALID_SOCKET);
   const { sock, handle } = pending;
   const same = (v: unknown, own: number): boolean => v === FROM_PROTOCOL_INFO_VALUE || v === 0 || v === own;
   if (!same(af, sock.af) || !same(type, sock.type) || !same(protocol, sock.protocol)) return fail(lpErrno, WSAEINVAL, INVALID_SOCKET);
@@ -119,9 +167,9 @@ export function redeemDuplicate(core: ProviderCore, af: unknown, type: unknown, 
   if (core.inCallback) return fail(lpErrno, WSAEINPROGRESS, INVALID_SOCKET);
   // Its descriptor was closed meanwhile (WSPCleanup, or a program that guessed the handle): stale.
   if (core.lookup(handle) !== sock) {
-    PENDING.delete(token as number);
+    map.delete(token as number);
     return fail(lpErrno, WSAEINVAL, INVALID_SOCKET);
   }
-  PENDING.delete(token as number);
+  map.delete(token as number);
   return handle;
 }

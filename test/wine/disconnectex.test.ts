@@ -209,6 +209,56 @@ onNetworks('DisconnectEx: the rules', (it) => {
     assert.equal(got, data.length);
   }, { virtualOnly: 'the host network acknowledges data as soon as the system takes it' });
 
+  /** Overlapped sends of `count` × `size` bytes (a byte pattern numbering each), posted now. */
+  function postSends(w: World, s: number, count: number, size: number): { ovs: WSAOVERLAPPED[]; total: number } {
+    const ovs: WSAOVERLAPPED[] = [];
+    for (let i = 0; i < count; i++) {
+      const buf = new Uint8Array(size).map((_, j) => (i * 7 + j) & 0xff);
+      const ov = overlapped();
+      const r = call((e) => w.p.WSPSend(s, [{ len: buf.length, buf }], 1, { value: 0 }, 0, ov, null, null, e));
+      assert.ok(r.ret === 0 || r.err === WSA_IO_PENDING, `send ${i}: ${r.err}`);
+      ovs.push(ov);
+    }
+    return { ovs, total: count * size };
+  }
+
+  /** Reads until the end; checks every byte against postSends' pattern. */
+  async function readAll(w: World, server: number, size: number): Promise<number> {
+    let got = 0;
+    for (;;) {
+      const r = await recvSome(w, server, 1 << 16);
+      if (r.length === 0) return got;
+      for (let k = 0; k < r.length; k++, got++) {
+        const i = Math.floor(got / size), j = got % size;
+        if (r[k] !== ((i * 7 + j) & 0xff)) assert.fail(`byte ${got} differs`);
+      }
+    }
+  }
+
+  for (const sync of [false, true]) {
+    it(`rule: sends posted before DisconnectEx complete whole and the peer reads every byte before the FIN (${sync ? 'without an OVERLAPPED' : 'overlapped'})`, async (w) => {
+      const su = setup(w);
+      const { client, server } = await connected(w, su);
+      const size = 4 << 20;
+      const { ovs, total } = postSends(w, client, 3, size);
+      if (w.kind === 'virtual') assert.equal(ovs[2]!.Internal, STATUS_PENDING, 'the case needs sends still queued at the call');
+      const ov = overlapped();
+      if (sync) assert.deepEqual(disconnectEx(su.dx, client, null), { ret: 1, err: 0 });
+      else assert.deepEqual(disconnectEx(su.dx, client, ov), { ret: 0, err: WSA_IO_PENDING });
+      nonBlocking(w, server);
+      assert.equal(await readAll(w, server, size), total, 'every byte, then the end');
+      for (const [i, sov] of ovs.entries()) {
+        await completed(w, sov, `send ${i}`);
+        assert.deepEqual(result(w, client, sov), { ret: 1, err: 0, bytes: size }, `send ${i}`);
+      }
+      if (!sync) {
+        await completed(w, ov, 'the DisconnectEx');
+        assert.deepEqual(result(w, client, ov), { ret: 1, err: 0, bytes: 0 });
+      }
+      expectErr(send(w, client, enc('x')), WSAESHUTDOWN, 'send after the FIN');
+    });
+  }
+
   it('rule: closing the socket with a DisconnectEx pending completes it with STATUS_CONNECTION_ABORTED', async (w) => {
     const su = setup(w);
     const { client } = await connected(w, su);

@@ -348,6 +348,44 @@ onNetworks('WSARecvMsg decisions', (it) => {
     assert.equal(msg.dwFlags, MSG_MCAST);
     assert.deepEqual([...readControl(control, msg.Control.len)[0]!.data.subarray(0, 4)], [239, 255, 77, 1]);
   }, { virtualOnly: 'multicast over loopback depends on the host\'s kernel (test/wine/multicast.test.ts probes it)' });
+
+  it('decision: IP_PKTINFO is taken at arrival: a datagram queued before the option was set comes without the record (Control.len 0), the next one with it', async (w) => {
+    const rx = socket(w, SOCK_DGRAM);
+    ok('bind', (e) => w.p.WSPBind(rx, addr('127.0.0.1', 0), 16, e));
+    const tx = socket(w, SOCK_DGRAM);
+    const recv = extension<WSARecvMsgFn>(w, rx, WSAID_WSARECVMSG_BYTES);
+    sendTo(w, tx, enc('early'), nameOf(w, rx));
+    await w.settle(() => queued(w, rx) > 0, 'the first datagram');
+    expectOk(setInt(w, rx, IPPROTO_IP, IP_PKTINFO, 1), 'IP_PKTINFO');
+    sendTo(w, tx, enc('late'), nameOf(w, rx));
+    await w.settle(() => queued(w, rx) === 9, 'the second datagram');
+    const lens: number[] = [];
+    for (const text of ['early', 'late']) {
+      const control = new Uint8Array(64);
+      const buf = new Uint8Array(8);
+      const msg: WSAMSG = { name: null, namelen: 0, lpBuffers: [{ len: 8, buf }], dwBufferCount: 1, Control: { len: 64, buf: control }, dwFlags: 0 };
+      expectOk(recvMsg(recv, rx, msg, { value: 0 }), `WSARecvMsg (${text})`);
+      assert.equal(dec(buf.subarray(0, text.length)), text);
+      assert.equal(msg.dwFlags, 0);
+      lens.push(msg.Control.len);
+    }
+    assert.deepEqual(lens, [0, IP_PKTINFO_LEN]);
+  });
+
+  it('decision: MSG_MCAST is reported whatever the options: a group datagram to a socket without IP_PKTINFO has it, and no record', async (w) => {
+    const member = socket(w, SOCK_DGRAM);
+    ok('bind', (e) => w.p.WSPBind(member, addr('0.0.0.0', 0), 16, e));
+    const mreq = new Uint8Array([239, 255, 77, 2, 127, 0, 0, 1]);
+    ok('IP_ADD_MEMBERSHIP', (e) => w.p.WSPSetSockOpt(member, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq, 8, e));
+    const sender = socket(w, SOCK_DGRAM);
+    ok('IP_MULTICAST_IF', (e) => w.p.WSPSetSockOpt(sender, IPPROTO_IP, IP_MULTICAST_IF, new Uint8Array([127, 0, 0, 1]), 4, e));
+    sendTo(w, sender, enc('group'), addr('239.255.77.2', nameOf(w, member).port));
+    await w.settle(() => queued(w, member) > 0, 'the group datagram');
+    const recv = extension<WSARecvMsgFn>(w, member, WSAID_WSARECVMSG_BYTES);
+    const msg: WSAMSG = { name: null, namelen: 0, lpBuffers: [{ len: 8, buf: new Uint8Array(8) }], dwBufferCount: 1, Control: { len: 64, buf: new Uint8Array(64) }, dwFlags: 0 };
+    expectOk(recvMsg(recv, member, msg, { value: 0 }), 'WSARecvMsg');
+    assert.deepEqual([msg.dwFlags, msg.Control.len], [MSG_MCAST, 0]);
+  }, { virtualOnly: 'multicast over loopback depends on the host\'s kernel (test/wine/multicast.test.ts probes it)' });
 });
 
 onNetworks('WSARecvMsg / WSASendMsg on hostile arguments', (it) => {
