@@ -7,13 +7,15 @@
 import { receiveMessageOnPort, threadId } from 'node:worker_threads';
 import {
   ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_NOACCESS, INVALID_SOCKET, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCKET_ERROR, WAIT_IO_COMPLETION,
-  WSA_INFINITE, WSA_WAIT_FAILED, WSA_WAIT_TIMEOUT, WSAEFAULT, WSAEINPROGRESS, WSAENETDOWN, WSANOTINITIALISED,
+  WSA_INFINITE, WSA_INVALID_HANDLE, WSA_INVALID_PARAMETER, WSA_WAIT_FAILED, WSA_WAIT_TIMEOUT, WSAEFAULT, WSAEINPROGRESS, WSAENETDOWN,
+  WSANOTINITIALISED,
 } from '../provider/constants.js';
-import type { WSAEvent } from '../provider/readiness.js';
+import { WSAEvent } from '../provider/readiness.js';
 import { probe, probeAll, store } from '../spi/funnel.js';
 import { PROC_NAMES, type ServiceProvider, type WSPPROC_TABLE } from '../spi/service-provider.js';
 import type { LPINT, WSAOVERLAPPED, WSATHREADID } from '../spi/types.js';
 import type { LPCOMPLETION_KEY, LPLPOVERLAPPED, OVERLAPPED_ENTRY } from '../iocp/queued-status.js';
+import { WorkerEvents } from './events-client.js';
 import { WorkerExtensions } from './extensions-client.js';
 import { WorkerOverlapped } from './overlapped-client.js';
 import {
@@ -21,6 +23,11 @@ import {
   type ToCaller, type ToOwner,
 } from './protocol.js';
 import { WireConverter } from './wire.js';
+
+/** WSAWaitForMultipleEvents' limit (winsock2.h's WSA_MAXIMUM_WAIT_EVENTS, MAXIMUM_WAIT_OBJECTS). */
+const WSA_MAXIMUM_WAIT_EVENTS = 64;
+/** WSAWaitForMultipleEvents' answer after completion routines ran (WAIT_IO_COMPLETION). */
+const WSA_WAIT_IO_COMPLETION = WAIT_IO_COMPLETION;
 
 /** Non-standard functions of the provider carried as the WSP* ones are. */
 const EXTRA_NAMES = ['GetCurrentProcessId'] as const;
@@ -54,11 +61,21 @@ export type ThreadProvider = { [K in ProcName]: ServiceProvider[K] } & {
    */
   alertableWait(timeoutMs: number | null, lpThreadId?: WSATHREADID | null): number;
   /**
-   * WSAWaitForMultipleEvents for the event objects of this thread's overlapped operations: the
-   * index of a signaled one (with `waitAll`, 0 once all are), WSA_WAIT_TIMEOUT, or
-   * WSA_WAIT_FAILED when no operation of this thread can signal them.
+   * WSAWaitForMultipleEvents for this thread's event objects — those of its overlapped operations
+   * and those it gave WSPEventSelect — blocking this thread only: WSA_WAIT_EVENT_0 + the index of
+   * a signaled one (with `waitAll`, WSA_WAIT_EVENT_0 once all are); WSA_WAIT_IO_COMPLETION when
+   * `alertable` (true, or the WSATHREADID whose routines to run) and completion routines ran;
+   * WSA_WAIT_TIMEOUT; WSA_WAIT_FAILED with WSA_INVALID_PARAMETER in `lpErrno` for 0 or more than
+   * WSA_MAXIMUM_WAIT_EVENTS (64) events, WSA_INVALID_HANDLE for one that is no event object, and
+   * without a code when nothing of this thread can ever signal them.
    */
-  waitForEvents(events: readonly WSAEvent[], waitAll: boolean, timeoutMs: number | null): number;
+  waitForEvents(events: readonly WSAEvent[], waitAll: boolean, timeoutMs: number | null, alertable?: boolean | WSATHREADID,
+    lpErrno?: LPINT | null): number;
+  /**
+   * kernel32's SetFileCompletionNotificationModes on socket `FileHandle` (the owner provider's,
+   * src/spi/port-functions.ts): TRUE, or FALSE with the Win32 code in `lpErrno`.
+   */
+  SetFileCompletionNotificationModes(FileHandle: number, Flags: number, lpErrno?: LPINT | null): number;
   /** kernel32's CreateIoCompletionPort: a port every thread of the owner's server can name ({@link PortRef}). */
   CreateIoCompletionPort(FileHandle: number, ExistingCompletionPort: PortRef | null, CompletionKey: unknown, NumberOfConcurrentThreads: number,
     lpErrno?: LPINT | null): PortRef | null;
@@ -103,7 +120,7 @@ const FAIL_VALUES: Readonly<Record<string, unknown>> = {
   __AcceptEx: 0, __ConnectEx: 0, __DisconnectEx: 0, __TransmitPackets: 0,
   // Win32 functions: FALSE / NULL; waits: failed.
   __CreateIoCompletionPort: null, __GetQueuedCompletionStatus: 0, __GetQueuedCompletionStatusEx: 0, __PostQueuedCompletionStatus: 0,
-  __CloseHandle: 0, CancelIoEx: 0, __CancelIoEx: 0, __GetCurrentProcessId: 0, __alertableWait: 0, __waitForEvents: WSA_WAIT_FAILED,
+  __CloseHandle: 0, __SetFileCompletionNotificationModes: 0, CancelIoEx: 0, __CancelIoEx: 0, __GetCurrentProcessId: 0, __alertableWait: 0, __waitForEvents: WSA_WAIT_FAILED,
 };
 
 /** Counts of one thread's channel (non-standard, for tests and tools). */
@@ -126,6 +143,7 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
   const ownerClosed = (): boolean => state.length > WORD_CLOSED && Atomics.load(state, WORD_CLOSED) !== 0;
   const send = (m: ToOwner) => port.postMessage(m);
   const overlapped = new WorkerOverlapped();
+  const events = new WorkerEvents();
   const stats: WireStats = { calls: 0, bytesSent: 0 };
   send({ type: 'hello', threadId });
 
@@ -185,6 +203,7 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
       if (msg.type === 'return') {
         for (let i = 0; i < args.length; i++) copyBack(args[i], msg.args[i]);
         overlapped.apply(msg);
+        events.apply(msg.events);
         return { ret: msg.ret, result: msg.result };
       }
       // The owner is inside the call and needs one of our callbacks (it waits for the answer).
@@ -210,6 +229,7 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
     // cancellation" and succeeds as if never cancelled; the page lets the cancel return 0. Posting
     // a new call here would break the owner's wait for the callback's answer.
     if (fn === 'WSPCancelBlockingCall' && inCallback) return 0;
+    args = events.wire(fn, args);
     const t = overlapped.transfer(fn, args);
     if (t === undefined) {
       // A completion routine without an OVERLAPPED is ignored (docs/overlapped.md): it stays here.
@@ -264,23 +284,43 @@ export function threadProvider(channel: ProviderChannel): ThreadProvider {
     return overlapped.runRoutines(key, () => poll(key)) ? WAIT_IO_COMPLETION : 0;
   };
 
-  provider.waitForEvents = (events: readonly WSAEvent[], waitAll: boolean, timeoutMs: number | null): number => {
+  provider.waitForEvents = (list: unknown, waitAll: unknown, timeoutMs: unknown, alertable: unknown = false, lpErrno: unknown = null): number => {
+    if (!Array.isArray(list) || list.length < 1 || list.length > WSA_MAXIMUM_WAIT_EVENTS) return (setErr(lpErrno, WSA_INVALID_PARAMETER), WSA_WAIT_FAILED);
+    if (!list.every((e) => WSAEvent.is(e) && probe(e, 'signaled'))) return (setErr(lpErrno, WSA_INVALID_HANDLE), WSA_WAIT_FAILED);
+    const evs = [...list] as WSAEvent[];
+    // null: not alertable; otherwise the thread key whose completion routines the wait runs.
+    const key = !alertable ? null : overlapped.threadKey(isObject(alertable) ? alertable : null);
+    const ready = (): number | undefined => {
+      if (key !== null && overlapped.dueFor(key) > 0) return WSA_WAIT_IO_COMPLETION;
+      if (waitAll) return evs.every((e) => e.signaled) ? 0 : undefined;
+      const i = evs.findIndex((e) => e.signaled);
+      return i < 0 ? undefined : i;
+    };
+    const settle = (r: number): number => {
+      if (r === WSA_WAIT_IO_COMPLETION) overlapped.runRoutines(key!, () => poll(key!));
+      return r;
+    };
+    const forever = timeoutMs === null || timeoutMs === undefined || timeoutMs === WSA_INFINITE;
     let deadline: unknown = null;
     for (;;) {
-      const first = events.findIndex((e) => e.signaled);
-      const done = waitAll ? events.every((e) => e.signaled) : first >= 0;
-      if (done) return waitAll ? 0 : first;
-      const ids = overlapped.idsFor(events);
-      const forever = timeoutMs === null || timeoutMs === WSA_INFINITE;
-      if (ids.length === 0 && forever) return WSA_WAIT_FAILED;
-      const { ret, result } = rawCall('__waitForEvents', [ids, forever ? null : timeoutMs, deadline]);
+      const now = ready();
+      if (now !== undefined) return settle(now);
+      const ids = overlapped.idsFor(evs);
+      const refs = events.refsFor(evs);
+      // Nothing of this thread can signal them: a wait for ever would never end.
+      if (ids.length === 0 && refs.every((r) => r === null) && key === null && forever) return WSA_WAIT_FAILED;
+      const { ret, result } = rawCall('__waitForEvents', [ids, forever ? null : timeoutMs, deadline, refs, key]);
       deadline = result;
-      if (ret === WSA_WAIT_TIMEOUT || ret === WSA_WAIT_FAILED) {
-        const again = events.findIndex((e) => e.signaled);
-        if (waitAll ? events.every((e) => e.signaled) : again >= 0) return waitAll ? 0 : again;
-        return ret as number;
-      }
+      if (ret === WAIT_IO_COMPLETION) continue; // the routines are due here now: ready() sees them
+      if (ret === WSA_WAIT_TIMEOUT || ret === WSA_WAIT_FAILED) return ready() !== undefined ? settle(ready()!) : ret as number;
     }
+  };
+
+  provider.SetFileCompletionNotificationModes = (file: unknown, flags: unknown, lpErrno: unknown = null): number => {
+    const errno = { value: 0 };
+    const { ret } = rawCall('__SetFileCompletionNotificationModes', [file, flags, errno]);
+    if (errno.value !== 0) setErr(lpErrno, errno.value);
+    return ret as number;
   };
 
   // ---- completion ports ---------------------------------------------------------------------

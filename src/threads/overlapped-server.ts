@@ -551,6 +551,11 @@ export class ThreadOverlapped {
     return 1;
   }
 
+  /** A completion routine of the worker's thread `key` is due (its alertable waits end for it). */
+  routinesDue(channel: ChannelLike, key: number): boolean {
+    return this.routinesFor(this.of(channel), key);
+  }
+
   /** Runs the provider's queue of the worker's thread `key` (its mirror routines note what is due); true when any is due. */
   private routinesFor(c: ChannelOverlapped, key: number): boolean {
     c.channel.provider.alertableWait(0, c.threadId(key));

@@ -49,8 +49,26 @@ export type ToCaller =
    * call returns; `routines`: completion routines due in its alertable waits. `result`: what a
    * special function hands back besides `ret`.
    */
-  | { type: 'return'; ret: unknown; args: unknown[]; notices?: Notice[]; routines?: RoutineDue[]; result?: unknown }
+  | { type: 'return'; ret: unknown; args: unknown[]; notices?: Notice[]; routines?: RoutineDue[]; events?: EventState[]; result?: unknown }
   | { type: 'callback'; index: number; args: unknown[] };
+
+// ---- event objects of worker threads (WSPEventSelect, WSPEnumNetworkEvents, waitForEvents) ----
+
+/** A worker's event object as it travels: its id (the owner keeps a mirror event by id) and its state at the call. */
+export interface EventRef {
+  readonly __event: number;
+  readonly signaled: boolean;
+}
+
+/** A mirror event's new state, for the worker to give its own event object (sent with any answer). */
+export interface EventState {
+  readonly id: number;
+  readonly signaled: boolean;
+}
+
+export function isEventRef(x: unknown): x is EventRef {
+  return typeof x === 'object' && x !== null && typeof (x as EventRef).__event === 'number';
+}
 
 // ---- overlapped operations of worker threads (docs/overlapped.md, "Worker threads") ----------
 

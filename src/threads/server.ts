@@ -6,7 +6,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import {
-  INVALID_SOCKET, MSG_WAITALL, SOCK_STREAM, SOCKET_ERROR, WSAEFAULT, WSAEINTR, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
+  INVALID_SOCKET, MSG_WAITALL, SOCK_STREAM, WAIT_IO_COMPLETION, SOCKET_ERROR, WSAEFAULT, WSAEINTR, WSAEINVAL, WSAENOTSOCK, WSAETIMEDOUT, WSAEWOULDBLOCK,
 } from '../provider/constants.js';
 import type { Socket } from '../provider/socket.js';
 import { probe, store } from '../spi/funnel.js';
@@ -15,6 +15,7 @@ import type { FD_SET, LPINT, TIMEVAL, WSABUF } from '../spi/types.js';
 import type { CompletionPort } from '../iocp/port.js';
 import type { ChannelLike, Job } from './job.js';
 import { extensionJob, namePointer } from './extensions-server.js';
+import { ThreadEvents } from './events-server.js';
 import { ThreadOverlapped } from './overlapped-server.js';
 import {
   ANSWERED, CALLBACK, CLOSED, IDLE, OVERLAPPED_SHAPES, STATE_BYTES, WORD_CALLER, WORD_CLOSED, WORD_OWNER, copyBack, isFunctionRef, type PortRef,
@@ -66,6 +67,7 @@ class Channel implements ChannelLike {
 const CALLABLE = new Set<string>([
   ...PROC_NAMES, 'GetCurrentProcessId', 'CancelIoEx', '__cancelBlockingCall', '__alertableWait', '__waitForEvents', '__CreateIoCompletionPort',
   '__GetQueuedCompletionStatus', '__GetQueuedCompletionStatusEx', '__PostQueuedCompletionStatus', '__CloseHandle',
+  '__SetFileCompletionNotificationModes',
   ...Object.keys(OVERLAPPED_SHAPES).filter((n) => n.startsWith('__')),
 ]);
 
@@ -142,6 +144,8 @@ export class ProviderServer {
   };
   /** Worker threads' overlapped operations and completion ports. */
   private readonly overlapped = new ThreadOverlapped(this.watcher);
+  /** Worker threads' event objects (WSPEventSelect, WSPEnumNetworkEvents, waits). */
+  private readonly events = new ThreadEvents();
 
   /** Serves `provider`, and any other provider of the same network given to {@link open}. */
   constructor(readonly provider: ServiceProvider, options: ProviderServerOptions = {}) {
@@ -260,7 +264,8 @@ export class ProviderServer {
       if (Array.isArray(m.freed)) this.overlapped.free(channel, m.freed.filter((id) => typeof id === 'number'));
       // Only WSPAccept's condition function is a callback; anything else marked is no data the provider can use.
       const cond = fn === 'WSPAccept' && isFunctionRef(raw[3]) ? this.callbackProxy(channel, raw[3].__function) : undefined;
-      const args = m.marked === true || cond !== undefined ? raw.map((a, i) => (i === 3 && cond !== undefined ? cond : unmark(a))) : raw;
+      const plain = m.marked === true || cond !== undefined ? raw.map((a, i) => (i === 3 && cond !== undefined ? cond : unmark(a))) : raw;
+      const args = this.events.resolve(channel, fn, plain);
       if (fn.startsWith('WSP') && !probe(args[args.length - 1], 'value')) {
         // The worker's lpErrno cannot be written (it was frozen, a Proxy, missing): the code is lost, as
         // the provider loses it on the owner thread, and this side keeps its own.
@@ -320,7 +325,7 @@ export class ProviderServer {
       // notices instead.
       const keep = job.keep ?? [];
       const args = job.args.map((a, i) => (typeof a === 'function' || keep.includes(i) ? null : a));
-      channel.reply({ type: 'return', ret, args, result: job.result, ...this.overlapped.drain(channel) });
+      channel.reply({ type: 'return', ret, args, result: job.result, ...this.overlapped.drain(channel), ...this.events.drain(channel) });
     } catch {
       channel.reply({ type: 'return', ret: typeof ret === 'number' ? ret : SOCKET_ERROR, args: [] });
     }
@@ -359,6 +364,12 @@ export class ProviderServer {
       };
       return { channel, args, deadline: Infinity, attempt, expire: attempt };
     }
+    if (fn === '__waitForEvents') return this.waitJob(channel, args, now);
+    if (fn === '__SetFileCompletionNotificationModes') {
+      const [file, flags, lpErrno] = args;
+      const attempt = (): number => channel.provider.SetFileCompletionNotificationModes(file as number, flags as number, lpErrno as LPINT);
+      return { channel, args, deadline: Infinity, attempt, expire: attempt };
+    }
     const extension = extensionJob(channel, fn, args, this.overlapped, now);
     if (extension !== undefined) return extension;
     const special = this.overlapped.job(channel, fn, args, now);
@@ -382,6 +393,21 @@ export class ProviderServer {
       },
       expire: () => SOCKET_ERROR,
     };
+    return job;
+  }
+
+  /**
+   * A worker's waitForEvents: ends when a mirror of one of its events changed (it is told with
+   * the answer and looks again), an operation of its signaled one, or, alertable, a completion
+   * routine of its thread is due (WAIT_IO_COMPLETION).
+   */
+  private waitJob(channel: Channel, args: unknown[], now: () => number): Job {
+    const ids = this.events.sync(channel, args[3]);
+    const key = typeof args[4] === 'number' ? args[4] : null;
+    const job = this.overlapped.job(channel, '__waitForEvents', args, now)!;
+    const notices = job.attempt.bind(job);
+    job.attempt = () => (key !== null && this.overlapped.routinesDue(channel, key) ? WAIT_IO_COMPLETION
+      : this.events.changed(channel, ids) ? 0 : notices());
     return job;
   }
 
@@ -420,7 +446,8 @@ export class ProviderServer {
         if (this.parked.size === 0) return;
         const everyoneWaits = [...this.channels].every((c) => c.job !== null);
         if (!everyoneWaits) return this.armTimer(next);
-        const outcome = transport.block(() => this.dirty, next === Number.POSITIVE_INFINITY ? undefined : next - now);
+        // Whole microseconds, rounded up: a wait of 0.9999… µs (float milliseconds) would never move the clock.
+        const outcome = transport.block(() => this.dirty, next === Number.POSITIVE_INFINITY ? undefined : Math.ceil((next - now) * 1000) / 1000);
         if (outcome === 'unsupported') return this.armTimer(next); // real time: sockets and timers wake us
         if (outcome === 'idle') return this.armStall();
       }
@@ -509,6 +536,11 @@ export class ProviderServer {
     return {
       channel, args, deadline: Infinity, cancellable: true, failValue: INVALID_SOCKET,
       attempt: () => {
+        // The listener closed by another thread (AcceptKillThread): the accept fails with WSAEINTR.
+        if (channel.provider.core.lookup(args[0]) !== sock) {
+          store(lpErrno, 'value', WSAEINTR);
+          return INVALID_SOCKET;
+        }
         const r = this.nonBlocking(sock, () => p.WSPAccept!(...args));
         if (r === INVALID_SOCKET && lpErrno.value === WSAEWOULDBLOCK) return undefined;
         const child = channel.provider.core.lookup(r);
@@ -611,6 +643,44 @@ export class ProviderServer {
       if (ms === 0) return undefined;
     }
     const poll = { tv_sec: 0, tv_usec: 0 };
+    // The sockets named at the call: one another thread closes while this select waits ends it.
+    const core = channel.provider.core;
+    const named = new Map<unknown, Socket>();
+    try {
+      for (const set of [r, w, x]) {
+        for (const h of set?.fd_array?.slice(0, set.fd_count) ?? []) {
+          const sock = core.lookup(h);
+          if (sock !== undefined) named.set(h, sock);
+        }
+      }
+    } catch {
+      // an unreadable set: the provider's own select answers for it
+    }
+    const without = (set: FD_SET | null, gone: Set<unknown>): FD_SET | null => {
+      if (set === null || set === undefined) return null;
+      const kept = set.fd_array.slice(0, set.fd_count).filter((h) => !gone.has(h));
+      return { fd_count: kept.length, fd_array: kept };
+    };
+    /**
+     * Sockets of the sets closed since the call. In the read set, a closed socket is reported
+     * readable (Wine's SelectReadThread and SelectCloseThread rows: select returns 1, the socket in
+     * readfds); closed only in the write or except set, the select fails with WSAENOTSOCK and the
+     * socket is no longer in the set.
+     */
+    const closedAnswer = (): number | undefined => {
+      const gone = new Set<unknown>();
+      for (const [h, sock] of named) if (core.lookup(h) !== sock) gone.add(h);
+      if (gone.size === 0) return undefined;
+      const inRead = (r?.fd_array?.slice(0, r.fd_count) ?? []).filter((h) => gone.has(h));
+      if (inRead.length > 0) {
+        write([{ fd_count: inRead.length, fd_array: inRead }, w === null || w === undefined ? null : { fd_count: 0, fd_array: [] },
+          x === null || x === undefined ? null : { fd_count: 0, fd_array: [] }]);
+        return inRead.length;
+      }
+      write([without(r, gone), without(w, gone), without(x, gone)]);
+      store(lpErrno, 'value', WSAENOTSOCK);
+      return SOCKET_ERROR;
+    };
     const write = (sets: (FD_SET | null)[]): void => {
       [r, w, x].forEach((set, i) => {
         if (set !== null && set !== undefined) copyBack(set, sets[i]);
@@ -620,6 +690,8 @@ export class ProviderServer {
       channel, args, cancellable: true,
       deadline: this.provider.core.transport.nowMs() + ms,
       attempt: () => {
+        const closed = closedAnswer();
+        if (closed !== undefined) return closed;
         let sets: (FD_SET | null)[];
         try {
           sets = [copySet(r), copySet(w), copySet(x)];
