@@ -22,14 +22,14 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
-  ERROR_ABANDONED_WAIT_0, FUNCTION_POINTER_SIZE, IPPROTO_TCP, SD_SEND, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCKET_ERROR,
+  ERROR_ABANDONED_WAIT_0, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, IPPROTO_TCP, SD_SEND, SOCKET_ERROR,
   SOCK_STREAM, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, TCP_NODELAY, WAIT_TIMEOUT, WSAEWOULDBLOCK, WSA_IO_PENDING, WSAID_ACCEPTEX_BYTES,
   WSAID_GETACCEPTEXSOCKADDRS_BYTES, decodeSockAddr, errorName, slotSize,
-  type AcceptExFn, type FunctionPointerOut, type GetAcceptExSockaddrsFn, type LPCOMPLETION_KEY, type LPLPOVERLAPPED, type ServiceProvider,
+  type AcceptExFn, type GetAcceptExSockaddrsFn, type LPCOMPLETION_KEY, type LPLPOVERLAPPED, type ServiceProvider,
   type WSAOVERLAPPED,
 } from '../src/index.js';
-import { threadProvider, type PortRef, type ProviderChannel, type ThreadProvider } from '../src/threads/index.js';
-import { check, setNonBlocking } from './spi-helpers.js';
+import { threadProvider, type PortRef, type ProviderChannel } from '../src/threads/index.js';
+import { check, extension, int32, setNonBlocking } from './spi-helpers.js';
 
 /** kernel32's INFINITE. */
 const INFINITE = 0xffffffff;
@@ -147,12 +147,10 @@ export interface EchoWorkerData {
   family: number;
   shared: EchoShared;
   noDelay: boolean;
-  /** FILE_SKIP_COMPLETION_PORT_ON_SUCCESS on accepted sockets (set by the owner: see {@link EchoWorkerMessage}). */
+  /** FILE_SKIP_COMPLETION_PORT_ON_SUCCESS on accepted sockets (this thread's SetFileCompletionNotificationModes). */
   skipCompletionPortOnSuccess: boolean;
   /** Post log lines to the owner. */
   log: boolean;
-  /** One Int32 per worker: the owner's answer to a `modes` request (0 waiting, 1 done, 2 failed). */
-  answers: Int32Array;
 }
 
 /** What one thread did, posted when its loop ends. */
@@ -170,24 +168,8 @@ export interface EchoWorkerReport {
   error?: string;
 }
 
-/**
- * Messages to the owner. `modes` asks it to call SetFileCompletionNotificationModes on socket `s`
- * (the thread provider does not carry that kernel32 function; the worker waits for the answer).
- */
-export type EchoWorkerMessage = { log: string } | { report: EchoWorkerReport } | { modes: number; worker: number };
-
-function extension<T>(p: ThreadProvider, s: number, guid: Uint8Array, name: string): T {
-  const out: FunctionPointerOut = { value: null };
-  check(`WSPIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, ${name})`, (e) =>
-    p.WSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, guid, 16, out as never, FUNCTION_POINTER_SIZE, { value: 0 }, null, null, null, e));
-  return out.value as T;
-}
-
-function int32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v >>> 0, true);
-  return b;
-}
+/** Messages to the owner: log lines, and the thread's report when its loop ends. */
+export type EchoWorkerMessage = { log: string } | { report: EchoWorkerReport };
 
 /** The completion loop of one thread: until its stop packet, the port's closing, or a failure. */
 export function runEchoWorker(d: EchoWorkerData, post: (m: EchoWorkerMessage) => void): EchoWorkerReport {
@@ -220,12 +202,10 @@ export function runEchoWorker(d: EchoWorkerData, post: (m: EchoWorkerMessage) =>
     const acceptEx = extension<AcceptExFn>(p, d.listener, WSAID_ACCEPTEX_BYTES, 'WSAID_ACCEPTEX');
     const getSockaddrs = extension<GetAcceptExSockaddrsFn>(p, d.listener, WSAID_GETACCEPTEXSOCKADDRS_BYTES, 'WSAID_GETACCEPTEXSOCKADDRS');
 
-    /** The owner sets the notification mode (see EchoWorkerMessage); this thread waits for its answer. */
     const skipOnSuccess = (s: number): void => {
-      Atomics.store(d.answers, d.index, 0);
-      post({ modes: s, worker: d.index });
-      Atomics.wait(d.answers, d.index, 0);
-      if (Atomics.load(d.answers, d.index) !== 1) throw new Error('SetFileCompletionNotificationModes failed');
+      if (p.SetFileCompletionNotificationModes(s, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, err) === 0) {
+        throw new Error(`SetFileCompletionNotificationModes failed: ${err.value}`);
+      }
     };
 
     const close = (c: ConnectionKey): void => {

@@ -36,11 +36,11 @@
  */
 import {
   AF_INET, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, GetQueuedCompletionStatus, GetQueuedCompletionStatusAsync, INVALID_HANDLE_VALUE, INVALID_SOCKET, IPPROTO_TCP,
-  PostQueuedCompletionStatus, CloseHandle, SD_SEND, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCKET_ERROR, SOCK_STREAM,
+  PostQueuedCompletionStatus, CloseHandle, SD_SEND, SOCKET_ERROR, SOCK_STREAM,
   SOL_SOCKET, SO_LINGER, SO_UPDATE_ACCEPT_CONTEXT, TCP_NODELAY, VirtualNetwork, WSAEWOULDBLOCK,
-  WSA_IO_PENDING, WSAID_ACCEPTEX_BYTES, WSAID_GETACCEPTEXSOCKADDRS_BYTES, FUNCTION_POINTER_SIZE, decodeSockAddr, errorName,
+  WSA_IO_PENDING, WSAID_ACCEPTEX_BYTES, WSAID_GETACCEPTEXSOCKADDRS_BYTES, decodeSockAddr, errorName,
   slotSize,
-  type AcceptExFn, type CompletionPort, type FunctionPointerOut, type GetAcceptExSockaddrsFn, type LPCOMPLETION_KEY,
+  type AcceptExFn, type CompletionPort, type GetAcceptExSockaddrsFn, type LPCOMPLETION_KEY,
   type LPINT, type LPLPOVERLAPPED, type ServiceProvider, type SockAddr, type WSAEvent, type WSAOVERLAPPED,
 } from '../src/index.js';
 import { Worker } from 'node:worker_threads';
@@ -50,7 +50,9 @@ import {
   acceptSockets, connectionSockets, makeEchoShared, openConnections, postAccept, setClosing,
   type EchoWorkerData, type EchoWorkerMessage, type EchoWorkerReport, type ListenerKey,
 } from './iocp-echo-worker.js';
-import { SpiError, Stream, check, connectDone, isMain, localName, nameLen, setNonBlocking, startConnect, type Party } from './spi-helpers.js';
+import {
+  SpiError, Stream, check, connectDone, extension, int32, isMain, localName, nameLen, setNonBlocking, startConnect, type Party,
+} from './spi-helpers.js';
 
 export type Log = (line: string) => void;
 
@@ -194,19 +196,6 @@ export interface IocpEchoServer {
   serveOne(waitMs: number): boolean;
   /** Stops the workers, closes the listener (its AcceptEx calls abort), every connection and the port. */
   close(): Promise<void>;
-}
-
-function extension<T>(p: ServiceProvider, s: number, guid: Uint8Array, name: string): T {
-  const out: FunctionPointerOut = { value: null };
-  check(`WSPIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, ${name})`, (e) =>
-    p.WSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, guid, 16, out as never, FUNCTION_POINTER_SIZE, { value: 0 }, null, null, null, e));
-  return out.value as T;
-}
-
-function int32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v >>> 0, true);
-  return b;
 }
 
 /** Starts the echo server on `p` at `at`: listener, port, AcceptEx pool and worker loops. */
@@ -635,7 +624,6 @@ export function startIocpEchoThreads(p: ServiceProvider, at: SockAddr, opts: Ioc
   const stats: IocpEchoThreadsStats = { accepted: 0, closed: 0, failed: 0, bytes: 0, foreign: 0, perWorker: Array.from({ length: threads }, () => 0) };
   // Twice the pool: a failed AcceptEx cannot be told apart from the others, a spare entry replaces it.
   const sh = makeEchoShared(at.family, 2 * pool, opts.maxConnections ?? 1024);
-  const answers = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, threads)));
 
   const portErr = { value: 0 };
   const port = p.CreateIoCompletionPort(INVALID_HANDLE_VALUE, null, 0, 0, portErr);
@@ -656,7 +644,7 @@ export function startIocpEchoThreads(p: ServiceProvider, at: SockAddr, opts: Ioc
   const ended = Array.from({ length: threads }, (_, index) => {
     const channel = owner.open();
     const data: EchoWorkerData = {
-      kind: 'iocp-echo-worker', index, channel, port: portRef, listener: ls, family: at.family, shared: sh, answers,
+      kind: 'iocp-echo-worker', index, channel, port: portRef, listener: ls, family: at.family, shared: sh,
       noDelay: opts.noDelay ?? true, skipCompletionPortOnSuccess: skipOnSuccess, log: opts.log !== undefined,
     };
     const worker = new Worker(new URL('./iocp-echo-worker.js', import.meta.url), { workerData: data, transferList: [channel.port] });
@@ -667,11 +655,6 @@ export function startIocpEchoThreads(p: ServiceProvider, at: SockAddr, opts: Ioc
         else if ('report' in m) {
           report = m.report;
           if (report.error !== undefined) failure ??= `thread ${index}: ${report.error}`;
-        } else {
-          // SetFileCompletionNotificationModes for the thread, which waits for the answer.
-          const ok = p.SetFileCompletionNotificationModes(m.modes, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, { value: 0 });
-          Atomics.store(answers, m.worker, ok === 0 ? 2 : 1);
-          Atomics.notify(answers, m.worker);
         }
       });
       worker.on('error', (err) => {

@@ -7,9 +7,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import {
-  AF_INET6, FIONBIO, INVALID_SOCKET, IPPROTO_TCP, SOCK_STREAM, SOCKET_ERROR, SOL_SOCKET, SO_ERROR, WSAECONNRESET,
-  WSAEWOULDBLOCK, errorName,
-  type LPINT, type ServiceProvider, type SockAddr, type TIMEVAL,
+  AF_INET6, FIONBIO, FUNCTION_POINTER_SIZE, INVALID_SOCKET, IPPROTO_TCP, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCK_STREAM,
+  SOCKET_ERROR, SOL_SOCKET, SO_ERROR, WSAECONNRESET, WSAEWOULDBLOCK, errorName,
+  type FunctionPointerOut, type LPINT, type ServiceProvider, type SockAddr, type TIMEVAL,
 } from '../src/index.js';
 
 /** A WSP* call that returned SOCKET_ERROR or INVALID_SOCKET. */
@@ -195,4 +195,23 @@ export const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1
 /** True when this module is the script node was started with. */
 export function isMain(importMetaUrl: string): boolean {
   return process.argv[1] !== undefined && importMetaUrl === pathToFileURL(process.argv[1]).href;
+}
+
+/**
+ * An extension function (AcceptEx, ConnectEx, …) of `p` for socket `s` through
+ * SIO_GET_EXTENSION_FUNCTION_POINTER, as a C program gets its pointer; throws with the call's name
+ * if the provider refuses. `p` is a provider or a worker thread's provider.
+ */
+export function extension<T>(p: Pick<ServiceProvider, 'WSPIoctl'>, s: number, guid: Uint8Array, name: string): T {
+  const out: FunctionPointerOut = { value: null };
+  check(`WSPIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, ${name})`, (e) =>
+    p.WSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, guid, 16, out as never, FUNCTION_POINTER_SIZE, { value: 0 }, null, null, null, e));
+  return out.value as T;
+}
+
+/** A DWORD option value as its 4 little-endian bytes (setsockopt's optval). */
+export function int32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, true);
+  return b;
 }
