@@ -1,7 +1,9 @@
 /**
- * Random garbage calls from a worker thread (fast-check): random functions of the proc table
+ * Random garbage calls from a worker thread (fast-check): random functions of the proc table and
+ * the extension functions' stand-ins (AcceptEx, ConnectEx, DisconnectEx, TransmitPackets,
+ * WSARecvMsg, WSASendMsg)
  * with random arguments of many kinds — live socket handles and well-formed structures mixed with
- * functions, symbols, Proxies, throwing getters, BigInts, cyclic and frozen objects, views into
+ * functions, symbols, Proxies (revoked ones too), throwing getters, BigInts, cyclic and frozen objects, views into
  * large ordinary and shared memory. Whatever they are, no call throws in the worker, none hangs
  * (a blocking wait nothing can end fails after the owner's stall time), and the owner never
  * breaks: it answers every call and serves the worker normally afterwards. The runs must reach
@@ -22,7 +24,10 @@ const ARITY: Record<string, number> = {
   WSPDuplicateSocket: 4, WSPEnumNetworkEvents: 4, WSPEventSelect: 4, WSPGetOverlappedResult: 6, WSPGetPeerName: 4, WSPGetSockName: 4,
   WSPGetSockOpt: 6, WSPGetQOSByName: 4, WSPIoctl: 11, WSPJoinLeaf: 9, WSPListen: 3, WSPRecv: 9, WSPRecvDisconnect: 3, WSPRecvFrom: 11,
   WSPSelect: 6, WSPSend: 9, WSPSendDisconnect: 3, WSPSendTo: 11, WSPSetSockOpt: 6, WSPShutdown: 3, WSPSocket: 7, WSPStringToAddress: 6,
+  // The extension functions' worker stand-ins (their lpErrno last).
+  AcceptEx: 9, ConnectEx: 8, DisconnectEx: 5, TransmitPackets: 7, WSARecvMsg: 6, WSASendMsg: 7,
 };
+const EXTENSIONS = ['AcceptEx', 'ConnectEx', 'DisconnectEx', 'TransmitPackets', 'WSARecvMsg', 'WSASendMsg'];
 
 const leaf: fc.Arbitrary<ValueSpec> = fc.oneof(
   { arbitrary: fc.record({ k: fc.constant('num' as const), v: fc.oneof(fc.integer({ min: -2, max: 20 }), fc.constantFrom(0, 1, 2, 6, 16, 17, 28, 0xffff, 0xffffffff, -1, 2 ** 53, NaN, Infinity, 0.5, -0)) }), weight: 6 },
@@ -31,7 +36,7 @@ const leaf: fc.Arbitrary<ValueSpec> = fc.oneof(
   { arbitrary: fc.constant({ k: 'null' as const }), weight: 3 },
   { arbitrary: fc.constant({ k: 'undef' as const }), weight: 1 },
   { arbitrary: fc.record({ k: fc.constant('bigint' as const), v: fc.integer({ min: -1, max: 10 }) }), weight: 1 },
-  { arbitrary: fc.constantFrom(...(['symbol', 'fn', 'fnCalls', 'fnThrows', 'proxy', 'getter', 'cyclic', 'errno', 'overlapped', 'date', 'map', 'dataView'] as const).map((k) => ({ k }))), weight: 6 },
+  { arbitrary: fc.constantFrom(...(['symbol', 'fn', 'fnCalls', 'fnThrows', 'proxy', 'revoked', 'getter', 'cyclic', 'errno', 'overlapped', 'date', 'map', 'dataView'] as const).map((k) => ({ k }))), weight: 6 },
   { arbitrary: fc.record({ k: fc.constant('bytes' as const), n: fc.integer({ min: 0, max: 64 }) }), weight: 2 },
   { arbitrary: fc.record({ k: fc.constant('bigView' as const), at: fc.nat(), n: fc.integer({ min: 0, max: 32 }) }), weight: 1 },
   { arbitrary: fc.record({ k: fc.constant('sabView' as const), at: fc.nat(), n: fc.integer({ min: 0, max: 32 }) }), weight: 1 },
@@ -52,7 +57,7 @@ const value: fc.Arbitrary<ValueSpec> = fc.letrec<{ v: ValueSpec }>((tie) => ({
 })).v;
 
 /** A call: a function of the proc table, its arity give or take one, often a live socket first and a real lpErrno last. */
-const call: fc.Arbitrary<CallSpec> = fc.constantFrom(...PROC_NAMES.filter((n) => n !== 'WSPCleanup')).chain((fn) => {
+const call: fc.Arbitrary<CallSpec> = fc.constantFrom(...PROC_NAMES.filter((n) => n !== 'WSPCleanup'), ...EXTENSIONS).chain((fn) => {
   const n = ARITY[fn]!;
   return fc.tuple(
     fc.oneof({ arbitrary: fc.record({ k: fc.constant('socket' as const), i: fc.nat(50) }) as fc.Arbitrary<ValueSpec>, weight: 3 }, { arbitrary: value, weight: 1 }),
@@ -121,6 +126,7 @@ test('random garbage calls from a worker never throw there, never hang, never br
   // How much the runs reached.
   assert.ok(seen.calls >= 1000, `${seen.calls} calls`);
   assert.ok(seen.fns.size >= 25, `functions reached: ${[...seen.fns].join(' ')}`);
+  for (const x of EXTENSIONS) assert.ok(seen.fns.has(x), `the ${x} stand-in was called`);
   assert.ok(seen.codes.size >= 6, `codes seen: ${[...seen.codes].join(' ')}`);
   assert.ok(seen.succeeded >= 40, `${seen.succeeded} calls succeeded`);
   assert.ok(seen.failed >= 500, `${seen.failed} calls failed`);

@@ -13,6 +13,7 @@ import {
   WSAID_WSARECVMSG_BYTES, WSAID_WSASENDMSG_BYTES,
 } from '../extensions/guids.js';
 import type { ExtensionFunction } from '../extensions/function-pointers.js';
+import { SOCKET_ERROR, WSAEFAULT } from '../provider/constants.js';
 import { OVERLAPPED_SHAPES, type Uncloneable } from './protocol.js';
 
 /** The extension functions a worker can be handed, by name, and the GUID the owner finds them by. */
@@ -90,7 +91,23 @@ export class WorkerExtensions {
     const fn = `__${name}`;
     const shape = OVERLAPPED_SHAPES[fn]!;
     const errnoAt = shape.errno!;
+    // The last net, as client.ts puts under every WSP* function: whatever a program passes, the
+    // stand-in returns its failure value with WSAEFAULT and never throws in this thread.
+    const failValue = name === 'WSARecvMsg' || name === 'WSASendMsg' ? SOCKET_ERROR : 0;
     const standIn = (...args: unknown[]): number => {
+      try {
+        return carry(args);
+      } catch {
+        try {
+          const lpErrno = args[errnoAt];
+          if (isObject(lpErrno)) lpErrno.value = WSAEFAULT;
+        } catch {
+          // an unwritable lpErrno loses the code
+        }
+        return failValue;
+      }
+    };
+    const carry = (args: unknown[]): number => {
       const lpErrno = args[errnoAt];
       const wire: unknown[] = [];
       for (let i = 0; i < errnoAt; i++) {

@@ -31,6 +31,11 @@ export interface Job {
   expire(): unknown;
   /** Nothing in the (virtual) network can ever end the wait: the result to give (default: WSAEINTR). */
   stalled?(): unknown;
+  /**
+   * The call is interrupted (stall, cancellation, the server closing): its answer when it has
+   * made progress that must not be lost (a blocking send's bytes already queued), else undefined (WSAEINTR).
+   */
+  partial?(): unknown;
   /** What the call returns when it fails (INVALID_SOCKET for WSPAccept; default SOCKET_ERROR). */
   readonly failValue?: number;
   /** Handed back with the result (ToCaller's `result`). */

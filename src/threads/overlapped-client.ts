@@ -76,8 +76,10 @@ function eventKind(h: unknown): { kind: EventKind; event: WSAEvent | null } {
 
 /** A WSAOVERLAPPED the provider could write: all five fields, Internal and InternalHigh writable. */
 function usable(x: unknown): x is WSAOVERLAPPED {
-  if (!isObject(x) || Array.isArray(x) || ArrayBuffer.isView(x)) return false;
+  if (!isObject(x)) return false;
   try {
+    // Inside the try: Array.isArray throws on a revoked Proxy.
+    if (Array.isArray(x) || ArrayBuffer.isView(x)) return false;
     for (const k of OVERLAPPED_KEYS) if (!(k in x)) return false;
   } catch {
     return false;

@@ -380,7 +380,10 @@ export class ThreadOverlapped {
       }
       case '__CloseHandle':
         return once(() => {
-          const r = CloseHandle(this.port(args[0]) as CompletionPort, lpErrno as LPINT);
+          const port = this.port(args[0]);
+          const r = CloseHandle(port as CompletionPort, lpErrno as LPINT);
+          // A closed port is forgotten: its number now names nothing (refused as a closed handle).
+          if (r !== 0 && isPortRef(args[0])) this.ports.delete(args[0].__port);
           this.activity();
           return r;
         });

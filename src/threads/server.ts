@@ -138,8 +138,14 @@ export class ProviderServer {
   private settling = false;
   private retryQueued = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Counts what the program does outside the simulation's run (a call, a socket it changes): each restarts the stall grace. */
+  private activity = 0;
+  /** When the network was found idle with every thread waiting (real ms), and `activity` then; null while it is not. */
+  private idle: { at: number; activity: number } | null = null;
   private readonly watcher = (): void => {
     this.dirty = true;
+    // A socket changed by the owner's own program (a send, an accept), not by the run of the network here.
+    if (!this.settling) this.activity++;
     this.queueRetry();
   };
   /** Worker threads' overlapped operations and completion ports. */
@@ -162,6 +168,7 @@ export class ProviderServer {
       provider.core.watchers.add(this.watcher);
     }
     // A new thread may call and wake the others: whatever was about to be declared a stall is not.
+    this.activity++;
     this.clearStall();
     const { port1, port2 } = new MessageChannel();
     const shared = new SharedArrayBuffer(STATE_BYTES);
@@ -245,6 +252,7 @@ export class ProviderServer {
   }
 
   private receive(channel: Channel, m: ToOwner): void {
+    this.activity++;
     this.clearStall();
     if (!isObject(m) || !this.channels.has(channel)) return;
     if (m.type === 'close') {
@@ -348,6 +356,13 @@ export class ProviderServer {
     } catch {
       // the wait ends all the same
     }
+    let partial: unknown;
+    try {
+      partial = job.partial?.();
+    } catch {
+      partial = undefined;
+    }
+    if (partial !== undefined) return partial;
     store(job.args[job.args.length - 1], 'value', WSAEINTR);
     return job.failValue ?? SOCKET_ERROR;
   }
@@ -424,6 +439,7 @@ export class ProviderServer {
   private settle(): void {
     if (this.settling) return;
     this.settling = true;
+    let moved = false; // whether this settle changed anything: a call answered, the network ran something
     try {
       for (;;) {
         this.dirty = false;
@@ -432,8 +448,11 @@ export class ProviderServer {
         let next = Number.POSITIVE_INFINITY;
         for (const job of [...this.parked]) {
           const ret = this.attempt(job);
-          if (ret !== undefined) this.finish(job, ret);
-          else if (now >= job.deadline) {
+          if (ret !== undefined) {
+            moved = true;
+            this.finish(job, ret);
+          } else if (now >= job.deadline) {
+            moved = true;
             try {
               job.dispose?.();
             } catch {
@@ -443,29 +462,59 @@ export class ProviderServer {
           }
           else next = Math.min(next, job.deadline);
         }
-        if (this.parked.size === 0) return;
+        if (this.parked.size === 0) {
+          // Nothing waits any more: no deadline or stall timer may keep the owner's process alive.
+          this.armTimer(Number.POSITIVE_INFINITY);
+          this.clearStall();
+          this.idle = null;
+          return;
+        }
         const everyoneWaits = [...this.channels].every((c) => c.job !== null);
         if (!everyoneWaits) return this.armTimer(next);
         // Whole microseconds, rounded up: a wait of 0.9999… µs (float milliseconds) would never move the clock.
         const outcome = transport.block(() => this.dirty, next === Number.POSITIVE_INFINITY ? undefined : Math.ceil((next - now) * 1000) / 1000);
         if (outcome === 'unsupported') return this.armTimer(next); // real time: sockets and timers wake us
-        if (outcome === 'idle') return this.armStall();
+        if (outcome === 'idle') {
+          if (moved) this.activity++;
+          return this.stalling();
+        }
+        moved = true; // the network ran until a socket changed
       }
     } finally {
       this.settling = false;
     }
   }
 
-  /** Nothing in the network can complete the waiting calls; a thread may still call and change that. */
-  private armStall(): void {
-    if (this.stallTimer !== null) return;
+  /**
+   * Nothing in the network can complete the waiting calls; a thread, or the owner's own program,
+   * may still act and change that. As src/async/driver.ts does: the grace starts again whenever
+   * something happened since the idle began; when it ends, the network is run once more (the
+   * timer's settle) and the waits fail only if that moved nothing either.
+   */
+  private stalling(): void {
+    const now = performance.now();
+    if (this.idle === null || this.idle.activity !== this.activity) this.idle = { at: now, activity: this.activity };
+    else if (now - this.idle.at >= this.stallMs) {
+      this.idle = null;
+      this.clearStall();
+      // As for any blocking call nothing can ever complete: WSAEINTR (or the partial count, see interrupt).
+      for (const job of [...this.parked]) this.finish(job, this.interrupt(job));
+      return;
+    }
+    this.armStall(this.idle.at);
+  }
+
+  private armStall(idleAt: number): void {
+    this.clearStall();
+    // A timer may fire up to a millisecond early: one more keeps the grace at least `stallMs`.
     this.stallTimer = setTimeout(() => {
       this.stallTimer = null;
       // A thread that has not called yet (one just started) may still wake the others.
       if (![...this.channels].every((c) => c.job !== null)) return;
-      // As for any blocking call nothing can ever complete: WSAEINTR.
-      for (const job of [...this.parked]) this.finish(job, this.interrupt(job));
-    }, this.stallMs);
+      this.settle();
+    }, Math.max(0, idleAt + this.stallMs - performance.now()) + 1);
+    // Waiting workers keep the process alive through their channels; the grace alone must not.
+    this.stallTimer.unref();
   }
 
   private clearStall(): void {
@@ -483,6 +532,8 @@ export class ProviderServer {
       this.timer = null;
       this.settle();
     }, Math.ceil(wait));
+    // A waiting worker keeps the process alive through its channel; the deadline alone must not.
+    this.timer.unref();
   }
 
   /** Runs a worker's callback synchronously: the worker is asleep in its call and wakes for it. */
@@ -541,8 +592,13 @@ export class ProviderServer {
           store(lpErrno, 'value', WSAEINTR);
           return INVALID_SOCKET;
         }
+        const before = lpErrno.value;
         const r = this.nonBlocking(sock, () => p.WSPAccept!(...args));
-        if (r === INVALID_SOCKET && lpErrno.value === WSAEWOULDBLOCK) return undefined;
+        if (r === INVALID_SOCKET && lpErrno.value === WSAEWOULDBLOCK) {
+          // The blocking call has not failed: the try's code is not the caller's (a later success leaves lpErrno as it was).
+          lpErrno.value = before;
+          return undefined;
+        }
         const child = channel.provider.core.lookup(r);
         if (child !== undefined) child.nonBlocking = false; // it inherits the listener's real mode
         return r;
@@ -630,6 +686,9 @@ export class ProviderServer {
         lpErrno.value = WSAETIMEDOUT;
         return SOCKET_ERROR;
       },
+      // Interrupted after some bytes moved: the call succeeds with that count, as its time-out
+      // does; a sender told 0 would send again bytes already queued.
+      partial: () => (done > 0 ? result(0) : undefined),
     };
   }
 

@@ -7,8 +7,8 @@
  * The urgent-data rows (MSG_OOB, SO_OOBINLINE) run on the virtual network only: node:net offers
  * no urgent data, so the host network refuses MSG_OOB.
  *
- * Left out: the selects woken by a closesocket in another thread (SelectReadThread,
- * SelectCloseThread: a select from a second thread is a later issue), the APC rows
+ * The selects woken by a closesocket in another thread (SelectReadThread, SelectCloseThread)
+ * are in test/threads-events.test.ts (a select from a worker thread). Left out: the APC rows
  * (QueueUserAPC), and the fd_set laid across a page boundary (C memory layout).
  */
 import assert from 'node:assert/strict';
