@@ -7,32 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import {
-  ERROR_CONNECTION_REFUSED, ERROR_INVALID_PARAMETER, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, GetQueuedCompletionStatus,
-  INVALID_SOCKET, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCK_DGRAM, SOL_SOCKET, SO_CONNECT_TIME,
+  ERROR_CONNECTION_REFUSED, ERROR_INVALID_PARAMETER, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS,
+  INVALID_SOCKET, SOCK_DGRAM, SOL_SOCKET, SO_CONNECT_TIME,
   SO_UPDATE_CONNECT_CONTEXT, STATUS_CANCELLED, STATUS_CONNECTION_ABORTED, STATUS_CONNECTION_REFUSED, STATUS_PENDING, STATUS_SUCCESS,
   WAIT_TIMEOUT, WSAEADDRNOTAVAIL, WSAEALREADY, WSAECONNREFUSED, WSAEFAULT, WSAEINVAL, WSAEISCONN, WSAENOTCONN,
-  WSAENOTSOCK, WSAEWOULDBLOCK, WSAEvent, WSAID_ACCEPTEX_BYTES, WSAID_CONNECTEX_BYTES, WSA_IO_PENDING, FUNCTION_POINTER_SIZE,
+  WSAENOTSOCK, WSAEWOULDBLOCK, WSAEvent, WSAID_ACCEPTEX_BYTES, WSAID_CONNECTEX_BYTES, WSA_IO_PENDING,
   noPortNotification, slotSize, statusToWin32,
-  type AcceptExFn, type CompletionPort, type ConnectExFn, type FunctionPointerOut, type SockAddr, type WSAOVERLAPPED,
+  type AcceptExFn, type ConnectExFn, type SockAddr, type WSAOVERLAPPED,
 } from '../../src/index.js';
 import {
   addr, call, expectErr, getInt, listener, nameOf, nonBlocking, ok, onNetworks, recv, socket, tcpPair, type World,
 } from './harness.js';
-
-const DEADBEEF = 0xdeadbeef;
-
-function overlapped(hEvent: unknown = new WSAEvent()): WSAOVERLAPPED {
-  return { Internal: DEADBEEF, InternalHigh: DEADBEEF, Offset: 0, OffsetHigh: 0, hEvent } as WSAOVERLAPPED;
-}
-
-function extension<T>(w: World, s: number, guid: Uint8Array): T {
-  const out: FunctionPointerOut = { value: null };
-  const size = { value: DEADBEEF };
-  ok('SIO_GET_EXTENSION_FUNCTION_POINTER', (e) => w.p.WSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, guid, 16, out as never, FUNCTION_POINTER_SIZE, size, null, null, null, e));
-  assert.equal(size.value, FUNCTION_POINTER_SIZE, 'bytesReturned == sizeof(pConnectEx)');
-  assert.equal(typeof out.value, 'function');
-  return out.value as T;
-}
+import { DEADBEEF, acceptNow, completed, extension, gqcs, overlapped, result, until } from './extension-helpers.js';
 
 /** ConnectEx: the BOOL and the last error. */
 function connectEx(fn: ConnectExFn, s: number, at: SockAddr, data: Uint8Array | null, ov: WSAOVERLAPPED | null) {
@@ -53,34 +39,6 @@ function expectRefused(r: { ret: number; err: number }, code: number, ov: WSAOVE
   assert.deepEqual(r, { ret: 0, err: code }, what);
   assert.equal(ov.Internal, STATUS_PENDING, `${what}: Internal`);
   assert.equal(ov.InternalHigh, DEADBEEF, `${what}: InternalHigh`);
-}
-
-function result(w: World, s: number, ov: WSAOVERLAPPED) {
-  const bytes = { value: DEADBEEF };
-  const r = call((e) => w.p.WSPGetOverlappedResult(s, ov, bytes, false, null, e));
-  return { ...r, bytes: bytes.value };
-}
-
-async function completed(w: World, ov: WSAOVERLAPPED, what = 'the completion'): Promise<void> {
-  await w.settle(() => ov.Internal !== STATUS_PENDING, what);
-}
-
-/** The first success of `f` once the network let it happen (and never after). */
-async function until<T>(w: World, f: () => T | undefined, what: string): Promise<T> {
-  let got: T | undefined;
-  await w.settle(() => (got ??= f()) !== undefined, what);
-  return got!;
-}
-
-function acceptNow(w: World, l: number): number | undefined {
-  const s = w.p.WSPAccept(l, null, null, null, 0, { value: 0 });
-  return s === INVALID_SOCKET ? undefined : s;
-}
-
-function gqcs(port: CompletionPort) {
-  const bytes = { value: DEADBEEF }, key = { value: DEADBEEF as unknown }, olp = { value: null as WSAOVERLAPPED | null }, err = { value: 0 };
-  const ret = GetQueuedCompletionStatus(port, bytes, key, olp, 0, err);
-  return { ret, err: err.value, bytes: bytes.value, key: key.value, ov: olp.value };
 }
 
 function setup(w: World): { l: number; at: SockAddr; cx: ConnectExFn } {

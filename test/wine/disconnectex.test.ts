@@ -7,64 +7,26 @@
  */
 import assert from 'node:assert/strict';
 import {
-  FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, GetQueuedCompletionStatus, INVALID_SOCKET, SIO_GET_EXTENSION_FUNCTION_POINTER,
+  FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, INVALID_SOCKET,
   SOL_SOCKET, SO_CONNECT_TIME, SO_UPDATE_ACCEPT_CONTEXT, STATUS_CONNECTION_ABORTED, STATUS_PENDING, STATUS_SUCCESS,
   TF_DISCONNECT, TF_REUSE_SOCKET, WAIT_TIMEOUT, WSAEADDRINUSE, WSAEWOULDBLOCK, WSAEINVAL, WSAEISCONN, WSAENOTCONN, WSAENOTSOCK, WSAESHUTDOWN, WSAEvent,
-  WSAID_ACCEPTEX_BYTES, WSAID_CONNECTEX_BYTES, WSAID_DISCONNECTEX_BYTES, WSA_IO_PENDING, FUNCTION_POINTER_SIZE,
+  WSAID_ACCEPTEX_BYTES, WSAID_CONNECTEX_BYTES, WSAID_DISCONNECTEX_BYTES, WSA_IO_PENDING,
   noPortNotification, slotSize,
-  type AcceptExFn, type CompletionPort, type ConnectExFn, type DisconnectExFn, type FunctionPointerOut, type SockAddr,
+  type AcceptExFn, type ConnectExFn, type DisconnectExFn, type SockAddr,
   type WSAOVERLAPPED,
 } from '../../src/index.js';
 import {
   addr, call, expectErr, getInt, listener, nameOf, nonBlocking, ok, onNetworks, recv, send, socket, type World,
 } from './harness.js';
+import { DEADBEEF, acceptNow, completed, extension, gqcs, overlapped, result, until } from './extension-helpers.js';
 
-const DEADBEEF = 0xdeadbeef;
 const enc = (s: string) => new TextEncoder().encode(s);
-
-function overlapped(hEvent: unknown = new WSAEvent()): WSAOVERLAPPED {
-  return { Internal: DEADBEEF, InternalHigh: DEADBEEF, Offset: 0, OffsetHigh: 0, hEvent } as WSAOVERLAPPED;
-}
-
-function extension<T>(w: World, s: number, guid: Uint8Array): T {
-  const out: FunctionPointerOut = { value: null };
-  ok('SIO_GET_EXTENSION_FUNCTION_POINTER', (e) => w.p.WSPIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, guid, 16, out as never, FUNCTION_POINTER_SIZE, { value: 0 }, null, null, null, e));
-  assert.equal(typeof out.value, 'function');
-  return out.value as T;
-}
 
 /** DisconnectEx: the BOOL and the last error. */
 function disconnectEx(fn: DisconnectExFn, s: number, ov: WSAOVERLAPPED | null, flags = 0, reserved = 0) {
   const err = { value: 0 };
   const ret = fn(s, ov, flags, reserved, err);
   return { ret, err: err.value };
-}
-
-function result(w: World, s: number, ov: WSAOVERLAPPED) {
-  const bytes = { value: DEADBEEF };
-  const r = call((e) => w.p.WSPGetOverlappedResult(s, ov, bytes, false, null, e));
-  return { ...r, bytes: bytes.value };
-}
-
-async function completed(w: World, ov: WSAOVERLAPPED, what = 'the completion'): Promise<void> {
-  await w.settle(() => ov.Internal !== STATUS_PENDING, what);
-}
-
-async function until<T>(w: World, f: () => T | undefined, what: string): Promise<T> {
-  let got: T | undefined;
-  await w.settle(() => (got ??= f()) !== undefined, what);
-  return got!;
-}
-
-function acceptNow(w: World, l: number): number | undefined {
-  const s = w.p.WSPAccept(l, null, null, null, 0, { value: 0 });
-  return s === INVALID_SOCKET ? undefined : s;
-}
-
-function gqcs(port: CompletionPort) {
-  const bytes = { value: DEADBEEF }, key = { value: DEADBEEF as unknown }, olp = { value: null as WSAOVERLAPPED | null }, err = { value: 0 };
-  const ret = GetQueuedCompletionStatus(port, bytes, key, olp, 0, err);
-  return { ret, err: err.value, bytes: bytes.value, key: key.value, ov: olp.value };
 }
 
 interface Setup { l: number; at: SockAddr; dx: DisconnectExFn }
