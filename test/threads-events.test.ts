@@ -8,86 +8,21 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Worker } from 'node:worker_threads';
 import {
   AF_INET, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, FD_CLOSE, FD_READ, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, INVALID_SOCKET, IPPROTO_TCP,
-  SOCK_STREAM, SOCKET_ERROR, STATUS_PENDING, VirtualNetwork, WAIT_IO_COMPLETION, WSA_INVALID_HANDLE, WSA_INVALID_PARAMETER, WSA_IO_PENDING,
+  SOCK_STREAM, SOCKET_ERROR, STATUS_PENDING, WAIT_IO_COMPLETION, WSA_INVALID_HANDLE, WSA_INVALID_PARAMETER, WSA_IO_PENDING,
   WSA_WAIT_FAILED, WSA_WAIT_TIMEOUT, WSAEINTR, WSAENOTSOCK, type ServiceProvider,
 } from '../src/index.js';
-import { HostNetwork } from '../src/host/index.js';
 import { ProviderServer } from '../src/threads/index.js';
 import { ok, setNonBlocking, v4 } from './helpers.js';
+import { hostWorld, listener, sendText, startWorker, tick, untilWaiting, virtualWorld, type Report, type World } from './threads-harness.js';
 
 const WORKER = new URL('./fixtures/events-worker.js', import.meta.url);
 
-interface Report {
-  log: Record<string, any>;
-  error?: string;
-}
-
-interface World {
-  server: ServiceProvider;
-  client: ServiceProvider;
-  address: string;
-  pump(): void;
-  close(): Promise<void>;
-}
-
-function virtualWorld(): World {
-  const net = new VirtualNetwork({ seed: 16 });
-  const server = net.addHost({ addresses: ['10.0.0.1'] }).provider;
-  const client = net.addHost({ addresses: ['10.0.0.2'] }).provider;
-  return { server, client, address: '10.0.0.1', pump: () => net.run(), close: async () => {} };
-}
-
-function hostWorld(): World {
-  const host = new HostNetwork();
-  return { server: host.provider, client: host.provider, address: '127.0.0.1', pump: () => {}, close: () => host.close() };
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 2));
-
-/** Starts a worker on `owner`'s channel to `provider`; `onWaiting` runs when it says it waits. */
+/** Starts a worker of this file's fixture on `owner`'s channel to `provider`; resolves with its report. */
 function start(owner: ProviderServer, provider: ServiceProvider, data: Record<string, unknown>,
   onWaiting?: (what: unknown) => void): Promise<Report> {
-  const channel = owner.open(provider);
-  const worker = new Worker(WORKER, { workerData: { ...data, channel }, transferList: [channel.port] });
-  return new Promise<Report>((resolve, reject) => {
-    worker.on('message', (m: Report & { waiting?: unknown }) => {
-      if (m.waiting !== undefined) onWaiting?.(m.waiting);
-      else resolve(m);
-    });
-    worker.on('error', reject);
-  });
-}
-
-async function untilWaiting(owner: ProviderServer, n: number): Promise<void> {
-  while (owner.waiting() < n) await tick();
-}
-
-function listener(w: World): { l: number; port: number; accepted: () => Promise<number> } {
-  const l = ok((e) => w.server.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e));
-  ok((e) => w.server.WSPBind(l, v4(w.address, 0), 16, e));
-  ok((e) => w.server.WSPListen(l, 4, e));
-  setNonBlocking(w.server, l);
-  const name = { family: 0, address: '', port: 0 };
-  ok((e) => w.server.WSPGetSockName(l, name, { value: 16 }, e));
-  return {
-    l, port: name.port,
-    accepted: async () => {
-      for (;;) {
-        w.pump();
-        const a = w.server.WSPAccept(l, null, null, null, 0, { value: 0 });
-        if (a !== INVALID_SOCKET) return a;
-        await tick();
-      }
-    },
-  };
-}
-
-function sendText(p: ServiceProvider, s: number, t: string): void {
-  const b = new TextEncoder().encode(t);
-  ok((e) => p.WSPSend(s, [{ len: b.length, buf: b }], 1, { value: 0 }, 0, null, null, null, e));
+  return startWorker(WORKER, owner, provider, data, onWaiting).done;
 }
 
 /** A connection: `c` on the client provider (the one the worker's channel serves), `a` its accepted end. */
@@ -140,7 +75,7 @@ async function closeScenario(w: World, scenario: string, socket: number): Promis
   return r.log;
 }
 
-for (const [kind, make] of [['virtual', virtualWorld], ['host', hostWorld]] as const) {
+for (const [kind, make] of [['virtual', () => virtualWorld(16)], ['host', hostWorld]] as const) {
   describe(`event objects and waits of a worker thread (${kind} network)`, () => {
     test('WSPEventSelect with the worker\'s own WSAEvent: the owner\'s mirror signals it, the worker\'s wait wakes (WSA_WAIT_EVENT_0 + index), WSPEnumNetworkEvents reports FD_READ then FD_CLOSE and resets the worker\'s event; a finite wait with nothing new is WSA_WAIT_TIMEOUT', async () => {
       const w = make();
@@ -262,7 +197,7 @@ for (const [kind, make] of [['virtual', virtualWorld], ['host', hostWorld]] as c
 
 describe('waits and port functions of a worker thread (virtual network)', () => {
   test('waitForEvents: more than WSA_MAXIMUM_WAIT_EVENTS (64) or no events is WSA_WAIT_FAILED with WSA_INVALID_PARAMETER; something that is no event object WSA_INVALID_HANDLE; 64 are fine (WSA_WAIT_EVENT_0 + the first signaled index); waitAll needs all; a wait for ever that nothing of the worker can end is WSA_WAIT_FAILED', async () => {
-    const w = virtualWorld();
+    const w = virtualWorld(16);
     const owner = new ProviderServer(w.client);
     const r = await start(owner, w.client, { scenario: 'limits' });
     owner.close();
@@ -281,7 +216,7 @@ describe('waits and port functions of a worker thread (virtual network)', () => 
   });
 
   test('SetFileCompletionNotificationModes from a worker answers as the owner thread\'s provider does (TRUE; FALSE with ERROR_INVALID_HANDLE / ERROR_INVALID_PARAMETER)', async () => {
-    const w = virtualWorld();
+    const w = virtualWorld(16);
     const owner = new ProviderServer(w.client);
     const r = await start(owner, w.client, { scenario: 'file-modes' });
     owner.close();

@@ -10,85 +10,19 @@ import { Worker } from 'node:worker_threads';
 import {
   AF_INET, CompletionPort, ERROR_CONNECTION_ABORTED, GetQueuedCompletionStatus, GetQueuedCompletionStatusAsync, INVALID_HANDLE_VALUE,
   STATUS_CONNECTION_ABORTED, type WSAOVERLAPPED, INVALID_SOCKET, IPPROTO_TCP, PostQueuedCompletionStatus, SOCK_STREAM, SOCKET_ERROR, STATUS_PENDING,
-  VirtualNetwork, WAIT_IO_COMPLETION, WAIT_TIMEOUT, WSA_INFINITE, WSA_IO_INCOMPLETE, WSA_IO_PENDING, WSAEFAULT, WSAEINTR, WSAEINVAL, type ServiceProvider,
+  WAIT_IO_COMPLETION, WAIT_TIMEOUT, WSA_INFINITE, WSA_IO_INCOMPLETE, WSA_IO_PENDING, WSAEFAULT, WSAEINTR, WSAEINVAL, type ServiceProvider,
 } from '../src/index.js';
-import { HostNetwork } from '../src/host/index.js';
 import { ProviderServer } from '../src/threads/index.js';
-import { ok, setNonBlocking, v4 } from './helpers.js';
+import { ok } from './helpers.js';
 import { onNetworks, tcpPair, type World as WineWorld } from './wine/harness.js';
+import { hostWorld, listener, sendText, startWorker, untilWaiting, virtualWorld, type Report, type World } from './threads-harness.js';
 
 const WORKER = new URL('./fixtures/overlapped-worker.js', import.meta.url);
 
-interface Report {
-  log: Record<string, any>;
-  error?: string;
-}
-
-interface World {
-  server: ServiceProvider;
-  client: ServiceProvider;
-  address: string;
-  /** Lets the network deliver what this thread sent (the virtual network runs when its owner runs it). */
-  pump(): void;
-  close(): Promise<void>;
-}
-
-function virtualWorld(): World {
-  const net = new VirtualNetwork({ seed: 11 });
-  const server = net.addHost({ addresses: ['10.0.0.1'] }).provider;
-  const client = net.addHost({ addresses: ['10.0.0.2'] }).provider;
-  return { server, client, address: '10.0.0.1', pump: () => net.run(), close: async () => {} };
-}
-
-function hostWorld(): World {
-  const host = new HostNetwork();
-  return { server: host.provider, client: host.provider, address: '127.0.0.1', pump: () => {}, close: () => host.close() };
-}
-
-/** Starts a worker on `owner`'s channel to `provider`; `onWaiting` runs when it says it waits. */
+/** Starts a worker of this file's fixture on `owner`'s channel to `provider`. */
 function start(owner: ProviderServer, provider: ServiceProvider, data: Record<string, unknown>,
   onWaiting?: (what: unknown, worker: Worker) => void): { worker: Worker; done: Promise<Report> } {
-  const channel = owner.open(provider);
-  const worker = new Worker(WORKER, { workerData: { ...data, channel }, transferList: [channel.port] });
-  const done = new Promise<Report>((resolve, reject) => {
-    worker.on('message', (m: Report & { waiting?: unknown }) => {
-      if (m.waiting !== undefined) onWaiting?.(m.waiting, worker);
-      else resolve(m);
-    });
-    worker.on('error', reject);
-  });
-  return { worker, done };
-}
-
-/** Resolves once `n` worker threads are waiting in a call (the owner's view). */
-async function untilWaiting(owner: ProviderServer, n: number): Promise<void> {
-  while (owner.waiting() < n) await new Promise((r) => setTimeout(r, 2));
-}
-
-/** A listener on the server side; returns a function that accepts the next connection (non-blocking, after it came). */
-function listener(w: World): { port: number; accepted: () => Promise<number> } {
-  const l = ok((e) => w.server.WSPSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, null, 0, 0, e));
-  ok((e) => w.server.WSPBind(l, v4(w.address, 0), 16, e));
-  ok((e) => w.server.WSPListen(l, 4, e));
-  setNonBlocking(w.server, l);
-  const name = { family: 0, address: '', port: 0 };
-  ok((e) => w.server.WSPGetSockName(l, name, { value: 16 }, e));
-  return {
-    port: name.port,
-    accepted: async () => {
-      for (;;) {
-        w.pump();
-        const a = w.server.WSPAccept(l, null, null, null, 0, { value: 0 });
-        if (a !== INVALID_SOCKET) return a;
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    },
-  };
-}
-
-function sendText(p: ServiceProvider, s: number, t: string): void {
-  const b = new TextEncoder().encode(t);
-  ok((e) => p.WSPSend(s, [{ len: b.length, buf: b }], 1, { value: 0 }, 0, null, null, null, e));
+  return startWorker(WORKER, owner, provider, data, onWaiting);
 }
 
 /** Runs a scenario whose worker connects to a listener here, and to which this thread sends `data` once it waits. */
@@ -111,7 +45,7 @@ async function peerScenario(w: World, scenario: string, data: string, extra: Rec
   return r.log;
 }
 
-for (const [kind, make] of [['virtual', virtualWorld], ['host', hostWorld]] as const) {
+for (const [kind, make] of [['virtual', () => virtualWorld(11)], ['host', hostWorld]] as const) {
   describe(`overlapped calls from a worker thread (${kind} network)`, () => {
     test('a receive pends (WSA_IO_PENDING, Internal STATUS_PENDING, the event reset, the count untouched); the worker\'s waitForEvents wakes at completion with its buffer filled, InternalHigh then Internal written and its own event set', async () => {
       const w = make();
@@ -245,7 +179,7 @@ onNetworks('iocp_async_read_thread', (it) => {
 
 describe('completion ports shared by worker threads', () => {
   test('several workers wait on one port the owner made (libuv/.NET shape): each packet goes to exactly one of them, every one is handed out, and the owner keeps serving meanwhile', async () => {
-    const w = virtualWorld();
+    const w = virtualWorld(11);
     const owner = new ProviderServer(w.server);
     const err = { value: 0 };
     const port = w.server.CreateIoCompletionPort(INVALID_HANDLE_VALUE, null, 0, 0, err)!;
@@ -270,7 +204,7 @@ describe('completion ports shared by worker threads', () => {
 
 describe('WSPCancelBlockingCall across threads', () => {
   test('the owner cancels a worker\'s blocking WSPAccept, another worker its blocking WSPRecv: each fails with WSAEINTR; with nothing blocking, WSAEINVAL', async () => {
-    const w = virtualWorld();
+    const w = virtualWorld(11);
     const owner = new ProviderServer(w.server);
     const steps: string[] = [];
     let canceller: Promise<Report> | undefined;
