@@ -16,7 +16,7 @@ import {
   type ServiceProvider,
 } from '../src/index.js';
 import { startIocpEchoServer, type IocpEchoServer } from '../examples/iocp-echo.js';
-import { Guard, hostNetwork, must, nodeConnect, noDelay } from './measure.js';
+import { Guard, hostNetwork, must, nodeClientTrips, nodeConnect, noDelay } from './measure.js';
 
 const e = () => ({ value: 0 });
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -96,20 +96,8 @@ export async function hostIocpRttPerSec(trips: number): Promise<number> {
   let c: net.Socket | null = null;
   const guard = new Guard('host network IOCP round trips', () => (c?.destroy(), loop.closeAll(), void server.close()));
   try {
-    const client = c = await nodeConnect(guard, server.address.port, true);
-    const one = Buffer.from([1]);
-    const t0 = performance.now();
-    await guard.wait(`the echoes of ${server.address.port}`, new Promise<void>((resolve, reject) => {
-      let left = trips;
-      client.on('error', reject).on('data', (d) => {
-        guard.beats++;
-        left -= d.length;
-        if (left <= 0) resolve();
-        else client.write(one);
-      });
-      client.write(one);
-    }));
-    return trips / seconds(t0);
+    c = await nodeConnect(guard, server.address.port, true);
+    return await nodeClientTrips(guard, c, trips, `the echoes of ${server.address.port}`);
   } finally {
     guard.done();
     c?.destroy();
